@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PY := .venv/bin/python
+SYSTEM_TEST_PACKAGES := postgresql chromium chromium-driver fonts-noto-cjk
+N ?= 50000
+
+.PHONY: demo test bench venv lint format messages clean
+
+venv:
+	@scripts/bootstrap.sh test
+
+## Serve the portal with the demo community at http://127.0.0.1:8000 (SQLite, keeps existing data).
+demo: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## Lint, checks and the whole pytest suite (browser tests included) against a throwaway PostgreSQL.
+test: venv
+	@scripts/system-deps.sh $(SYSTEM_TEST_PACKAGES)
+	scripts/with-postgres.sh scripts/run-tests.sh
+
+## Times the main pages at N households (default 50,000) and at N/10 on a throwaway PostgreSQL.
+bench: venv
+	@scripts/system-deps.sh postgresql
+	scripts/with-postgres.sh $(PY) -m portal.bench --households $(N)
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: venv
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+## Recompile translations after editing locale/*/LC_MESSAGES/django.po.
+messages: venv
+	$(PY) manage.py makemessages -l en -l zh_Hans --ignore '.venv/*'
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf .venv db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,292 @@
+"""Places (street -> community -> grid -> building -> dwelling) and the people assigned to serve them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Street(models.Model):
+    """街道: the sub-district office above communities."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("街道")
+        verbose_name_plural = _("街道")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(models.Model):
+    """社区: a residents' community led by its Party committee."""
+
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, related_name="communities", verbose_name=_("街道")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+
+    class Meta:
+        verbose_name = _("社区")
+        verbose_name_plural = _("社区")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["street", "name"], name="community_unique_name_in_street")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GridQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "GridQuerySet":
+        """Grids the user serves: assigned directly, or through their community or street."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        mine = Assignment.objects.filter(user=user)
+        return self.filter(
+            Q(pk__in=mine.filter(grid__isnull=False).values("grid"))
+            | Q(community__in=mine.filter(community__isnull=False).values("community"))
+            | Q(community__street__in=mine.filter(street__isnull=False).values("street"))
+        )
+
+
+class Grid(models.Model):
+    """网格: the smallest unit of service; a few buildings and a few hundred households."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="grids", verbose_name=_("社区")
+    )
+    code = models.CharField(_("网格编号"), max_length=32, unique=True)
+    name = models.CharField(_("网格名称"), max_length=100)
+    boundary = models.JSONField(
+        _("边界"),
+        null=True,
+        blank=True,
+        help_text=_("可选：GeoJSON 多边形，用于地图显示。"),
+    )
+
+    objects = GridQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("网格")
+        verbose_name_plural = _("网格")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class Building(models.Model):
+    """楼栋: a building in a grid, known by its street address (e.g. 靖远路9号)."""
+
+    grid = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("网格")
+    )
+    address = models.CharField(_("地址"), max_length=200)
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "address"], name="building_unique_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Dwelling(models.Model):
+    """房屋: one dwelling in a building, by entrance (单元) and room number; both may be blank."""
+
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="dwellings", verbose_name=_("楼栋")
+    )
+    unit = models.CharField(_("单元"), max_length=20, blank=True)
+    room = models.CharField(_("门牌/室号"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("房屋")
+        verbose_name_plural = _("房屋")
+        ordering = ["building", "unit", "room"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "unit", "room"], name="dwelling_unique_in_building"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label(self.building.address)
+
+    def label(self, address: str) -> str:
+        parts = [address]
+        if self.unit:
+            parts.append(_("%(unit)s单元") % {"unit": self.unit})
+        if self.room:
+            parts.append(_("%(room)s室") % {"room": self.room})
+        return " ".join(str(p) for p in parts)
+
+
+class Role(models.TextChoices):
+    """Roles from DOMAIN.md; which level each is assigned at is in ROLE_LEVEL below."""
+
+    GRID_LEADER = "grid_leader", _("网格长")
+    GRID_WORKER = "grid_worker", _("专职网格员")
+    PART_TIME_GRID_WORKER = "part_time_grid_worker", _("兼职网格员")
+    GRID_INSTRUCTOR = "grid_instructor", _("网格指导员")
+    BUILDING_HEAD = "building_head", _("楼栋长")
+    COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+    COMMUNITY_LEADER = "community_leader", _("社区党委书记")
+    STREET_LEADER = "street_leader", _("街道领导")
+
+
+GRID_ROLES = frozenset(
+    {
+        Role.GRID_LEADER,
+        Role.GRID_WORKER,
+        Role.PART_TIME_GRID_WORKER,
+        Role.GRID_INSTRUCTOR,
+        Role.BUILDING_HEAD,
+    }
+)
+COMMUNITY_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
+STREET_ROLES = frozenset({Role.STREET_LEADER})
+
+# Roles whose work needs a resident's full ID number or phone (calling, certifying, casework).
+# Everyone else sees them masked; see residents.permissions.can_reveal_resident.
+REVEAL_ROLES = frozenset(
+    {Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER}
+)
+
+
+class Assignment(models.Model):
+    """A user serving a grid, a community or a street in one role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("用户"),
+    )
+    role = models.CharField(_("岗位"), max_length=32, choices=Role)
+    grid = models.ForeignKey(
+        Grid,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("网格"),
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("社区"),
+    )
+    street = models.ForeignKey(
+        Street,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("街道"),
+    )
+
+    class Meta:
+        verbose_name = _("岗位分配")
+        verbose_name_plural = _("岗位分配")
+        constraints = [
+            # Each role is held at exactly one level: grid roles on a grid, and so on.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        role__in=[r.value for r in GRID_ROLES],
+                        grid__isnull=False,
+                        community__isnull=True,
+                        street__isnull=True,
+                    )
+                    | Q(
+                        role__in=[r.value for r in COMMUNITY_ROLES],
+                        grid__isnull=True,
+                        community__isnull=False,
+                        street__isnull=True,
+                    )
+                    | Q(
+                        role__in=[r.value for r in STREET_ROLES],
+                        grid__isnull=True,
+                        community__isnull=True,
+                        street__isnull=False,
+                    )
+                ),
+                name="assignment_role_matches_level",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "grid", "community", "street"],
+                nulls_distinct=False,
+                name="assignment_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        place = self.grid or self.community or self.street
+        return f"{self.user} · {self.get_role_display()} · {place}"
+
+
+class WorkTeam(models.Model):
+    """工作队 ("一亲三心"): street leaders, Party members and returning locals, grouped by street."""
+
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, related_name="work_teams", verbose_name=_("街道")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+
+    class Meta:
+        verbose_name = _("工作队")
+        verbose_name_plural = _("工作队")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkTeamMember(models.Model):
+    class Kind(models.TextChoices):
+        STREET_LEADER = "street_leader", _("街道包抓领导")
+        PARTY_MEMBER = "party_member", _("基层党员")
+        RETURNING_LOCAL = "returning_local", _("返乡乡贤")
+        CADRE = "cadre", _("机关干部")
+
+    team = models.ForeignKey(
+        WorkTeam, on_delete=models.CASCADE, related_name="members", verbose_name=_("工作队")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    kind = models.CharField(_("身份"), max_length=32, choices=Kind)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_team_memberships",
+        verbose_name=_("平台账号"),
+    )
+    grid = models.ForeignKey(
+        Grid,
+        on_delete=models.PROTECT,
+        related_name="work_team_members",
+        verbose_name=_("包联网格"),
+    )
+
+    class Meta:
+        verbose_name = _("工作队成员")
+        verbose_name_plural = _("工作队成员")
+        ordering = ["team", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"

@@ -1,0 +1,92 @@
+"""ID numbers (居民身份证号, GB 11643) and phone numbers: validation, derived facts and masking.
+
+The checks themselves come from python-stdnum and phonenumbers; this module only turns their errors
+into messages a desk worker can act on.
+"""
+
+import datetime
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+MALE = "male"
+FEMALE = "female"
+
+
+def normalize_id_number(value: str) -> str:
+    """Return the ID number in canonical form (18 characters, capital X) or raise ValidationError."""
+    number = ric.compact(value or "").upper()
+    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(
+            _("身份证号应为18位：前17位是数字，最后一位是数字或X。"), code="id_format"
+        )
+    try:
+        birth = ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        raise ValidationError(
+            _("身份证号中的出生日期 %(date)s 不存在。")
+            % {"date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}"},
+            code="id_birth_date",
+        ) from None
+    if birth > timezone.localdate():
+        raise ValidationError(_("身份证号中的出生日期晚于今天。"), code="id_birth_future")
+    if birth.year < 1880:
+        raise ValidationError(_("身份证号中的出生年份不合理。"), code="id_birth_date")
+    try:
+        ric.validate(number)
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError(
+            _("身份证号校验位不正确（最后一位），请核对。"), code="id_checksum"
+        ) from None
+    except stdnum_errors.ValidationError:
+        raise ValidationError(
+            _("身份证号前6位不是有效的行政区划代码。"), code="id_region"
+        ) from None
+    return number
+
+
+def id_birth_date(number: str) -> datetime.date:
+    return ric.get_birth_date(number)
+
+
+def id_sex(number: str) -> str:
+    """GB 11643: the 17th digit is odd for men and even for women."""
+    return MALE if int(number[16]) % 2 else FEMALE
+
+
+def normalize_phone(value: str) -> str:
+    """Return a Chinese mobile or landline number as national digits (13812345678, 09318123456)."""
+    raw = (value or "").strip()
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(
+            _("电话号码无效：请填写11位手机号，或带区号的固定电话（如 0931-8123456）。"),
+            code="phone_invalid",
+        )
+    if parsed.country_code != 86:
+        raise ValidationError(_("请填写中国大陆的电话号码。"), code="phone_foreign")
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
+
+
+def mask_id_number(number: str | None) -> str:
+    """620102********1234: the region stays, the birth date and sequence are hidden."""
+    if not number:
+        return ""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678."""
+    if not phone:
+        return ""
+    if len(phone) <= 7:
+        return "*" * (len(phone) - 4) + phone[-4:]
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

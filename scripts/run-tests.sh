@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The checks CI runs, in order; expects DATABASE_URL (scripts/with-postgres.sh sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE=portal.settings
+: "${DATABASE_URL:?run through scripts/with-postgres.sh}"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python manage.py check --fail-level WARNING
+.venv/bin/python manage.py makemigrations --check --dry-run
+.venv/bin/python -m pytest "$@"

@@ -227,10 +227,13 @@ class Assignment(models.Model):
                 ),
                 name="assignment_role_matches_level",
             ),
-            models.UniqueConstraint(
-                fields=["user", "role", "grid", "community", "street"],
-                nulls_distinct=False,
-                name="assignment_unique",
+            *(
+                models.UniqueConstraint(
+                    fields=["user", "role", level],
+                    condition=Q(**{f"{level}__isnull": False}),
+                    name=f"assignment_unique_{level}",
+                )
+                for level in ("grid", "community", "street")
             ),
         ]
 

@@ -84,18 +84,14 @@ class Grid(models.Model):
 class Building(models.Model):
     """楼栋: a building in a grid, known by its street address (e.g. 靖远路9号)."""
 
-    grid = models.ForeignKey(
-        Grid, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("网格")
-    )
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("网格"))
     address = models.CharField(_("地址"), max_length=200)
 
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
         ordering = ["address"]
-        constraints = [
-            models.UniqueConstraint(fields=["grid", "address"], name="building_unique_address")
-        ]
+        constraints = [models.UniqueConstraint(fields=["grid", "address"], name="building_unique_address")]
 
     def __str__(self) -> str:
         return self.address
@@ -115,9 +111,7 @@ class Dwelling(models.Model):
         verbose_name_plural = _("房屋")
         ordering = ["building", "unit", "room"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["building", "unit", "room"], name="dwelling_unique_in_building"
-            )
+            models.UniqueConstraint(fields=["building", "unit", "room"], name="dwelling_unique_in_building")
         ]
 
     def __str__(self) -> str:
@@ -159,9 +153,7 @@ STREET_ROLES = frozenset({Role.STREET_LEADER})
 
 # Roles whose work needs a resident's full ID number or phone (calling, certifying, casework).
 # Everyone else sees them masked; see residents.permissions.can_reveal_resident.
-REVEAL_ROLES = frozenset(
-    {Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER}
-)
+REVEAL_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
 
 
 class Assignment(models.Model):

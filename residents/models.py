@@ -36,9 +36,7 @@ class Household(models.Model):
     grid = models.ForeignKey(
         Grid, on_delete=models.PROTECT, related_name="households", verbose_name=_("网格")
     )
-    status = models.CharField(
-        _("状态"), max_length=16, choices=Status, default=Status.ACTIVE
-    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status, default=Status.ACTIVE)
     moved_out_on = models.DateField(_("迁出日期"), null=True, blank=True)
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
@@ -216,9 +214,7 @@ class CareCategory(models.TextChoices):
     PARTY_MEMBER_IN_HARDSHIP = "party_member_in_hardship", _("困难党员")
 
 
-ALLOWANCE_CATEGORIES = frozenset(
-    {CareCategory.MINIMUM_ALLOWANCE, CareCategory.EXTREME_POVERTY_SUPPORT}
-)
+ALLOWANCE_CATEGORIES = frozenset({CareCategory.MINIMUM_ALLOWANCE, CareCategory.EXTREME_POVERTY_SUPPORT})
 
 
 class DisabilityType(models.TextChoices):
@@ -264,9 +260,7 @@ class CareEnrolment(models.Model):
     category = models.CharField(_("类别"), max_length=32, choices=CareCategory)
     since = models.DateField(_("起始日期"))
     until = models.DateField(_("截止日期"), null=True, blank=True)
-    disability_type = models.CharField(
-        _("残疾类别"), max_length=16, choices=DisabilityType, blank=True
-    )
+    disability_type = models.CharField(_("残疾类别"), max_length=16, choices=DisabilityType, blank=True)
     disability_grade = models.PositiveSmallIntegerField(
         _("残疾等级"), choices=DisabilityGrade, null=True, blank=True
     )
@@ -291,16 +285,13 @@ class CareEnrolment(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(category="disabled", disability_grade__isnull=False)
-                    & ~Q(disability_type="")
-                    | ~Q(category="disabled")
-                    & Q(disability_grade__isnull=True, disability_type="")
+                    Q(category="disabled", disability_grade__isnull=False) & ~Q(disability_type="")
+                    | ~Q(category="disabled") & Q(disability_grade__isnull=True, disability_type="")
                 ),
                 name="enrolment_disability_details",
             ),
             models.CheckConstraint(
-                condition=Q(allowance_monthly_amount__isnull=True)
-                | Q(allowance_monthly_amount__gte=0),
+                condition=Q(allowance_monthly_amount__isnull=True) | Q(allowance_monthly_amount__gte=0),
                 name="enrolment_allowance_not_negative",
             ),
         ]
@@ -325,14 +316,8 @@ class CareEnrolment(models.Model):
         if self.category not in ALLOWANCE_CATEGORIES and (
             self.allowance_monthly_amount is not None or self.allowance_certificate
         ):
-            errors["allowance_monthly_amount"] = gettext(
-                "只有低保户和特困供养才填写保障金额和证件编号。"
-            )
-        if (
-            self.resident_id
-            and self.household_id
-            and self.resident.household_id != self.household_id
-        ):
+            errors["allowance_monthly_amount"] = gettext("只有低保户和特困供养才填写保障金额和证件编号。")
+        if self.resident_id and self.household_id and self.resident.household_id != self.household_id:
             errors["resident"] = gettext("该居民不属于这一户。")
         if errors:
             raise ValidationError(errors)

@@ -1,0 +1,22 @@
+"""Who may do what with residents' data. Rows outside a user's grids are 404 (visible_to), not here."""
+
+from grids.models import REVEAL_ROLES
+from grids.permissions import can_edit_registry, roles_over_grid, user_roles
+
+from .models import Household, Resident
+
+
+def can_reveal_resident(user, resident: Resident) -> bool:
+    """Full ID numbers and phones only for roles whose work needs them, over the resident's grid."""
+    if user.is_superuser:
+        return True
+    return bool(roles_over_grid(user, resident.household.grid) & REVEAL_ROLES)
+
+
+def can_edit_household(user, household: Household) -> bool:
+    return can_edit_registry(user, household.grid)
+
+
+def can_export_unmasked(user) -> bool:
+    """An unmasked export needs a reveal role; the export itself is recorded either way."""
+    return user.is_superuser or bool(user_roles(user) & REVEAL_ROLES)

@@ -1,0 +1,165 @@
+"""Reads of the registry shared by pages, exports and dashboards, with their joins."""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Count, F, Func, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models.functions import Right
+from django.utils import timezone
+
+from grids.models import Building, Grid
+
+from .models import CareCategory, CareEnrolment, Household, LiaisonLink, Resident
+
+
+class Ngrams(Func):
+    """The characters and character pairs of a text; PostgreSQL function from migration 0002."""
+
+    function = "resident_name_ngrams"
+    output_field = ArrayField(TextField())
+
+
+def _fragment_filter(field: str, fragment: str) -> Q:
+    """`field` contains `fragment`, served on PostgreSQL by the n-gram GIN index on that field."""
+    contains = Q(**{f"{field}__contains": fragment})
+    if connection.vendor != "postgresql":
+        return contains
+    return Q(**{f"{field}_ngrams__contains": Ngrams(Value(fragment))}) & contains
+
+
+@dataclass(frozen=True)
+class ResidentFilters:
+    """What the resident search and its export filter on; empty values mean no filter."""
+
+    q: str = ""
+    grid: Grid | None = None
+    category: str = ""
+    include_inactive: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "q": self.q,
+            "grid": self.grid.code if self.grid else "",
+            "category": self.category,
+            "include_inactive": self.include_inactive,
+        }
+
+
+_ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
+
+
+def _query_filter(q: str) -> Q:
+    """A search box that understands names, addresses, phone tails and the last four ID digits."""
+    q = q.strip()
+    compact = q.replace(" ", "").replace("-", "")
+    if _ID_TAIL.match(compact):
+        tail = compact.upper()
+        return Q(id_last4=tail) | Q(phone_last4=tail)
+    if compact.isdigit() and len(compact) >= 7:
+        return Q(phone__endswith=compact) if len(compact) < 18 else Q(id_number=compact)
+    if len(compact) == 18 and compact[:17].isdigit():
+        return Q(id_number=compact.upper())
+    buildings = Building.objects.alias(address_ngrams=Ngrams(F("address"))).filter(
+        _fragment_filter("address", q)
+    )
+    return _fragment_filter("name", q) | Q(household__dwelling__building__in=buildings)
+
+
+def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
+    """Residents in the user's grids matching the filters, newest registrations last."""
+    residents = Resident.objects.visible_to(user).alias(
+        id_last4=Right("id_number", 4), phone_last4=Right("phone", 4)
+    )
+    if connection.vendor == "postgresql":
+        residents = residents.alias(name_ngrams=Ngrams(F("name")))
+    if not filters.include_inactive:
+        residents = residents.filter(status=Resident.Status.ACTIVE)
+    if filters.grid is not None:
+        residents = residents.filter(household__grid=filters.grid)
+    if filters.category:
+        today = timezone.localdate()
+        enrolled = CareEnrolment.objects.active_on(today).filter(category=filters.category)
+        residents = residents.filter(
+            Q(pk__in=enrolled.filter(resident__isnull=False).values("resident"))
+            | Q(household__in=enrolled.filter(resident__isnull=True).values("household"))
+        )
+    if filters.q.strip():
+        residents = residents.filter(_query_filter(filters.q))
+    return residents.select_related("household__dwelling__building", "household__grid__community").order_by(
+        "id"
+    )
+
+
+def households_in_grid(grid: Grid) -> QuerySet[Household]:
+    """A grid's households for its page, each with its members for the head's name."""
+    return (
+        Household.objects.filter(grid=grid)
+        .select_related("dwelling__building")
+        .prefetch_related(Prefetch("members", queryset=Resident.objects.order_by("relation_to_head", "id")))
+        .order_by("dwelling__building__address", "dwelling__unit", "dwelling__room", "id")
+    )
+
+
+def household_list(user, grid: Grid | None = None) -> QuerySet[Household]:
+    """Households in the user's grids (optionally one grid), with dwelling and members."""
+    households = Household.objects.visible_to(user)
+    if grid is not None:
+        households = households.filter(grid=grid)
+    return (
+        households.select_related("dwelling__building", "grid")
+        .prefetch_related(Prefetch("members", queryset=Resident.objects.order_by("relation_to_head", "id")))
+        .order_by("id")
+    )
+
+
+def household_for_user(user, pk: int) -> Household:
+    """One household in the user's scope (Household.DoesNotExist outside it), ready for its file."""
+    return (
+        Household.objects.visible_to(user)
+        .select_related("dwelling__building", "grid__community__street")
+        .get(pk=pk)
+    )
+
+
+@dataclass
+class HouseholdFile:
+    """Everything the household's one-page file (一户一档) shows."""
+
+    household: Household
+    members: list[Resident]
+    enrolments: list[CareEnrolment]
+    liaison: LiaisonLink | None
+    liaison_history: list[LiaisonLink]
+
+
+def household_file(household: Household) -> HouseholdFile:
+    members = list(household.members.order_by("status", "relation_to_head", "id"))
+    enrolments = list(household.enrolments.select_related("resident").order_by("until", "-since", "id"))
+    links = list(
+        household.liaison_links.select_related("party_member__household__dwelling__building").order_by(
+            "-since", "-id"
+        )
+    )
+    current = next((link for link in links if link.until is None), None)
+    return HouseholdFile(
+        household=household,
+        members=members,
+        enrolments=enrolments,
+        liaison=current,
+        liaison_history=[link for link in links if link is not current],
+    )
+
+
+def care_counts_by_category(households: QuerySet[Household]) -> list[tuple[str, str, int]]:
+    """(category, label, number of households) with an active enrolment, for the given households."""
+    today = timezone.localdate()
+    rows = (
+        CareEnrolment.objects.active_on(today)
+        .filter(household__in=households.values("pk"))
+        .values("category")
+        .annotate(households=Count("household", distinct=True))
+    )
+    by_category = {row["category"]: row["households"] for row in rows}
+    return [(c.value, c.label, by_category.get(c.value, 0)) for c in CareCategory]

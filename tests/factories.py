@@ -1,0 +1,104 @@
+"""factory-boy factories that respect the models' constraints (valid ID numbers, dated statuses)."""
+
+import datetime
+import random
+
+import factory
+from django.contrib.auth import get_user_model
+
+from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
+from portal.synthetic import make_id_number, make_mobile, make_name
+from residents.models import CareCategory, CareEnrolment, Household, Resident
+
+_rng = random.Random(20261125)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.LazyFunction(lambda: make_name(_rng.random() < 0.5, _rng))
+    password = factory.django.Password("pass-for-tests-only")
+
+
+class StreetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Street
+
+    name = factory.Sequence(lambda n: f"测试街道{n}")
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"测试社区{n}")
+
+
+class GridFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grid
+
+    community = factory.SubFactory(CommunityFactory)
+    code = factory.Sequence(lambda n: f"T{n:05d}")
+    name = factory.Sequence(lambda n: f"第{n}网格")
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    grid = factory.SubFactory(GridFactory)
+    address = factory.Sequence(lambda n: f"靖远路{n + 1}号")
+
+
+class DwellingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dwelling
+
+    building = factory.SubFactory(BuildingFactory)
+    unit = "1"
+    room = factory.Sequence(lambda n: f"{n + 101}")
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    dwelling = factory.SubFactory(DwellingFactory)
+    grid = factory.LazyAttribute(lambda o: o.dwelling.building.grid)
+
+
+class ResidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resident
+
+    class Params:
+        male = factory.LazyFunction(lambda: _rng.random() < 0.5)
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.LazyAttribute(lambda o: make_name(o.male, _rng))
+    birth_date = factory.LazyFunction(
+        lambda: datetime.date(1940, 1, 1) + datetime.timedelta(days=_rng.randrange(0, 30000))
+    )
+    sex = factory.LazyAttribute(lambda o: "male" if o.male else "female")
+    id_number = factory.LazyAttribute(lambda o: make_id_number(o.birth_date, o.male, _rng))
+    phone = factory.LazyFunction(lambda: make_mobile(_rng))
+
+
+class CareEnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareEnrolment
+
+    household = factory.SubFactory(HouseholdFactory)
+    category = CareCategory.ELDERLY_LIVING_ALONE
+    since = datetime.date(2024, 1, 1)
+
+
+def assign(user, role: Role, place) -> Assignment:
+    """Give a user a role over a grid, community or street (the level the role belongs to)."""
+    level = {Grid: "grid", Community: "community", Street: "street"}[type(place)]
+    return Assignment.objects.create(user=user, role=role, **{level: place})

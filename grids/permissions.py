@@ -1,6 +1,6 @@
 """Which roles a user holds over a place. Row scoping itself is GridQuerySet.visible_to."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from .models import Assignment, Community, Grid, Role
 
@@ -51,3 +51,15 @@ def user_roles(user) -> set[str]:
     if not user.is_authenticated:
         return set()
     return set(Assignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def grids_editable_by(user) -> QuerySet[Grid]:
+    """Grids where one of the user's roles keeps the registry."""
+    if user.is_superuser:
+        return Grid.objects.all()
+    mine = Assignment.objects.filter(user=user, role__in=REGISTRY_EDIT_ROLES)
+    return Grid.objects.filter(
+        Q(pk__in=mine.filter(grid__isnull=False).values("grid"))
+        | Q(community__in=mine.filter(community__isnull=False).values("community"))
+        | Q(community__street__in=mine.filter(street__isnull=False).values("street"))
+    )

@@ -3,6 +3,7 @@
 SQLite by default so the demo needs nothing; PostgreSQL through DATABASE_URL in tests and production.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -18,9 +19,15 @@ env = environ.Env(
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env("DJANGO_DEBUG")
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+_LOCAL_SQLITE = "sqlite" in DATABASES["default"]["ENGINE"]
+
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and env("DATABASE_URL", default=""):
+    if not DEBUG and not _LOCAL_SQLITE:
         # A real deployment (PostgreSQL, no debug) must not run on a key everyone knows.
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in production.")
     SECRET_KEY = "insecure-demo-key-only-for-the-local-sqlite-demo-and-tests"  # noqa: S105
@@ -36,6 +43,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.forms",
     "portal",
     "grids",
     "residents",
@@ -73,11 +81,6 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -103,7 +106,7 @@ STORAGES = {
         "BACKEND": env(
             "DJANGO_STATICFILES_STORAGE",
             default="whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG and env("DATABASE_URL", default="")
+            if not DEBUG and not _LOCAL_SQLITE
             else "django.contrib.staticfiles.storage.StaticFilesStorage",
         )
     },
@@ -127,10 +130,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
-# Without collectstatic (the demo, the tests) whitenoise serves straight from static/.
+# Without collectstatic (the demo, the tests) whitenoise serves straight from static/, and
+# staticfiles/ not existing yet is expected rather than worth a warning.
 WHITENOISE_USE_FINDERS = "Manifest" not in STORAGES["staticfiles"]["BACKEND"]
+if WHITENOISE_USE_FINDERS:
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # The benchmark reads server time and query counts from response headers; off unless asked for.
 PORTAL_TIMING_HEADERS = env.bool("PORTAL_TIMING_HEADERS", default=False)
 if PORTAL_TIMING_HEADERS:
     MIDDLEWARE.insert(0, "portal.middleware.ServerTimingMiddleware")
+
+FORM_RENDERER = "portal.forms.PortalFormRenderer"

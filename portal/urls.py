@@ -3,11 +3,19 @@ from django.urls import include, path
 
 from . import views
 
+grid_patterns = (
+    [
+        path("", views.grid_list, name="list"),
+        path("<int:pk>/", views.grid_detail, name="detail"),
+    ],
+    "grids",
+)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("grids/", include("grids.urls")),
+    path("grids/", include(grid_patterns)),
     path("residents/", include("residents.urls")),
 ]

@@ -1,6 +1,6 @@
 """Who may do what with residents' data. Rows outside a user's grids are 404 (visible_to), not here."""
 
-from grids.models import REVEAL_ROLES
+from grids.models import REVEAL_ROLES, Grid
 from grids.permissions import can_edit_registry, roles_over_grid, user_roles
 
 from .models import Household, Resident
@@ -8,9 +8,11 @@ from .models import Household, Resident
 
 def can_reveal_resident(user, resident: Resident) -> bool:
     """Full ID numbers and phones only for roles whose work needs them, over the resident's grid."""
-    if user.is_superuser:
-        return True
-    return bool(roles_over_grid(user, resident.household.grid) & REVEAL_ROLES)
+    return can_reveal_in_grid(user, resident.household.grid)
+
+
+def can_reveal_in_grid(user, grid: Grid) -> bool:
+    return user.is_superuser or bool(roles_over_grid(user, grid) & REVEAL_ROLES)
 
 
 def can_edit_household(user, household: Household) -> bool:

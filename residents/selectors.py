@@ -5,8 +5,21 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Count, F, Func, Prefetch, Q, QuerySet, TextField, Value
-from django.db.models.functions import Right
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Right
 from django.utils import timezone
 
 from grids.models import Building, Grid
@@ -27,6 +40,11 @@ def _fragment_filter(field: str, fragment: str) -> Q:
     if connection.vendor != "postgresql":
         return contains
     return Q(**{f"{field}_ngrams__contains": Ngrams(Value(fragment))}) & contains
+
+
+def _current_members_head_first() -> QuerySet[Resident]:
+    head_first = Case(When(relation_to_head=Resident.Relation.HEAD, then=0), default=1)
+    return Resident.objects.current().order_by(head_first, "id")
 
 
 @dataclass(frozen=True)
@@ -97,7 +115,7 @@ def households_in_grid(grid: Grid) -> QuerySet[Household]:
     return (
         Household.objects.filter(grid=grid)
         .select_related("dwelling__building")
-        .prefetch_related(Prefetch("members", queryset=Resident.objects.order_by("relation_to_head", "id")))
+        .prefetch_related(Prefetch("members", queryset=_current_members_head_first()))
         .order_by("dwelling__building__address", "dwelling__unit", "dwelling__room", "id")
     )
 
@@ -109,7 +127,7 @@ def household_list(user, grid: Grid | None = None) -> QuerySet[Household]:
         households = households.filter(grid=grid)
     return (
         households.select_related("dwelling__building", "grid")
-        .prefetch_related(Prefetch("members", queryset=Resident.objects.order_by("relation_to_head", "id")))
+        .prefetch_related(Prefetch("members", queryset=_current_members_head_first()))
         .order_by("id")
     )
 
@@ -135,7 +153,8 @@ class HouseholdFile:
 
 
 def household_file(household: Household) -> HouseholdFile:
-    members = list(household.members.order_by("status", "relation_to_head", "id"))
+    head_first = Case(When(relation_to_head=Resident.Relation.HEAD, then=0), default=1)
+    members = list(household.members.order_by("status", head_first, "id"))
     enrolments = list(household.enrolments.select_related("resident").order_by("until", "-since", "id"))
     links = list(
         household.liaison_links.select_related("party_member__household__dwelling__building").order_by(
@@ -163,3 +182,27 @@ def care_counts_by_category(households: QuerySet[Household]) -> list[tuple[str, 
     )
     by_category = {row["category"]: row["households"] for row in rows}
     return [(c.value, c.label, by_category.get(c.value, 0)) for c in CareCategory]
+
+
+def grids_with_household_counts(grids: QuerySet[Grid]) -> QuerySet[Grid]:
+    """Annotate each grid with its active household count; used on one page of grids at a time."""
+    counts = (
+        Household.objects.filter(grid=OuterRef("pk"), status=Household.Status.ACTIVE)
+        .order_by()
+        .values("grid")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return grids.annotate(household_count=Coalesce(Subquery(counts), 0))
+
+
+def buildings_with_household_counts(grid: Grid) -> list[Building]:
+    """The grid's buildings, each with how many active households it holds."""
+    return list(
+        grid.buildings.annotate(
+            household_count=Count(
+                "dwellings__households",
+                filter=Q(dwellings__households__status=Household.Status.ACTIVE),
+            )
+        ).order_by("address")
+    )

@@ -52,7 +52,7 @@ class BuildingFactory(factory.django.DjangoModelFactory):
         model = Building
 
     grid = factory.SubFactory(GridFactory)
-    address = factory.Sequence(lambda n: f"靖远路{n + 1}号")
+    address = factory.Sequence(lambda n: f"测试路{n + 1}号")
 
 
 class DwellingFactory(factory.django.DjangoModelFactory):

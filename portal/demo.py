@@ -1,0 +1,912 @@
+"""The demo community the portal opens with: 金城关社区 and 草场街社区 of 兰州市城关区.
+
+The residents the local press wrote about (苏奶奶, 朱先生, 赵女士, 杜先生) live here among a few hundred
+synthetic residents with valid ID numbers and phones. `load()` is what `manage.py load_demo`
+runs on every `make demo`: it writes everything in one transaction, or nothing when the demo is already
+there, so whatever users have added or changed since survives.
+
+Everything is drawn from a fixed seed and counted from a fixed reference date, not from today, so every
+machine loads the same rows.
+"""
+
+import dataclasses
+import datetime
+import random
+from collections import Counter
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from grids.models import (
+    COMMUNITY_ROLES,
+    GRID_ROLES,
+    Assignment,
+    Building,
+    Community,
+    Dwelling,
+    Grid,
+    Role,
+    Street,
+    WorkTeam,
+    WorkTeamMember,
+)
+from portal import synthetic
+from residents import services
+from residents.models import (
+    CareCategory,
+    CareEnrolment,
+    DisabilityGrade,
+    DisabilityType,
+    Household,
+    Resident,
+)
+
+DEMO_PASSWORD = "demo12345"
+SEED = 20230309
+# Ages, enrolment and status dates are counted from this day; it lies in the past so no date is in the future.
+REFERENCE_DATE = datetime.date(2026, 1, 1)
+REGION = "620102"  # 兰州市城关区
+
+# 金城关社区 lies on the north bank of the Yellow River along 靖远路 (朱先生 lives at 靖远路9号). The reports
+# do not name its 街道, so the demo files it under 靖远路街道, the sub-district of 城关区 named after that
+# road. 草场街社区 is in 草场街街道, as the reports say. With two streets the `street` user sees 金城关社区
+# and its four grids only.
+STREET_JCG = "靖远路街道"
+STREET_CCJ = "草场街街道"
+COMMUNITY_JCG = "金城关社区"
+COMMUNITY_CCJ = "草场街社区"
+WORK_TEAM = "“一亲三心”工作队"
+
+# (street, community, grids); a grid is (code, name, buildings); a building is (address, entrances, floors).
+# Entrances 0 means a courtyard of single-storey houses numbered 1..floors, with no 单元.
+LAYOUT = (
+    (
+        STREET_JCG,
+        COMMUNITY_JCG,
+        (
+            (
+                "JCG-01",
+                "金城关第一网格",
+                (
+                    ("靖远路9号", 2, 6),
+                    ("靖远路11号", 0, 8),
+                    ("靖远路23号院1号楼", 3, 6),
+                    ("靖远路23号院2号楼", 2, 5),
+                ),
+            ),
+            (
+                "JCG-02",
+                "金城关第二网格",
+                (
+                    ("北滨河中路186号", 2, 6),
+                    ("北滨河中路188号（黄河食渡东侧）", 2, 7),
+                    ("北滨河中路192号院1号楼", 3, 6),
+                ),
+            ),
+            (
+                "JCG-03",
+                "金城关第三网格",
+                (
+                    ("靖远路37号", 2, 6),
+                    ("靖远路41号金城关小区1号楼", 3, 6),
+                    ("靖远路41号金城关小区2号楼", 3, 6),
+                    ("靖远路45号", 0, 6),
+                ),
+            ),
+            (
+                "JCG-04",
+                "金城关第四网格",
+                (
+                    ("北滨河东路8号", 2, 5),
+                    ("北滨河东路12号院1号楼", 2, 6),
+                    ("北滨河东路12号院2号楼", 2, 6),
+                ),
+            ),
+        ),
+    ),
+    (
+        STREET_CCJ,
+        COMMUNITY_CCJ,
+        (
+            (
+                "CCJ-01",
+                "草场街第一网格",
+                (
+                    ("草场街12号", 2, 6),
+                    ("草场街16号院1号楼", 3, 6),
+                    ("草场街16号院2号楼", 2, 6),
+                ),
+            ),
+            (
+                "CCJ-02",
+                "草场街第二网格",
+                (
+                    ("草场后街5号", 0, 6),
+                    ("草场后街9号", 2, 5),
+                    ("草场后街21号院1号楼", 2, 6),
+                    ("草场后街21号院2号楼", 2, 6),
+                ),
+            ),
+            (
+                "CCJ-03",
+                "草场街第三网格",
+                (
+                    ("南滨河东路102号", 2, 7),
+                    ("南滨河东路108号院1号楼", 3, 6),
+                    ("南滨河东路108号院2号楼", 2, 6),
+                ),
+            ),
+            (
+                "CCJ-04",
+                "草场街第四网格",
+                (
+                    ("草场街38号", 2, 6),
+                    ("草场街42号", 0, 5),
+                    ("草场街46号院1号楼", 2, 6),
+                    ("草场街46号院2号楼", 2, 6),
+                ),
+            ),
+        ),
+    ),
+)
+GRID_CODES = tuple(code for _street, _community, grids in LAYOUT for code, _name, _buildings in grids)
+SYNTHETIC_HOUSEHOLDS_PER_GRID = 15
+
+# Accounts: (username, first_name, role, place). The place is a grid code, a community or a street name,
+# by the level the role is held at. The first four are the accounts the demo is shown with.
+ACCOUNTS = (
+    ("worker", "马晓燕", Role.GRID_WORKER, "JCG-01"),
+    ("staff", "张丽娟", Role.COMMUNITY_STAFF, COMMUNITY_JCG),
+    ("leader", "魏玲", Role.COMMUNITY_LEADER, COMMUNITY_JCG),
+    ("street", "杨志刚", Role.STREET_LEADER, STREET_JCG),
+    ("gw2", "罗婷", Role.GRID_WORKER, "JCG-02"),
+    ("gw3", "韩磊", Role.GRID_WORKER, "JCG-03"),
+    ("gw4", "孟静", Role.GRID_WORKER, "JCG-04"),
+    ("gw5", "曹雪", Role.GRID_WORKER, "CCJ-01"),
+    ("gw6", "冯佳欣", Role.GRID_WORKER, "CCJ-02"),
+    ("gw7", "邓超", Role.GRID_WORKER, "CCJ-03"),
+    ("gw8", "彭丽", Role.GRID_WORKER, "CCJ-04"),
+    ("gl1", "田建平", Role.GRID_LEADER, "JCG-01"),
+    ("gl2", "吕红梅", Role.GRID_LEADER, "JCG-02"),
+    ("gl3", "孔德明", Role.GRID_LEADER, "JCG-03"),
+    ("gl4", "侯桂英", Role.GRID_LEADER, "JCG-04"),
+    ("gl5", "姚文博", Role.GRID_LEADER, "CCJ-01"),
+    ("gl6", "秦燕", Role.GRID_LEADER, "CCJ-02"),
+    ("gl7", "邵宇", Role.GRID_LEADER, "CCJ-03"),
+    ("gl8", "汪晶", Role.GRID_LEADER, "CCJ-04"),
+    ("gi1", "孙磊", Role.GRID_INSTRUCTOR, "JCG-01"),
+    ("gi2", "田静", Role.GRID_INSTRUCTOR, "JCG-02"),
+    ("gi3", "袁鹏", Role.GRID_INSTRUCTOR, "JCG-03"),
+    ("gi4", "龚倩", Role.GRID_INSTRUCTOR, "JCG-04"),
+    ("bh1", "薛国庆", Role.BUILDING_HEAD, "JCG-01"),
+    ("bh2", "毛秀英", Role.BUILDING_HEAD, "JCG-02"),
+    ("bh3", "戴永红", Role.BUILDING_HEAD, "CCJ-02"),
+    ("bh4", "郝建军", Role.BUILDING_HEAD, "CCJ-04"),
+    ("ccj_staff", "蒋敏", Role.COMMUNITY_STAFF, COMMUNITY_CCJ),
+    ("ccj_leader", "钟海燕", Role.COMMUNITY_LEADER, COMMUNITY_CCJ),
+    ("ccj_street", "谭志勇", Role.STREET_LEADER, STREET_CCJ),
+)
+ADMIN = ("admin", "周海峰")
+
+# The "一亲三心" team of 靖远路街道: (name, kind, username or None, grid code).
+WORK_TEAM_MEMBERS = (
+    ("杨志刚", WorkTeamMember.Kind.STREET_LEADER, "street", "JCG-01"),
+    ("何建平", WorkTeamMember.Kind.STREET_LEADER, None, "JCG-03"),
+    ("高建华", WorkTeamMember.Kind.PARTY_MEMBER, None, "JCG-01"),
+    ("陈淑芬", WorkTeamMember.Kind.PARTY_MEMBER, None, "JCG-02"),
+    ("石玉成", WorkTeamMember.Kind.PARTY_MEMBER, None, "JCG-04"),
+    ("罗永福", WorkTeamMember.Kind.RETURNING_LOCAL, None, "JCG-02"),
+    ("段国荣", WorkTeamMember.Kind.RETURNING_LOCAL, None, "JCG-04"),
+    ("孙磊", WorkTeamMember.Kind.CADRE, "gi1", "JCG-01"),
+    ("田静", WorkTeamMember.Kind.CADRE, "gi2", "JCG-02"),
+    ("袁鹏", WorkTeamMember.Kind.CADRE, "gi3", "JCG-03"),
+    ("龚倩", WorkTeamMember.Kind.CADRE, "gi4", "JCG-04"),
+)
+
+# Residence regions of people registered elsewhere: other districts of 兰州 and counties of 甘肃 and beyond.
+OTHER_REGIONS = ("620103", "620104", "620105", "620122", "620421", "621121", "620523", "622921", "610113")
+
+Sex = Resident.Sex
+Relation = Resident.Relation
+Political = Resident.PoliticalStatus
+Residence = Resident.ResidenceType
+Status = Resident.Status
+
+
+@dataclasses.dataclass
+class Person:
+    name: str
+    male: bool
+    birth: datetime.date
+    relation: str
+    phone: str = ""
+    political: str = Political.MASSES
+    residence: str = Residence.REGISTERED
+    region: str = REGION
+    status: str = Status.ACTIVE
+    status_date: datetime.date | None = None
+    id_number: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == Status.ACTIVE
+
+    def age(self, on: datetime.date = REFERENCE_DATE) -> int:
+        return on.year - self.birth.year - ((on.month, on.day) < (self.birth.month, self.birth.day))
+
+
+@dataclasses.dataclass
+class Enrolment:
+    category: str
+    since: datetime.date
+    person: Person | None = None  # None: the whole household
+    until: datetime.date | None = None
+    disability_type: str = ""
+    disability_grade: int | None = None
+    amount: Decimal | None = None
+    certificate: str = ""
+    note: str = ""
+
+
+@dataclasses.dataclass
+class HouseholdPlan:
+    grid: str
+    dwelling: tuple[str, str, str]  # (building address, unit, room)
+    members: list[Person]
+    kind: str = ""
+    note: str = ""
+    moved_out_on: datetime.date | None = None
+    enrolments: list[Enrolment] = dataclasses.field(default_factory=list)
+    liaison: Person | None = None  # the Party member linked to this household (联户)
+    liaison_since: datetime.date | None = None
+
+
+def _d(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+def _birthday(birth: datetime.date, age: int) -> datetime.date:
+    """The day someone born on `birth` turns `age` (1 March for those born on 29 February)."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return datetime.date(birth.year + age, 3, 1)
+
+
+def dwellings_of(address: str, entrances: int, floors: int) -> list[tuple[str, str]]:
+    """(unit, room) of every dwelling in a building: two doors a floor per entrance (101, 102, 201…)."""
+    if entrances == 0:
+        return [("", str(number)) for number in range(1, floors + 1)]
+    return [
+        (str(unit), f"{floor}0{door}")
+        for unit in range(1, entrances + 1)
+        for floor in range(1, floors + 1)
+        for door in (1, 2)
+    ]
+
+
+# The people of the reports. Their households are fixed; everyone else is drawn from the seed.
+STORY_NAMES = frozenset(
+    {
+        "苏秀兰",
+        "张德福",
+        "高建华",
+        "刘淑珍",
+        "朱建国",
+        "李秀梅",
+        "朱浩宇",
+        "赵丽萍",
+        "孙建华",
+        "杜志强",
+        "王桂英",
+    }
+)
+SU_DWELLING = ("靖远路23号院1号楼", "1", "102")
+GAO_DWELLING = ("靖远路23号院1号楼", "2", "401")
+ZHU_DWELLING = ("靖远路9号", "2", "302")
+ZHAO_DWELLING = ("草场后街21号院2号楼", "1", "602")
+DU_DWELLING = ("草场街46号院1号楼", "1", "101")
+
+
+class _Planner:
+    """Draws the demo's households from the seed, in memory, before anything is written."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.id_numbers: set[str] = set()
+        self.certificates = Counter()
+
+    # People -----------------------------------------------------------------------------------------
+
+    def name(self, male: bool, surname: str | None = None) -> str:
+        while True:
+            name = synthetic.make_name(male, self.rng, surname)
+            if name not in STORY_NAMES:
+                return name
+
+    def birth(self, min_age: int, max_age: int) -> datetime.date:
+        return synthetic.make_birth_date(self.rng, min_age, max_age, REFERENCE_DATE)
+
+    def between(self, start: datetime.date, end: datetime.date) -> datetime.date:
+        return start + datetime.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def phone(self, age: int) -> str:
+        roll = self.rng.random()
+        if age < 16 or (age >= 70 and roll < 0.2) or roll < 0.04:
+            return ""
+        if age >= 70 and roll < 0.6:
+            return f"0931-8{self.rng.randrange(10**6):06d}"  # a 兰州 landline
+        return synthetic.make_mobile(self.rng)
+
+    def political(self, age: int) -> str:
+        roll = self.rng.random()
+        if age >= 25 and roll < 0.1:
+            return Political.PARTY_MEMBER
+        if 22 <= age < 45 and roll < 0.12:
+            return Political.PROBATIONARY
+        if age >= 40 and roll < 0.115:
+            return Political.DEMOCRATIC_PARTY
+        if 14 <= age <= 28 and roll < 0.45:
+            return Political.LEAGUE_MEMBER
+        return Political.MASSES
+
+    def person(
+        self,
+        relation: str,
+        min_age: int,
+        max_age: int,
+        *,
+        male: bool | None = None,
+        surname: str | None = None,
+        birth: datetime.date | None = None,
+    ) -> Person:
+        male = self.rng.random() < 0.5 if male is None else male
+        birth = birth or self.birth(min_age, max_age)
+        person = Person(name=self.name(male, surname), male=male, birth=birth, relation=relation)
+        person.phone = self.phone(person.age())
+        person.political = self.political(person.age())
+        return person
+
+    def child_of(self, parents: list[Person]) -> Person:
+        """A child born when the younger parent was 22 to 38, never after the reference date."""
+        youngest = max(p.birth for p in parents)
+        start = _birthday(youngest, 22)
+        end = min(_birthday(youngest, 38), REFERENCE_DATE - datetime.timedelta(days=60))
+        father = next((p for p in parents if p.male), None)
+        return self.person(
+            Relation.CHILD, 0, 0, surname=father.name[0] if father else None, birth=self.between(start, end)
+        )
+
+    def couple(self, min_age: int, max_age: int) -> list[Person]:
+        """A head and spouse of about the same age; the head is more often the husband."""
+        head_male = self.rng.random() < 0.75
+        head = self.person(Relation.HEAD, min_age, max_age, male=head_male)
+        spouse_birth = min(
+            head.birth + datetime.timedelta(days=self.rng.randrange(-5 * 365, 3 * 365)),
+            REFERENCE_DATE - datetime.timedelta(days=min_age * 365),
+        )
+        spouse = self.person(Relation.SPOUSE, 0, 0, male=not head_male, birth=spouse_birth)
+        return [head, spouse]
+
+    def dies(self, person: Person, earliest: datetime.date) -> None:
+        person.status = Status.DECEASED
+        person.status_date = self.between(max(earliest, _birthday(person.birth, 55)), _d("2025-10-31"))
+        person.phone = ""
+
+    def moves_out(self, person: Person) -> None:
+        person.status = Status.MOVED_OUT
+        person.status_date = self.between(
+            max(_d("2018-01-01"), _birthday(person.birth, 18)), _d("2025-10-31")
+        )
+
+    # Households -------------------------------------------------------------------------------------
+
+    KINDS = (
+        ("alone_elderly", 14),
+        ("elderly_couple", 14),
+        ("family", 30),
+        ("three_generations", 14),
+        ("couple_adult_child", 16),
+        ("tenant", 10),
+        ("single_adult", 6),
+    )
+
+    def household(self, kind: str) -> tuple[list[Person], str]:
+        """The members of a household of a kind, and its note."""
+        rng = self.rng
+        note = ""
+        if kind == "alone_elderly":
+            head = self.person(Relation.HEAD, 65, 93)
+            members = [head]
+            if rng.random() < 0.6:
+                spouse = self.person(
+                    Relation.SPOUSE, 0, 0, male=not head.male, birth=head.birth - datetime.timedelta(days=900)
+                )
+                self.dies(spouse, _d("2012-01-01"))
+                members.append(spouse)
+            note = rng.choice(("子女在外地工作", "子女在本市另住", "无子女", ""))
+        elif kind == "elderly_couple":
+            members = self.couple(62, 88)
+            note = rng.choice(("子女在外地工作", "子女定居外省", ""))
+        elif kind == "family":
+            members = self.couple(28, 48)
+            for _ in range(1 if rng.random() < 0.6 else 2):
+                members.append(self.child_of(members[:2]))
+        elif kind == "three_generations":
+            members = self.couple(32, 50)
+            head = members[0]
+            # The head's parents: the father shares the head's surname.
+            father_birth = self.between(_birthday(head.birth, -36), _birthday(head.birth, -24))
+            old = [
+                self.person(Relation.PARENT, 0, 0, male=True, surname=head.name[0], birth=father_birth),
+                self.person(
+                    Relation.PARENT, 0, 0, male=False, birth=father_birth + datetime.timedelta(days=700)
+                ),
+            ]
+            if rng.random() < 0.35:
+                self.dies(old[0], _d("2015-01-01"))
+            members += old
+            members.append(self.child_of(members[:2]))
+            if rng.random() < 0.4:
+                members.append(self.child_of(members[:2]))
+        elif kind == "couple_adult_child":
+            members = self.couple(46, 64)
+            child = self.child_of(members[:2])
+            while child.age() < 18:
+                child = self.child_of(members[:2])
+            members.append(child)
+            if rng.random() < 0.3:
+                self.moves_out(child)
+        elif kind == "tenant":
+            members = self.couple(22, 38) if rng.random() < 0.5 else [self.person(Relation.HEAD, 20, 35)]
+            region = rng.choice(OTHER_REGIONS)
+            for p in members:
+                p.residence = Residence.FLOATING
+                p.region = region
+                if not p.phone:
+                    p.phone = synthetic.make_mobile(rng)
+            note = "租住"
+        else:  # single_adult
+            members = [self.person(Relation.HEAD, 30, 59)]
+        if kind != "tenant" and rng.random() < 0.18:
+            # Registered elsewhere but living here for years (常住).
+            region = rng.choice(OTHER_REGIONS[:5])
+            for p in members:
+                p.residence = Residence.PERMANENT
+                p.region = region
+        return members, note
+
+    def certificate(self, prefix: str, since: datetime.date) -> str:
+        self.certificates[prefix] += 1
+        return f"{prefix}{REGION}{since.year}{self.certificates[prefix] + 100:04d}"
+
+    def synthetic_households(self, dwellings: dict[str, list[tuple[str, str, str]]]) -> list[HouseholdPlan]:
+        rng = self.rng
+        kinds = [kind for kind, _weight in self.KINDS]
+        weights = [weight for _kind, weight in self.KINDS]
+        plans = []
+        for code in GRID_CODES:
+            free = list(dwellings[code])
+            rng.shuffle(free)
+            for dwelling in free[:SYNTHETIC_HOUSEHOLDS_PER_GRID]:
+                kind = rng.choices(kinds, weights)[0]
+                members, note = self.household(kind)
+                plans.append(
+                    HouseholdPlan(grid=code, dwelling=dwelling, members=members, kind=kind, note=note)
+                )
+        return plans
+
+    def enrol(self, plans: list[HouseholdPlan]) -> None:
+        """Care enrolments of the synthetic households: by age and living situation, then drawn."""
+        rng = self.rng
+        for plan in plans:
+            living = [p for p in plan.members if p.active]
+            if plan.kind == "alone_elderly" and living and living[0].age() >= 60:
+                widowed = [p.status_date for p in plan.members if p.status == Status.DECEASED]
+                since = widowed[0] if widowed else self.between(_d("2016-01-01"), _d("2024-12-31"))
+                plan.enrolments.append(Enrolment(CareCategory.ELDERLY_LIVING_ALONE, since, living[0]))
+            if plan.kind == "elderly_couple" and all(p.age() >= 60 for p in living):
+                plan.enrolments.append(
+                    Enrolment(
+                        CareCategory.EMPTY_NEST_ELDERLY, self.between(_d("2017-01-01"), _d("2024-12-31"))
+                    )
+                )
+            for p in plan.members:
+                turned_80 = _birthday(p.birth, 80)
+                if turned_80 > REFERENCE_DATE or (p.status_date and p.status_date <= turned_80):
+                    continue
+                if p.status == Status.DECEASED:
+                    plan.enrolments.append(
+                        Enrolment(CareCategory.VERY_OLD, turned_80, p, until=p.status_date)
+                    )
+                elif p.active:
+                    plan.enrolments.append(Enrolment(CareCategory.VERY_OLD, turned_80, p))
+
+        registered = [p for p in plans if all(m.residence == Residence.REGISTERED for m in p.members)]
+
+        # 失独家庭: two elderly couples who lost their only child (instead of the empty-nest enrolment).
+        couples = [p for p in registered if p.kind == "elderly_couple" and p.enrolments]
+        for plan in rng.sample(couples, 2):
+            plan.enrolments = [e for e in plan.enrolments if e.category != CareCategory.EMPTY_NEST_ELDERLY]
+            plan.enrolments.append(
+                Enrolment(
+                    CareCategory.BEREAVED_PARENTS,
+                    self.between(_d("2014-01-01"), _d("2022-12-31")),
+                    note="独生子女病故",
+                )
+            )
+            plan.note = ""
+        # One empty-nest enrolment ended: a son came back to live with his parents.
+        nests = [p for p in plans if any(e.category == CareCategory.EMPTY_NEST_ELDERLY for e in p.enrolments)]
+        nest = rng.choice(nests)
+        for e in nest.enrolments:
+            if e.category == CareCategory.EMPTY_NEST_ELDERLY:
+                e.until = self.between(e.since + datetime.timedelta(days=200), _d("2025-09-30"))
+                e.note = "儿子回兰同住"
+        younger = max(m.birth for m in nest.members)
+        father = next((m for m in nest.members if m.male), None)
+        son = self.person(
+            Relation.CHILD,
+            0,
+            0,
+            male=True,
+            surname=father.name[0] if father else None,
+            birth=self.between(_birthday(younger, 24), _birthday(younger, 34)),
+        )
+        son.phone = son.phone or synthetic.make_mobile(rng)
+        nest.members.append(son)
+        nest.note = ""
+
+        # 残疾人: six residents besides 杜先生.
+        people = [(plan, p) for plan in plans for p in plan.members if p.active and p.age() >= 3]
+        for plan, p in rng.sample(people, 6):
+            plan.enrolments.append(
+                Enrolment(
+                    CareCategory.DISABLED,
+                    self.between(max(p.birth, _d("2008-01-01")), _d("2025-06-30")),
+                    p,
+                    disability_type=rng.choice(DisabilityType.values),
+                    disability_grade=rng.choice(DisabilityGrade.values),
+                )
+            )
+
+        # 低保户: five registered households of working age; the last one left the allowance.
+        poor = [p for p in registered if p.kind in ("family", "three_generations", "single_adult")]
+        for i, plan in enumerate(rng.sample(poor, 5)):
+            since = self.between(_d("2016-01-01"), _d("2023-12-31"))
+            living = sum(1 for m in plan.members if m.active)
+            enrolment = Enrolment(
+                CareCategory.MINIMUM_ALLOWANCE,
+                since,
+                amount=Decimal(living * rng.randrange(30, 70) * 10),
+                certificate=self.certificate("DB", since),
+            )
+            if i == 4:
+                enrolment.until = self.between(since + datetime.timedelta(days=365), _d("2025-06-30"))
+                enrolment.note = "家庭收入提高，退出低保"
+            plan.enrolments.append(enrolment)
+
+        # 特困供养: two people living alone without support.
+        alone = [
+            p
+            for p in registered
+            if p.kind in ("alone_elderly", "single_adult")
+            and not any(e.category == CareCategory.MINIMUM_ALLOWANCE for e in p.enrolments)
+        ]
+        for plan in rng.sample(alone, 2):
+            person = next(p for p in plan.members if p.active)
+            since = self.between(_d("2015-01-01"), _d("2023-12-31"))
+            plan.enrolments.append(
+                Enrolment(
+                    CareCategory.EXTREME_POVERTY_SUPPORT,
+                    since,
+                    person,
+                    amount=Decimal(rng.randrange(105, 125) * 10),
+                    certificate=self.certificate("TK", since),
+                )
+            )
+            plan.note = "无法定赡养人"
+
+        # 困难党员: three elderly Party members; one has recovered.
+        elders = [(plan, p) for plan in registered for p in plan.members if p.active and p.age() >= 60]
+        for i, (plan, p) in enumerate(rng.sample(elders, 3)):
+            p.political = Political.PARTY_MEMBER
+            since = self.between(_d("2019-01-01"), _d("2024-06-30"))
+            enrolment = Enrolment(CareCategory.PARTY_MEMBER_IN_HARDSHIP, since, p, note="长期患病")
+            if i == 2:
+                enrolment.until = self.between(since + datetime.timedelta(days=180), _d("2025-09-30"))
+                enrolment.note = "病愈，生活恢复正常"
+            plan.enrolments.append(enrolment)
+
+        # Two tenant households have since left; they and their members are kept, dated.
+        tenants = [p for p in plans if p.kind == "tenant" and not p.enrolments]
+        for plan in rng.sample(tenants, 2):
+            plan.moved_out_on = self.between(_d("2024-01-01"), _d("2025-10-31"))
+
+    def link_party_members(self, plans: list[HouseholdPlan]) -> None:
+        """Each household in care gets a Party member of its grid (or its community) as liaison (联户)."""
+        rng = self.rng
+        members = {
+            code: [
+                (plan, p)
+                for plan in plans
+                if plan.grid == code and plan.moved_out_on is None
+                for p in plan.members
+                if p.active and p.political == Political.PARTY_MEMBER and p.age() < 75
+            ]
+            for code in GRID_CODES
+        }
+        links = Counter()
+        for plan in plans:
+            if plan.liaison or plan.moved_out_on or not any(e.until is None for e in plan.enrolments):
+                continue
+            community = plan.grid[:3]
+            nearby = [(h, p) for h, p in members[plan.grid] if h is not plan] or [
+                (h, p)
+                for code in GRID_CODES
+                if code.startswith(community)
+                for h, p in members[code]
+                if h is not plan
+            ]
+            if not nearby:
+                continue
+            _home, person = min(nearby, key=lambda hp: (links[id(hp[1])], rng.random()))
+            links[id(person)] += 1
+            plan.liaison = person
+            plan.liaison_since = self.between(_d("2021-03-01"), _d("2025-06-30"))
+
+    def id_numbers_for(self, plans: list[HouseholdPlan]) -> None:
+        for plan in plans:
+            for p in plan.members:
+                while not p.id_number or p.id_number in self.id_numbers:
+                    p.id_number = synthetic.make_id_number(p.birth, p.male, self.rng, p.region)
+                self.id_numbers.add(p.id_number)
+
+
+def story_households(planner: _Planner) -> list[HouseholdPlan]:
+    """苏奶奶, her liaison Party member, 朱先生, 赵女士 and 杜先生, as the reports tell of them."""
+    mobile = synthetic.make_mobile
+    rng = planner.rng
+
+    su = Person("苏秀兰", False, _d("1944-03-12"), Relation.HEAD, phone="0931-8456721")
+    su_husband = Person(
+        "张德福",
+        True,
+        _d("1941-11-02"),
+        Relation.SPOUSE,
+        status=Status.DECEASED,
+        status_date=_d("2019-10-08"),
+    )
+    su_household = HouseholdPlan(
+        "JCG-01",
+        SU_DWELLING,
+        [su, su_husband],
+        note="子女在外地工作，老人独居",
+        enrolments=[
+            Enrolment(CareCategory.ELDERLY_LIVING_ALONE, _d("2019-10-08"), su),
+            Enrolment(CareCategory.VERY_OLD, _birthday(su.birth, 80), su),
+        ],
+    )
+
+    gao = Person(
+        "高建华", True, _d("1965-06-18"), Relation.HEAD, phone=mobile(rng), political=Political.PARTY_MEMBER
+    )
+    gao_wife = Person("刘淑珍", False, _d("1967-01-25"), Relation.SPOUSE, phone=mobile(rng))
+    gao_household = HouseholdPlan("JCG-01", GAO_DWELLING, [gao, gao_wife])
+    su_household.liaison = gao
+    su_household.liaison_since = _d("2022-03-09")
+
+    zhu = Person("朱建国", True, _d("1974-08-16"), Relation.HEAD, phone=mobile(rng))
+    zhu_wife = Person("李秀梅", False, _d("1976-04-03"), Relation.SPOUSE, phone=mobile(rng))
+    zhu_son = Person(
+        "朱浩宇", True, _d("2005-09-21"), Relation.CHILD, phone=mobile(rng), political=Political.LEAGUE_MEMBER
+    )
+    zhu_household = HouseholdPlan(
+        "JCG-01", ZHU_DWELLING, [zhu, zhu_wife, zhu_son], note="妻子患癌长期化疗，儿子在读大学"
+    )
+
+    zhao = Person("赵丽萍", False, _d("1968-07-21"), Relation.HEAD, phone=mobile(rng))
+    zhao_husband = Person("孙建华", True, _d("1966-12-09"), Relation.SPOUSE, phone=mobile(rng))
+    zhao_household = HouseholdPlan(
+        "CCJ-02", ZHAO_DWELLING, [zhao, zhao_husband], note="顶层住户，楼顶装有太阳能"
+    )
+
+    du = Person("杜志强", True, _d("1962-09-05"), Relation.HEAD, phone=mobile(rng))
+    du_mother = Person(
+        "王桂英",
+        False,
+        _d("1936-05-14"),
+        Relation.PARENT,
+        status=Status.DECEASED,
+        status_date=_d("2025-02-16"),
+    )
+    du_household = HouseholdPlan(
+        "CCJ-04",
+        DU_DWELLING,
+        [du, du_mother],
+        note="母亲已去世，妹妹无法时常照料",
+        enrolments=[
+            Enrolment(
+                CareCategory.DISABLED,
+                _d("2009-05-20"),
+                du,
+                disability_type=DisabilityType.PHYSICAL,
+                disability_grade=DisabilityGrade.GRADE_2,
+            ),
+            Enrolment(CareCategory.ELDERLY_LIVING_ALONE, _d("2025-02-16"), du),
+            Enrolment(
+                CareCategory.VERY_OLD, _birthday(du_mother.birth, 80), du_mother, until=_d("2025-02-16")
+            ),
+        ],
+    )
+    for household in (su_household, gao_household, zhu_household, zhao_household, du_household):
+        household.kind = "story"
+    return [su_household, gao_household, zhu_household, zhao_household, du_household]
+
+
+def plan_households() -> list[HouseholdPlan]:
+    """Every household of the demo, with members, enrolments and liaisons, drawn from SEED."""
+    planner = _Planner(random.Random(SEED))
+    stories = story_households(planner)
+    taken = {h.dwelling for h in stories}
+    dwellings = {
+        code: [
+            (address, unit, room)
+            for address, entrances, floors in buildings
+            for unit, room in dwellings_of(address, entrances, floors)
+            if (address, unit, room) not in taken
+        ]
+        for _street, _community, grids in LAYOUT
+        for code, _name, buildings in grids
+    }
+    plans = planner.synthetic_households(dwellings)
+    planner.enrol(plans)
+    everyone = stories + plans
+    planner.id_numbers_for(everyone)
+    planner.link_party_members(everyone)
+    return everyone
+
+
+def already_loaded() -> bool:
+    """The demo is there once any of its streets or grids is: then nothing is loaded again."""
+    return (
+        Street.objects.filter(name__in=[STREET_JCG, STREET_CCJ]).exists()
+        or Grid.objects.filter(code__in=GRID_CODES).exists()
+    )
+
+
+@transaction.atomic
+def load() -> Counter | None:
+    """Load the demo community; return what was created, or None when it was already loaded."""
+    if already_loaded():
+        return None
+    counts = Counter()
+    grids, communities, streets, dwellings = _load_places(counts)
+    _load_households(dwellings, counts)
+    _load_accounts(grids, communities, streets, counts)
+    return counts
+
+
+def _load_places(counts: Counter):
+    grids, communities, streets, dwellings = {}, {}, {}, {}
+    for street_name, community_name, grid_specs in LAYOUT:
+        street = streets[street_name] = Street.objects.create(name=street_name)
+        community = communities[community_name] = Community.objects.create(street=street, name=community_name)
+        counts["streets"] += 1
+        counts["communities"] += 1
+        for code, name, buildings in grid_specs:
+            grid = grids[code] = Grid.objects.create(community=community, code=code, name=name)
+            counts["grids"] += 1
+            for address, entrances, floors in buildings:
+                building = Building.objects.create(grid=grid, address=address)
+                counts["buildings"] += 1
+                for unit, room in dwellings_of(address, entrances, floors):
+                    dwellings[address, unit, room] = Dwelling.objects.create(
+                        building=building, unit=unit, room=room
+                    )
+                    counts["dwellings"] += 1
+    return grids, communities, streets, dwellings
+
+
+def _load_households(dwellings: dict, counts: Counter) -> None:
+    plans = plan_households()
+    residents: dict[int, Resident] = {}
+    households: dict[int, Household] = {}
+    spare = random.Random(SEED + 1)
+    for plan in plans:
+        household = services.household_create(dwelling=dwellings[plan.dwelling], note=plan.note)
+        households[id(plan)] = household
+        counts["households"] += 1
+        for p in plan.members:
+            # A number someone already entered by hand is left to them; this one takes another.
+            while Resident.objects.filter(id_number=p.id_number).exists():
+                p.id_number = synthetic.make_id_number(p.birth, p.male, spare, p.region)
+            resident = Resident(
+                household=household,
+                name=p.name,
+                id_number=p.id_number,
+                sex=Sex.MALE if p.male else Sex.FEMALE,
+                birth_date=p.birth,
+                phone=p.phone,
+                relation_to_head=p.relation,
+                political_status=p.political,
+                residence_type=p.residence,
+                status=p.status,
+                status_date=p.status_date,
+            )
+            residents[id(p)] = services.resident_save(resident=resident)
+            counts["residents"] += 1
+        for e in plan.enrolments:
+            services.enrolment_save(
+                enrolment=CareEnrolment(
+                    household=household,
+                    resident=residents[id(e.person)] if e.person else None,
+                    category=e.category,
+                    since=e.since,
+                    until=e.until,
+                    disability_type=e.disability_type,
+                    disability_grade=e.disability_grade,
+                    allowance_monthly_amount=e.amount,
+                    allowance_certificate=e.certificate,
+                    note=e.note,
+                )
+            )
+            counts["enrolments"] += 1
+    # Links and moves come last: a liaison may live in a household created after the one they serve.
+    for plan in plans:
+        if plan.liaison:
+            services.liaison_link(
+                party_member=residents[id(plan.liaison)],
+                household=households[id(plan)],
+                since=plan.liaison_since,
+            )
+            counts["liaison_links"] += 1
+        if plan.moved_out_on:
+            services.household_move_out(household=households[id(plan)], on=plan.moved_out_on)
+            counts["moved_out_households"] += 1
+
+
+def _load_accounts(grids: dict, communities: dict, streets: dict, counts: Counter) -> None:
+    """Demo accounts, all with DEMO_PASSWORD; an account that already exists is left as it is."""
+    user_model = get_user_model()
+    password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is slow on purpose
+    users = {}
+
+    def account(username: str, first_name: str, **flags):
+        user, created = user_model.objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "password": password, **flags}
+        )
+        counts["users"] += created
+        users[username] = user
+        return user
+
+    account(ADMIN[0], ADMIN[1], is_staff=True, is_superuser=True)
+    for username, first_name, role, place in ACCOUNTS:
+        user = account(username, first_name)
+        if role in GRID_ROLES:
+            level = {"grid": grids[place]}
+        elif role in COMMUNITY_ROLES:
+            level = {"community": communities[place]}
+        else:
+            level = {"street": streets[place]}
+        Assignment.objects.get_or_create(user=user, role=role, **level)
+        counts["assignments"] += 1
+
+    team = WorkTeam.objects.create(street=streets[STREET_JCG], name=WORK_TEAM)
+    for name, kind, username, code in WORK_TEAM_MEMBERS:
+        WorkTeamMember.objects.create(
+            team=team, name=name, kind=kind, user=users.get(username), grid=grids[code]
+        )
+        counts["work_team_members"] += 1
+
+
+def summary(counts: Counter) -> str:
+    return (
+        "Demo community loaded: {streets} streets, {communities} communities, {grids} grids, "
+        "{buildings} buildings, {dwellings} dwellings, {households} households "
+        "({moved_out_households} moved out), {residents} residents, {enrolments} care enrolments, "
+        "{liaison_links} liaison links, {users} users, {assignments} assignments, "
+        "{work_team_members} work-team members. Password for every account: {password}"
+    ).format(password=DEMO_PASSWORD, **counts)

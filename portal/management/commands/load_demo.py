@@ -1,0 +1,19 @@
+"""`manage.py load_demo`: the demo community, loaded once; `make demo` runs it on every start."""
+
+from django.core.management.base import BaseCommand
+
+from portal import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo community (金城关社区, 草场街社区) with its residents and accounts. "
+        "Does nothing when it is already loaded, so users' own changes are kept."
+    )
+
+    def handle(self, *args, **options) -> None:
+        counts = demo.load()
+        if counts is None:
+            self.stdout.write("Demo community already loaded; nothing changed.")
+        else:
+            self.stdout.write(self.style.SUCCESS(demo.summary(counts)))

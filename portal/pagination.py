@@ -1,0 +1,26 @@
+"""Pagination that stays fast over a million rows: counts stop at a cap instead of scanning all."""
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+PAGE_SIZE = 20
+COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows; beyond that the page shows "1000+" and pages up to the cap."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+
+def paginate(request, rows: QuerySet, per_page: int = PAGE_SIZE) -> Page:
+    """The requested page (?page=N); a missing, bad or too-high number gives the nearest real page."""
+    paginator = CappedPaginator(rows, per_page)
+    return paginator.get_page(request.GET.get("page"))

@@ -1,0 +1,149 @@
+"""Forms check shape; the rules of the registry live in the models' clean() and in services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Building, Dwelling, Grid
+from portal.forms import StyledFormMixin
+
+from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
+from .selectors import ResidentFilters
+
+
+class ResidentSearchForm(StyledFormMixin, forms.Form):
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("姓名、地址、电话尾号或身份证后四位"), "type": "search"}
+        ),
+    )
+    grid = forms.ModelChoiceField(
+        label=_("网格"), queryset=Grid.objects.none(), required=False, empty_label=_("全部网格")
+    )
+    category = forms.ChoiceField(
+        label=_("关爱类别"),
+        required=False,
+        choices=[("", _("全部居民"))] + list(CareCategory.choices),
+    )
+    include_inactive = forms.BooleanField(label=_("含已迁出/已故"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = Grid.objects.visible_to(user).select_related("community")
+
+    def filters(self) -> ResidentFilters:
+        """The filters to apply; an invalid field is ignored rather than failing the whole page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return ResidentFilters(
+            q=data.get("q", "") or "",
+            grid=data.get("grid"),
+            category=data.get("category", "") or "",
+            include_inactive=bool(data.get("include_inactive")),
+        )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DwellingForm(StyledFormMixin, forms.Form):
+    """Where a household lives: a building of the user's grids, and the unit and room."""
+
+    building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none())
+    unit = forms.CharField(label=_("单元"), max_length=20, required=False)
+    room = forms.CharField(label=_("门牌/室号"), max_length=20, required=False)
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, buildings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = buildings.select_related("grid")
+        self.fields["building"].label_from_instance = lambda b: f"{b.address}（{b.grid.name}）"
+
+    def dwelling(self) -> Dwelling:
+        dwelling, _created = Dwelling.objects.get_or_create(
+            building=self.cleaned_data["building"],
+            unit=self.cleaned_data["unit"].strip(),
+            room=self.cleaned_data["room"].strip(),
+        )
+        return dwelling
+
+
+class ResidentForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Resident
+        fields = [
+            "name",
+            "id_number",
+            "sex",
+            "birth_date",
+            "phone",
+            "relation_to_head",
+            "political_status",
+            "residence_type",
+        ]
+        widgets = {
+            "birth_date": DateInput(),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+        help_texts = {
+            "id_number": _("18位，末位可为X；出生日期和性别须与之一致。"),
+            "phone": _("手机号或带区号的固定电话。"),
+        }
+
+
+class ResidentStatusForm(StyledFormMixin, forms.ModelForm):
+    """Moving out or death: a dated status, never a deletion."""
+
+    class Meta:
+        model = Resident
+        fields = ["status", "status_date"]
+        widgets = {"status_date": DateInput()}
+
+
+class EnrolmentForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = CareEnrolment
+        fields = [
+            "category",
+            "resident",
+            "since",
+            "until",
+            "disability_type",
+            "disability_grade",
+            "allowance_monthly_amount",
+            "allowance_certificate",
+            "note",
+        ]
+        widgets = {"since": DateInput(), "until": DateInput()}
+
+    def __init__(self, *args, household, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.household = household
+        self.fields["resident"].queryset = household.members.filter(status=Resident.Status.ACTIVE)
+
+
+class LiaisonForm(StyledFormMixin, forms.Form):
+    party_member = forms.ModelChoiceField(label=_("联户党员"), queryset=Resident.objects.none())
+    since = forms.DateField(label=_("起始日期"), widget=DateInput())
+
+    def __init__(self, *args, party_members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_member"].queryset = party_members.select_related("household__dwelling__building")
+        self.fields["party_member"].label_from_instance = lambda r: (
+            f"{r.name}（{r.household.dwelling.building.address}）"
+        )
+
+
+class RevealForm(StyledFormMixin, forms.Form):
+    field = forms.ChoiceField(choices=SensitiveField.choices)
+    reason = forms.ChoiceField(label=_("查看事由"), choices=RevealReason.choices)
+
+
+class MoveOutForm(StyledFormMixin, forms.Form):
+    moved_out_on = forms.DateField(label=_("迁出日期"), widget=DateInput())

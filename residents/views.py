@@ -1,0 +1,290 @@
+"""Resident search, the household file (一户一档) and the forms that keep the registry."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from grids.models import Building, Grid
+from grids.permissions import communities_for_ledger_import, grids_editable_by
+from portal.pagination import paginate
+
+from . import permissions, selectors, services
+from .forms import (
+    DwellingForm,
+    EnrolmentForm,
+    LiaisonForm,
+    MoveOutForm,
+    ResidentForm,
+    ResidentSearchForm,
+    ResidentStatusForm,
+    RevealForm,
+)
+from .models import CareEnrolment, Household, Resident, SensitiveField
+
+
+def _household_or_404(user, pk: int) -> Household:
+    try:
+        return selectors.household_for_user(user, pk)
+    except Household.DoesNotExist:
+        raise Http404 from None
+
+
+def _editable_household(user, pk: int) -> Household:
+    household = _household_or_404(user, pk)
+    if not permissions.can_edit_household(user, household):
+        raise PermissionDenied
+    return household
+
+
+def _resident_or_404(user, pk: int) -> Resident:
+    try:
+        return (
+            Resident.objects.visible_to(user)
+            .select_related("household__grid__community", "household__dwelling__building")
+            .get(pk=pk)
+        )
+    except Resident.DoesNotExist:
+        raise Http404 from None
+
+
+def _editable_buildings(user):
+    return Building.objects.filter(grid__in=grids_editable_by(user))
+
+
+@require_GET
+def search(request):
+    form = ResidentSearchForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    page = paginate(request, selectors.search_residents(request.user, filters))
+    context = {
+        "form": form,
+        "page": page,
+        "filters": filters,
+        "can_import": communities_for_ledger_import(request.user).exists(),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "residents/search.html#results", context)
+    return render(request, "residents/search.html", context)
+
+
+@require_GET
+def household_list(request):
+    grid = None
+    if request.GET.get("grid"):
+        grid = Grid.objects.visible_to(request.user).filter(pk=request.GET["grid"]).first()
+        if grid is None:
+            raise Http404
+    page = paginate(request, selectors.household_list(request.user, grid))
+    grids = Grid.objects.visible_to(request.user).order_by("code")
+    return render(request, "residents/household_list.html", {"page": page, "grid": grid, "grids": grids})
+
+
+@require_GET
+def household_detail(request, pk: int):
+    household = _household_or_404(request.user, pk)
+    file = selectors.household_file(household)
+    return render(
+        request,
+        "residents/household_detail.html",
+        {
+            "household": household,
+            "file": file,
+            "today": timezone.localdate(),
+            "can_edit": permissions.can_edit_household(request.user, household),
+            "can_reveal": permissions.can_reveal_in_grid(request.user, household.grid),
+            "reveal_form": RevealForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def household_create(request):
+    buildings = _editable_buildings(request.user)
+    if not buildings.exists():
+        raise PermissionDenied
+    form = DwellingForm(request.POST or None, buildings=buildings)
+    if request.method == "POST" and form.is_valid():
+        household = services.household_create(dwelling=form.dwelling(), note=form.cleaned_data["note"])
+        messages.success(request, _("已建档，请登记家庭成员。"))
+        return redirect("residents:resident_create", household=household.pk)
+    return render(request, "residents/household_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def household_edit(request, pk: int):
+    household = _editable_household(request.user, pk)
+    buildings = _editable_buildings(request.user)
+    initial = {
+        "building": household.dwelling.building,
+        "unit": household.dwelling.unit,
+        "room": household.dwelling.room,
+        "note": household.note,
+    }
+    form = DwellingForm(request.POST or None, buildings=buildings, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.household_update(
+            household=household, dwelling=form.dwelling(), note=form.cleaned_data["note"]
+        )
+        messages.success(request, _("户信息已保存。"))
+        return redirect("residents:household", pk=household.pk)
+    return render(request, "residents/household_form.html", {"form": form, "household": household})
+
+
+@require_http_methods(["GET", "POST"])
+def household_move_out(request, pk: int):
+    household = _editable_household(request.user, pk)
+    form = MoveOutForm(request.POST or None, initial={"moved_out_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_move_out(household=household, on=form.cleaned_data["moved_out_on"])
+        except ValidationError as exc:
+            form.add_error("moved_out_on", exc.messages[0])
+        else:
+            messages.success(request, _("该户已登记迁出，档案保留。"))
+            return redirect("residents:household", pk=household.pk)
+    return render(request, "residents/household_move_out.html", {"form": form, "household": household})
+
+
+def _save_resident(request, form, household: Household):
+    """Validate and save through the service, keeping the user's input on any error."""
+    if not form.is_valid():
+        return None
+    try:
+        return services.resident_save(resident=form.instance)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def resident_create(request, household: int):
+    household = _editable_household(request.user, household)
+    relation = Resident.Relation.HEAD if not household.members.exists() else ""
+    form = ResidentForm(
+        request.POST or None,
+        instance=Resident(household=household),
+        initial={"relation_to_head": relation} if relation else None,
+    )
+    if request.method == "POST" and (resident := _save_resident(request, form, household)):
+        messages.success(request, _("已登记居民 %(name)s。") % {"name": resident.name})
+        if "add_another" in request.POST:
+            return redirect("residents:resident_create", household=household.pk)
+        return redirect("residents:household", pk=household.pk)
+    return render(request, "residents/resident_form.html", {"form": form, "household": household})
+
+
+@require_http_methods(["GET", "POST"])
+def resident_edit(request, pk: int):
+    resident = _resident_or_404(request.user, pk)
+    household = resident.household
+    if not permissions.can_edit_household(request.user, household):
+        raise PermissionDenied
+    form = ResidentForm(request.POST or None, instance=resident)
+    if request.method == "POST" and _save_resident(request, form, household):
+        messages.success(request, _("居民信息已保存。"))
+        return redirect("residents:household", pk=household.pk)
+    return render(
+        request,
+        "residents/resident_form.html",
+        {"form": form, "household": household, "resident": resident},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def resident_status(request, pk: int):
+    resident = _resident_or_404(request.user, pk)
+    if not permissions.can_edit_household(request.user, resident.household):
+        raise PermissionDenied
+    form = ResidentStatusForm(request.POST or None, instance=resident)
+    if request.method == "POST" and _save_resident(request, form, resident.household):
+        messages.success(request, _("已更新 %(name)s 的状态。") % {"name": resident.name})
+        return redirect("residents:household", pk=resident.household_id)
+    return render(request, "residents/resident_status.html", {"form": form, "resident": resident})
+
+
+@require_POST
+def resident_reveal(request, pk: int):
+    """Show one full ID number or phone, deliberately, and record who saw it and why."""
+    resident = _resident_or_404(request.user, pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return render(request, "residents/_reveal_error.html", {"message": _("请选择查看事由。")}, status=400)
+    field = SensitiveField(form.cleaned_data["field"])
+    value = services.resident_reveal(
+        user=request.user, resident=resident, field=field, reason=form.cleaned_data["reason"]
+    )
+    template = (
+        "residents/_revealed.html" if request.headers.get("HX-Request") else "residents/reveal_page.html"
+    )
+    return render(request, template, {"value": value, "field": field, "resident": resident})
+
+
+def _save_enrolment(request, form):
+    if not form.is_valid():
+        return None
+    try:
+        return services.enrolment_save(enrolment=form.instance)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def enrolment_create(request, household: int):
+    household = _editable_household(request.user, household)
+    form = EnrolmentForm(
+        request.POST or None,
+        household=household,
+        initial={"since": timezone.localdate()},
+    )
+    if request.method == "POST" and _save_enrolment(request, form):
+        messages.success(request, _("关爱对象已登记。"))
+        return redirect("residents:household", pk=household.pk)
+    return render(request, "residents/enrolment_form.html", {"form": form, "household": household})
+
+
+@require_http_methods(["GET", "POST"])
+def enrolment_edit(request, pk: int):
+    try:
+        enrolment = CareEnrolment.objects.visible_to(request.user).get(pk=pk)
+    except CareEnrolment.DoesNotExist:
+        raise Http404 from None
+    household = _editable_household(request.user, enrolment.household_id)
+    form = EnrolmentForm(request.POST or None, instance=enrolment, household=household)
+    if request.method == "POST" and _save_enrolment(request, form):
+        messages.success(request, _("关爱对象登记已保存。"))
+        return redirect("residents:household", pk=household.pk)
+    return render(
+        request,
+        "residents/enrolment_form.html",
+        {"form": form, "household": household, "enrolment": enrolment},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def liaison_set(request, household: int):
+    household = _editable_household(request.user, household)
+    party_members = Resident.objects.visible_to(request.user).filter(
+        household__grid__community=household.grid.community,
+        status=Resident.Status.ACTIVE,
+        political_status__in=[
+            Resident.PoliticalStatus.PARTY_MEMBER,
+            Resident.PoliticalStatus.PROBATIONARY,
+        ],
+    )
+    form = LiaisonForm(
+        request.POST or None, party_members=party_members, initial={"since": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.liaison_link(household=household, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("联户党员已设定。"))
+            return redirect("residents:household", pk=household.pk)
+    return render(request, "residents/liaison_form.html", {"form": form, "household": household})

@@ -1,0 +1,98 @@
+"""Excel ledgers (台账): downloading the template, importing a filled ledger, exporting the resident list."""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from grids.permissions import communities_for_ledger_import
+
+from . import ledger, permissions
+from .forms import ResidentSearchForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A file with thousands of bad rows would make a page nobody can read; the first ones show the pattern.
+ERRORS_SHOWN = 500
+
+
+def _xlsx_response(content: bytes, filename: str, fallback: str) -> HttpResponse:
+    """An .xlsx download; the Chinese file name goes in filename* (RFC 5987), with an ASCII fallback."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET"])
+def ledger_template(request):
+    return _xlsx_response(ledger.template_workbook(), "居民台账导入模板.xlsx", "ledger-template.xlsx")
+
+
+@require_http_methods(["GET", "POST"])
+def ledger_import(request):
+    communities = communities_for_ledger_import(request.user)
+    if not communities.exists():
+        raise PermissionDenied
+    context = {
+        "file_error": "",
+        "errors": [],
+        "error_count": 0,
+        "file_name": "",
+        "errors_shown": ERRORS_SHOWN,
+    }
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        context["file_name"] = upload.name if upload else ""
+        try:
+            result = ledger.ledger_import(file=upload, communities=communities)
+        except ledger.LedgerFileError as exc:
+            context["file_error"] = exc.message
+        except ledger.LedgerRejected as exc:
+            context["errors"] = exc.errors[:ERRORS_SHOWN]
+            context["error_count"] = len(exc.errors)
+        else:
+            messages.success(
+                request,
+                format_html(
+                    '{} <a href="{}" class="alert-link">{}</a>',
+                    _("导入完成：新建 %(households)s 户、%(residents)s 名居民。")
+                    % {"households": result.households, "residents": result.residents},
+                    reverse("residents:household_list"),
+                    _("查看户籍台账"),
+                ),
+            )
+            return redirect("residents:ledger_import")
+    return render(request, "residents/ledger_import.html", context)
+
+
+@require_http_methods(["GET"])
+def ledger_export(request):
+    filters = ResidentSearchForm(request.GET, user=request.user).filters()
+    # Asking for full values without the right gets the masked ledger, recorded as masked.
+    unmasked = request.GET.get("full") == "1" and permissions.can_export_unmasked(request.user)
+    try:
+        export = ledger.ledger_export(user=request.user, filters=filters, unmasked=unmasked)
+    except ledger.LedgerTooLarge as exc:
+        messages.error(
+            request,
+            _(
+                "符合条件的居民有 %(count)s 人，一次最多导出 %(max)s 人："
+                "请缩小筛选范围（如按网格）后分批导出。"
+            )
+            % {"count": exc.row_count, "max": ledger.MAX_EXPORT_ROWS},
+        )
+        search = reverse("residents:search")
+        query = request.GET.copy()
+        query.pop("full", None)
+        return redirect(f"{search}?{query.urlencode()}" if query else search)
+    day = timezone.localdate().strftime("%Y%m%d")
+    return _xlsx_response(export.content, f"居民台账-{day}.xlsx", f"residents-{day}.xlsx")

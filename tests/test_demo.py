@@ -1,0 +1,304 @@
+"""The demo community: loaded once and only once, with the reports' people where users will look for them."""
+
+import datetime
+import hashlib
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from grids.models import (
+    Assignment,
+    Building,
+    Community,
+    Dwelling,
+    Grid,
+    Role,
+    Street,
+    WorkTeam,
+    WorkTeamMember,
+)
+from portal import demo
+from residents import identity, services
+from residents.models import (
+    CareCategory,
+    CareEnrolment,
+    DisabilityGrade,
+    DisabilityType,
+    Household,
+    LiaisonLink,
+    Resident,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (
+    Street,
+    Community,
+    Grid,
+    Building,
+    Dwelling,
+    Household,
+    Resident,
+    CareEnrolment,
+    LiaisonLink,
+    Assignment,
+    WorkTeam,
+    WorkTeamMember,
+)
+EXPECTED_ROWS = {
+    "Street": 2,
+    "Community": 2,
+    "Grid": 8,
+    "Building": 28,
+    "Dwelling": 669,
+    "Household": 125,
+    "Resident": 359,
+    "CareEnrolment": 73,
+    "LiaisonLink": 41,
+    "Assignment": 30,
+    "WorkTeam": 1,
+    "WorkTeamMember": 11,
+    "User": 31,
+}
+EXPECTED_SUMMARY = (
+    "Demo community loaded: 2 streets, 2 communities, 8 grids, 28 buildings, 669 dwellings, "
+    "125 households (2 moved out), 359 residents, 73 care enrolments, 41 liaison links, 31 users, "
+    "30 assignments, 11 work-team members. Password for every account: demo12345"
+)
+# sha256 of every resident's name, ID number, sex, birth date, status and address, in ID-number order:
+# the same seed gives the same people on every machine and database.
+EXPECTED_RESIDENTS_DIGEST = "8b84d7987041ae8ab09d6c465c2b59663b592d37ccbb373751064c80b51fb5ca"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Each load hashes DEMO_PASSWORD and the account test signs in five times; the real hasher is slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def row_counts() -> dict[str, int]:
+    counts = {model.__name__: model.objects.count() for model in MODELS}
+    counts["User"] = get_user_model().objects.count()
+    return counts
+
+
+def residents_digest() -> str:
+    rows = Resident.objects.order_by("id_number").values_list(
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "status",
+        "status_date",
+        "household__grid__code",
+        "household__dwelling__building__address",
+        "household__dwelling__unit",
+        "household__dwelling__room",
+    )
+    return hashlib.sha256("\n".join("|".join(map(str, row)) for row in rows).encode()).hexdigest()
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue().strip()
+
+
+def test_loads_once_and_a_second_run_changes_nothing():
+    assert load_demo() == EXPECTED_SUMMARY
+    assert row_counts() == EXPECTED_ROWS
+
+    # A user's own work after the first run: a new household with one resident, and an edit.
+    dwelling = Dwelling.objects.get(building__address="靖远路11号", room="8")
+    assert not dwelling.households.exists()
+    household = services.household_create(dwelling=dwelling, note="新搬来")
+    services.resident_save(
+        resident=Resident(
+            household=household,
+            name="马小军",
+            id_number="620102199001011233",
+            sex=Resident.Sex.MALE,
+            birth_date=datetime.date(1990, 1, 1),
+            phone="13912345678",
+        )
+    )
+    su = Resident.objects.get(name="苏秀兰")
+    su.phone = "13800000001"
+    services.resident_save(resident=su)
+    before = row_counts()
+    digest = residents_digest()
+
+    assert load_demo() == "Demo community already loaded; nothing changed."
+    assert row_counts() == before == {**EXPECTED_ROWS, "Household": 126, "Resident": 360}
+    assert residents_digest() == digest
+    assert Resident.objects.get(id_number="620102199001011233").name == "马小军"
+    assert Resident.objects.get(name="苏秀兰").phone == "13800000001"
+
+
+def test_the_same_people_on_every_machine():
+    demo.load()
+    assert residents_digest() == EXPECTED_RESIDENTS_DIGEST
+
+
+def test_a_failed_load_leaves_nothing_behind(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "_load_accounts", broken)
+    with pytest.raises(RuntimeError):
+        demo.load()
+    assert set(row_counts().values()) == {0}
+
+
+def test_demo_accounts_sign_in_with_the_demo_password_and_hold_their_roles():
+    demo.load()
+    assert demo.DEMO_PASSWORD == "demo12345"
+    expected = {
+        "worker": ("马晓燕", {(Role.GRID_WORKER, "JCG-01", None, None)}),
+        "staff": ("张丽娟", {(Role.COMMUNITY_STAFF, None, "金城关社区", None)}),
+        "leader": ("魏玲", {(Role.COMMUNITY_LEADER, None, "金城关社区", None)}),
+        "street": ("杨志刚", {(Role.STREET_LEADER, None, None, "靖远路街道")}),
+    }
+    for username, (first_name, roles) in expected.items():
+        user = authenticate(None, username=username, password=demo.DEMO_PASSWORD)
+        assert user is not None, username
+        assert user.first_name == first_name
+        assert not user.is_staff and not user.is_superuser
+        held = set(user.assignments.values_list("role", "grid__code", "community__name", "street__name"))
+        assert held == roles
+
+    admin = authenticate(None, username="admin", password=demo.DEMO_PASSWORD)
+    assert admin is not None and admin.is_superuser and admin.is_staff
+    assert not admin.assignments.exists()
+
+    # What each of them sees: the worker one grid, staff and leader their community, the street its own.
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=expected)}
+    visible = {
+        name: set(Grid.objects.visible_to(u).values_list("code", flat=True)) for name, u in users.items()
+    }
+    jcg = {"JCG-01", "JCG-02", "JCG-03", "JCG-04"}
+    assert visible == {"worker": {"JCG-01"}, "staff": jcg, "leader": jcg, "street": jcg}
+
+    # Every grid has its 网格长 and 专职网格员; the team works in 金城关社区's grids.
+    for grid in Grid.objects.all():
+        roles = set(grid.assignments.values_list("role", flat=True))
+        assert {Role.GRID_LEADER, Role.GRID_WORKER} <= roles, grid.code
+    team = WorkTeam.objects.get()
+    assert (team.name, team.street.name) == ("“一亲三心”工作队", "靖远路街道")
+    assert set(team.members.values_list("kind", flat=True)) == set(WorkTeamMember.Kind.values)
+    assert set(team.members.values_list("grid__code", flat=True)) == jcg
+    assert team.members.get(name="杨志刚").user.username == "street"
+
+
+def test_su_nainai_lives_alone_in_the_workers_grid_with_a_liaison_party_member():
+    demo.load()
+    worker = get_user_model().objects.get(username="worker")
+    su = Resident.objects.get(name="苏秀兰")
+    assert (su.sex, su.birth_date, su.id_number[:6]) == ("female", datetime.date(1944, 3, 12), "620102")
+    assert su.household.grid.code == "JCG-01"
+    assert Assignment.objects.get(user=worker).grid == su.household.grid
+    assert Household.objects.visible_to(worker).filter(pk=su.household_id).exists()
+    assert [m.name for m in su.household.members.current()] == ["苏秀兰"]
+
+    today = timezone.localdate()
+    active = CareEnrolment.objects.active_on(today).filter(household=su.household)
+    assert set(active.values_list("category", "resident__name")) == {
+        (CareCategory.ELDERLY_LIVING_ALONE, "苏秀兰"),
+        (CareCategory.VERY_OLD, "苏秀兰"),
+    }
+
+    link = LiaisonLink.objects.get(household=su.household, until__isnull=True)
+    assert link.party_member.name == "高建华"
+    assert link.party_member.political_status == Resident.PoliticalStatus.PARTY_MEMBER
+    assert link.party_member.household.grid.code == "JCG-01"
+
+
+def test_zhu_household_at_jingyuan_road_9():
+    demo.load()
+    zhu = Resident.objects.get(name="朱建国")
+    household = zhu.household
+    assert str(household.dwelling) == "靖远路9号 2单元 302室"
+    assert household.dwelling.building.address == "靖远路9号"
+    assert household.grid.code == "JCG-01"
+    assert household.note == "妻子患癌长期化疗，儿子在读大学"
+    members = household.members.order_by("birth_date")
+    assert [(m.name, m.relation_to_head, m.sex, m.status) for m in members] == [
+        ("朱建国", "head", "male", "active"),
+        ("李秀梅", "spouse", "female", "active"),
+        ("朱浩宇", "child", "male", "active"),
+    ]
+    assert not household.enrolments.exists()
+
+
+def test_du_is_disabled_and_zhao_lives_in_caochangjie():
+    demo.load()
+    du = Resident.objects.get(name="杜志强")
+    assert du.household.grid.community.name == "草场街社区"
+    assert du.household.grid.community.street.name == "草场街街道"
+    disabled = CareEnrolment.objects.get(resident=du, category=CareCategory.DISABLED)
+    assert (disabled.disability_type, disabled.disability_grade, disabled.until) == (
+        DisabilityType.PHYSICAL,
+        DisabilityGrade.GRADE_2,
+        None,
+    )
+    assert (
+        CareEnrolment.objects.active_on(timezone.localdate())
+        .filter(resident=du, category=CareCategory.ELDERLY_LIVING_ALONE)
+        .exists()
+    )
+    mother = du.household.members.get(relation_to_head=Resident.Relation.PARENT)
+    assert (mother.name, mother.status, mother.status_date) == (
+        "王桂英",
+        Resident.Status.DECEASED,
+        datetime.date(2025, 2, 16),
+    )
+
+    zhao = Resident.objects.get(name="赵丽萍")
+    assert zhao.sex == "female"
+    assert zhao.household.grid.code == "CCJ-02"
+    assert str(zhao.household.dwelling) == "草场后街21号院2号楼 1单元 602室"
+
+
+def test_every_resident_has_a_valid_id_matching_birth_date_and_sex():
+    demo.load()
+    residents = list(Resident.objects.all())
+    assert len({r.id_number for r in residents}) == len(residents) == 359
+    for r in residents:
+        assert identity.normalize_id_number(r.id_number) == r.id_number
+        assert identity.id_birth_date(r.id_number) == r.birth_date, r.name
+        assert identity.id_sex(r.id_number) == r.sex, r.name
+        if r.phone:
+            assert identity.normalize_phone(r.phone) == r.phone
+        assert (r.status == Resident.Status.ACTIVE) == (r.status_date is None)
+    assert sum(r.id_number.startswith("620102") for r in residents) > 250
+
+
+def test_every_care_category_is_enrolled_with_its_details():
+    demo.load()
+    today = timezone.localdate()
+    enrolments = CareEnrolment.objects.select_related("resident")
+    assert set(enrolments.values_list("category", flat=True)) == set(CareCategory.values)
+    assert set(enrolments.active_on(today).values_list("category", flat=True)) == set(CareCategory.values)
+    for e in enrolments:
+        if e.category == CareCategory.DISABLED:
+            assert e.disability_type and e.disability_grade and e.resident_id
+        if e.category in (CareCategory.MINIMUM_ALLOWANCE, CareCategory.EXTREME_POVERTY_SUPPORT):
+            assert e.allowance_monthly_amount > Decimal(0) and e.allowance_certificate
+        if e.resident_id:
+            assert e.resident.household_id == e.household_id
+            if e.resident.status == Resident.Status.DECEASED:
+                assert e.until == e.resident.status_date
+    assert set(enrolments.filter(until__isnull=False).values_list("category", flat=True)) == {
+        CareCategory.VERY_OLD,
+        CareCategory.EMPTY_NEST_ELDERLY,
+        CareCategory.MINIMUM_ALLOWANCE,
+        CareCategory.PARTY_MEMBER_IN_HARDSHIP,
+    }
+    assert (
+        Household.objects.filter(status=Household.Status.MOVED_OUT, moved_out_on__isnull=False).count() == 2
+    )
+    assert Resident.objects.filter(status=Resident.Status.DECEASED).count() > 5

@@ -199,19 +199,19 @@ class Assignment(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
-                        role__in=[r.value for r in GRID_ROLES],
+                        role__in=sorted(GRID_ROLES),
                         grid__isnull=False,
                         community__isnull=True,
                         street__isnull=True,
                     )
                     | Q(
-                        role__in=[r.value for r in COMMUNITY_ROLES],
+                        role__in=sorted(COMMUNITY_ROLES),
                         grid__isnull=True,
                         community__isnull=False,
                         street__isnull=True,
                     )
                     | Q(
-                        role__in=[r.value for r in STREET_ROLES],
+                        role__in=sorted(STREET_ROLES),
                         grid__isnull=True,
                         community__isnull=True,
                         street__isnull=False,

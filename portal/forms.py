@@ -19,7 +19,9 @@ def style_widgets(form: forms.BaseForm) -> None:
             css = "form-select"
         else:
             css = "form-control"
-        if form.is_bound and name in form.errors:
+        # Read the errors only once validation has run: `form.errors` would validate too early,
+        # before a subclass has set the field's choices in its __init__.
+        if form._errors and name in form._errors:
             css += " is-invalid"
         widget.attrs["class"] = css
 

@@ -75,14 +75,23 @@ def _query_filter(q: str) -> Q:
     if _ID_TAIL.match(compact):
         tail = compact.upper()
         return Q(id_last4=tail) | Q(phone_last4=tail)
-    if compact.isdigit() and len(compact) >= 7:
-        return Q(phone__endswith=compact) if len(compact) < 18 else Q(id_number=compact)
     if len(compact) == 18 and compact[:17].isdigit():
         return Q(id_number=compact.upper())
-    buildings = Building.objects.alias(address_ngrams=Ngrams(F("address"))).filter(
-        _fragment_filter("address", q)
-    )
-    return _fragment_filter("name", q) | Q(household__dwelling__building__in=buildings)
+    if compact.isdigit() and len(compact) >= 7:
+        # The tail index narrows to a few rows; endswith then checks the longer number.
+        return Q(phone_last4=compact[-4:], phone__endswith=compact)
+    # Name and address each use their own n-gram index; an OR across the two tables would make
+    # PostgreSQL scan every resident, so the two sets of matches are combined with UNION instead.
+    by_name = _with_ngrams(Resident.objects, "name").filter(_fragment_filter("name", q)).values("pk")
+    buildings = _with_ngrams(Building.objects, "address").filter(_fragment_filter("address", q))
+    by_address = Resident.objects.filter(household__dwelling__building__in=buildings).values("pk")
+    return Q(pk__in=by_name.union(by_address))
+
+
+def _with_ngrams(rows: QuerySet, field: str) -> QuerySet:
+    if connection.vendor != "postgresql":
+        return rows
+    return rows.alias(**{f"{field}_ngrams": Ngrams(F(field))})
 
 
 def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
@@ -90,8 +99,6 @@ def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
     residents = Resident.objects.visible_to(user).alias(
         id_last4=Right("id_number", 4), phone_last4=Right("phone", 4)
     )
-    if connection.vendor == "postgresql":
-        residents = residents.alias(name_ngrams=Ngrams(F("name")))
     if not filters.include_inactive:
         residents = residents.filter(status=Resident.Status.ACTIVE)
     if filters.grid is not None:

@@ -47,7 +47,7 @@ def ledger_import(request):
         "errors": [],
         "error_count": 0,
         "file_name": "",
-        "errors_shown": ERRORS_SHOWN,
+        "max_rows": ledger.MAX_IMPORT_ROWS,
     }
     if request.method == "POST":
         upload = request.FILES.get("file")

@@ -123,6 +123,7 @@ def test_reveal_outside_scope_is_404(client, worker, other_grid):
         ("5678", ["苏秀兰"]),
         ("1243", ["苏秀兰"]),
         ("靖远", ["苏秀兰"]),
+        ("13893215678", ["苏秀兰"]),
     ],
 )
 def test_search_by_name_phone_tail_id_tail_and_address(client, worker, resident, query, expected):

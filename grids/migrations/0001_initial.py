@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='assignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('community__isnull', True), ('grid__isnull', False), ('role__in', ['grid_instructor', 'grid_worker', 'building_head', 'grid_leader', 'part_time_grid_worker']), ('street__isnull', True)), models.Q(('community__isnull', False), ('grid__isnull', True), ('role__in', ['community_staff', 'community_leader']), ('street__isnull', True)), models.Q(('community__isnull', True), ('grid__isnull', True), ('role__in', ['street_leader']), ('street__isnull', False)), _connector='OR'), name='assignment_role_matches_level'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('community__isnull', True), ('grid__isnull', False), ('role__in', ['building_head', 'grid_instructor', 'grid_leader', 'grid_worker', 'part_time_grid_worker']), ('street__isnull', True)), models.Q(('community__isnull', False), ('grid__isnull', True), ('role__in', ['community_leader', 'community_staff']), ('street__isnull', True)), models.Q(('community__isnull', True), ('grid__isnull', True), ('role__in', ['street_leader']), ('street__isnull', False)), _connector='OR'), name='assignment_role_matches_level'),
         ),
         migrations.AddConstraint(
             model_name='assignment',

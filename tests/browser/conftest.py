@@ -52,3 +52,28 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    # Set up after the test database so it is stopped (and its thread's connection closed) before
+    # the database is dropped; otherwise PostgreSQL refuses to drop a database still in use.
+    return live_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_live_server_connections(django_db_setup, django_db_blocker):
+    """Close connections the live server's request threads left open, before the test DB is dropped.
+
+    The threaded live server handles each browser connection in its own thread with its own database
+    connection; a keep-alive connection still open at the end of the run keeps its session, and
+    PostgreSQL refuses to drop a database in use.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

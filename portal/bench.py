@@ -1,0 +1,249 @@
+"""Time the main pages through a real server at two district sizes: `make bench` (N=50,000 by default).
+
+Runs under scripts/with-postgres.sh, so DATABASE_URL points at an empty throwaway PostgreSQL. It migrates,
+generates N/10 households, starts gunicorn, logs in as the benchmark users and reads each page's server
+time and query count from the Server-Timing and X-Query-Count headers (portal.middleware); then grows
+the district to N households and times the same pages again. A page whose time grows with the district,
+or whose query count changes, has a query that scans instead of seeking.
+
+    python -m portal.bench --households 50000 --requests 20
+"""
+
+import argparse
+import http.cookiejar
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import NamedTuple
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="portal.settings",
+    PORTAL_TIMING_HEADERS="true",
+    DJANGO_DEBUG="false",
+    DJANGO_ALLOWED_HOSTS="127.0.0.1",
+    DJANGO_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
+)
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-for-a-throwaway-database")
+
+WARM_UP = 3
+PASSWORD = "bench-pass"  # portal.management.commands.generate_district creates the bench users
+
+
+class Page(NamedTuple):
+    """One timed page: who looks at it, its URL name, and its URL arguments and query.
+
+    `{...}` in the arguments and query is filled from sample_records(), found once in the smaller district.
+    """
+
+    label: str
+    user: str
+    url_name: str
+    kwargs: dict[str, str] = {}
+    query: dict[str, str] = {}
+
+
+PAGES = [
+    Page("grid page", "bench_worker", "grids:detail", {"pk": "{grid}"}),
+    Page("household list", "bench_worker", "residents:household_list", query={"grid": "{grid}"}),
+    Page("search by name (district)", "bench_street", "residents:search", query={"q": "{name_fragment}"}),
+    Page("search by phone tail", "bench_staff", "residents:search", query={"q": "{phone_tail}"}),
+    Page("household file", "bench_worker", "residents:household", {"pk": "{enrolled_household}"}),
+]
+
+
+def sample_records() -> dict[str, str]:
+    """Records of the benchmark users' places that the pages look up."""
+    from grids.models import Assignment, Role
+    from residents.models import CareEnrolment, Resident
+
+    assignments = Assignment.objects.all()
+    grid = assignments.get(user__username="bench_worker", role=Role.GRID_WORKER).grid_id
+    community = assignments.get(user__username="bench_staff", role=Role.COMMUNITY_STAFF).community_id
+    street = (
+        assignments.filter(user__username="bench_street", role=Role.STREET_LEADER).order_by("street").first()
+    ).street_id
+    # A two-character given name, from a three-character name such as 王建国.
+    name = (
+        Resident.objects.filter(household__grid__community__street=street, name__regex=r"^...$")
+        .order_by("id")
+        .values_list("name", flat=True)
+        .first()
+    )
+    phone = (
+        Resident.objects.filter(household__grid__community=community)
+        .exclude(phone="")
+        .order_by("id")
+        .values_list("phone", flat=True)
+        .first()
+    )
+    enrolled = CareEnrolment.objects.filter(household__grid=grid).order_by("id").values("household").first()
+    if not (name and phone and enrolled):
+        sys.exit("The generated district lacks a resident name, a phone or an enrolment to look up.")
+    return {
+        "grid": str(grid),
+        "name_fragment": name[1:],
+        "phone_tail": phone[-4:],
+        "enrolled_household": str(enrolled["household"]),
+    }
+
+
+def page_paths(records: dict[str, str]) -> list[str]:
+    from django.urls import NoReverseMatch, reverse
+
+    paths = []
+    for page in PAGES:
+        kwargs = {key: value.format(**records) for key, value in page.kwargs.items()}
+        query = {key: value.format(**records) for key, value in page.query.items()}
+        try:
+            path = reverse(page.url_name, kwargs=kwargs)
+        except NoReverseMatch:
+            sys.exit(f"{page.label}: URL name {page.url_name!r} with {kwargs} does not resolve.")
+        paths.append(path + ("?" + urllib.parse.urlencode(query) if query else ""))
+    return paths
+
+
+class Server:
+    """gunicorn serving the portal on a free loopback port, for the duration of a `with` block."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        url = os.environ["DATABASE_URL"]
+        env = {
+            **os.environ,
+            "DATABASE_URL": url + ("&" if "?" in url else "?") + "CONN_MAX_AGE=600",
+            "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic, served from static/
+        }
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        command = [str(gunicorn), "portal.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "2"]
+        self.process = subprocess.Popen([*command, "--log-level", "warning"], cwd=BASE_DIR, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if request(client(), self.base + "/accounts/login/")[0] == 200:
+                    return self
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.2)
+        self.__exit__()
+        sys.exit("gunicorn did not answer within 30 seconds.")
+
+    def __exit__(self, *exc_info):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer to report (e.g. to the login page), not to follow
+
+
+def client() -> urllib.request.OpenerDirector:
+    jar = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect(), jar)
+
+
+def request(opener, url: str, form: dict | None = None) -> tuple[int, dict[str, str]]:
+    """(status, headers) of one request; the body is read so the server finishes its work."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    try:
+        with opener.open(url, data=data, timeout=120) as response:
+            response.read()
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        error.read()
+        return error.code, dict(error.headers)
+
+
+def log_in(base: str, username: str) -> urllib.request.OpenerDirector:
+    opener = client()
+    request(opener, base + "/accounts/login/")
+    jar = next(h.cookiejar for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
+    csrf = next((c.value for c in jar if c.name == "csrftoken"), "")
+    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+    status, _headers = request(opener, base + "/accounts/login/", form)
+    if status != 302:
+        sys.exit(f"Logging in as {username} answered {status} instead of a redirect.")
+    return opener
+
+
+def time_pages(base: str, paths: list[str], repeat: int) -> list[tuple[float, float, str]]:
+    """(median ms, p95 ms, query counts) of each page, from the server's own headers."""
+    openers = {user: log_in(base, user) for user in {page.user for page in PAGES}}
+    results = []
+    for page, path in zip(PAGES, paths, strict=True):
+        durations, queries = [], set()
+        for i in range(WARM_UP + repeat):
+            status, headers = request(openers[page.user], base + path)
+            if status != 200:
+                sys.exit(f"{page.label}: GET {path} as {page.user} answered {status}, not 200.")
+            if i >= WARM_UP:
+                durations.append(float(headers["Server-Timing"].split("dur=")[1]))
+                queries.add(int(headers["X-Query-Count"]))
+        p95 = statistics.quantiles(durations, n=20, method="inclusive")[-1]
+        counts = "/".join(str(n) for n in sorted(queries))  # more than one number: it varies
+        results.append((statistics.median(durations), p95, counts))
+    return results
+
+
+def generate(households: int) -> None:
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("generate_district", households=households)
+    connections.close_all()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=50_000, help="district size (default 50000)")
+    parser.add_argument("--requests", type=int, default=20, help="timed requests per page (default 20)")
+    args = parser.parse_args()
+    if args.households < 10 or args.requests < 2:
+        parser.error("use at least 10 households (timed at N/10 and N) and 2 requests per page")
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Run through scripts/with-postgres.sh (or `make bench`): DATABASE_URL is not set.")
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    sizes = [max(1, args.households // 10), args.households]
+    results, generated, paths = {}, 0, []
+    for size in sizes:
+        generate(size - generated)  # the first run makes N/10 households, the second the rest
+        generated = size
+        # The same records at both sizes, found in the smaller district.
+        paths = paths or page_paths(sample_records())
+        with Server() as server:
+            results[size] = time_pages(server.base, paths, args.requests)
+
+    print(f"\n{'page':<22} | {'households':>10} | {'median ms':>9} | {'p95 ms':>8} | queries")
+    for page_index, page in enumerate(PAGES):
+        for size in sizes:
+            median, p95, queries = results[size][page_index]
+            print(f"{page.label:<22} | {size:>10,} | {median:>9.1f} | {p95:>8.1f} | {queries}")
+    small, large = sizes
+    print(f"\n{'page':<22} | {f'growth x{large // small}':>10} | same queries")
+    for page_index, page in enumerate(PAGES):
+        median_small, _p95, queries_small = results[small][page_index]
+        median_large, _p95, queries_large = results[large][page_index]
+        same = "yes" if queries_small == queries_large else f"no ({queries_small} -> {queries_large})"
+        print(f"{page.label:<22} | {median_large / median_small:>10.2f} | {same}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The benchmark district generator and the timing headers `make bench` reads."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count, F
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
+from portal.middleware import ServerTimingMiddleware
+from residents import identity
+from residents.models import ALLOWANCE_CATEGORIES, CareCategory, CareEnrolment, Household, Resident
+
+N = 600  # 3 grids of 200 households, 5 buildings each, in one community of one street
+
+
+def generate(households: int = N, **options) -> str:
+    out = StringIO()
+    call_command("generate_district", households=households, seed=7, stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.django_db
+def test_generate_district_builds_the_places_in_proportion():
+    generate()
+
+    assert Street.objects.count() == 1
+    assert Community.objects.count() == 1
+    assert Grid.objects.count() == 3
+    assert Building.objects.count() == 15
+    assert Dwelling.objects.count() == N
+    assert Household.objects.count() == N
+    assert sorted(Household.objects.values("grid").annotate(n=Count("id")).values_list("n", flat=True)) == [
+        200,
+        200,
+        200,
+    ]
+
+
+@pytest.mark.django_db
+def test_generate_district_puts_each_household_in_its_dwellings_grid():
+    generate()
+
+    assert Household.objects.exclude(grid=F("dwelling__building__grid")).count() == 0
+    assert Dwelling.objects.annotate(n=Count("households")).exclude(n=1).count() == 0
+    assert Household.objects.exclude(status=Household.Status.ACTIVE).count() == 0
+
+
+@pytest.mark.django_db
+def test_generate_district_gives_every_household_one_head_and_up_to_four_members():
+    generate()
+
+    sizes = Household.objects.annotate(n=Count("members")).values_list("n", flat=True)
+    heads = Resident.objects.filter(relation_to_head=Resident.Relation.HEAD)
+    assert set(sizes) <= {1, 2, 3, 4}
+    assert heads.count() == N
+    assert heads.values("household").distinct().count() == N
+
+
+@pytest.mark.django_db
+def test_generate_district_id_numbers_are_valid_and_agree_with_birth_date_and_sex():
+    generate()
+
+    residents = list(Resident.objects.values_list("id_number", "birth_date", "sex"))
+    assert len(residents) > N
+    for id_number, birth_date, sex in residents:
+        assert identity.normalize_id_number(id_number) == id_number
+        assert identity.id_birth_date(id_number) == birth_date
+        assert identity.id_sex(id_number) == sex
+
+
+@pytest.mark.django_db
+def test_generate_district_enrolments_follow_their_categorys_rules():
+    generate()
+
+    enrolments = list(CareEnrolment.objects.select_related("resident"))
+    assert enrolments  # about 8% of 600 households
+    for enrolment in enrolments:
+        enrolment.full_clean()  # disability details, allowance fields, resident in the household
+        if enrolment.category == CareCategory.DISABLED:
+            assert enrolment.resident is not None
+        if enrolment.resident is not None:
+            assert enrolment.since >= enrolment.resident.birth_date
+        if enrolment.category not in ALLOWANCE_CATEGORIES:
+            assert enrolment.allowance_monthly_amount is None
+
+
+@pytest.mark.django_db
+def test_generate_district_second_run_adds_a_new_street_and_n_households():
+    generate()
+    first_codes = set(Grid.objects.values_list("code", flat=True))
+
+    generate()
+
+    assert Household.objects.count() == 2 * N
+    assert Street.objects.count() == 2
+    assert Grid.objects.count() == 6
+    assert first_codes < set(Grid.objects.values_list("code", flat=True))
+    assert Household.objects.exclude(grid=F("dwelling__building__grid")).count() == 0
+
+
+@pytest.mark.django_db
+def test_generate_district_refuses_a_street_name_in_use():
+    generate(street_name="测试街道")
+
+    with pytest.raises(CommandError, match="测试街道"):
+        generate(street_name="测试街道")
+    assert Household.objects.count() == N
+
+
+@pytest.mark.django_db
+def test_generate_district_creates_the_bench_users_once():
+    generate()
+    generate()
+
+    street = Street.objects.order_by("id").first()
+    assignments = {
+        a.user.username: a
+        for a in Assignment.objects.select_related("user", "grid__community").exclude(role=Role.STREET_LEADER)
+    }
+    assert set(assignments) == {"bench_worker", "bench_staff"}
+    assert assignments["bench_worker"].role == Role.GRID_WORKER
+    assert assignments["bench_worker"].grid.community.street == street
+    assert assignments["bench_staff"].role == Role.COMMUNITY_STAFF
+    assert assignments["bench_staff"].community.street == street
+    # The street leader leads every street, so the district-wide search grows with the district.
+    led = Assignment.objects.filter(user__username="bench_street", role=Role.STREET_LEADER)
+    assert sorted(led.values_list("street", flat=True)) == sorted(Street.objects.values_list("pk", flat=True))
+    assert Street.objects.count() == 2
+    assignments["bench_street"] = led.first()
+    for username in assignments:
+        assert get_user_model().objects.get(username=username).check_password("bench-pass")
+
+
+@pytest.mark.django_db
+def test_generate_district_keeps_the_name_search_index():
+    if connection.vendor != "postgresql":
+        pytest.skip("the name-search index exists on PostgreSQL only")
+    generate()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'resident_name_ngrams_gin'")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db
+def test_server_timing_middleware_adds_headers_to_a_page_without_queries(client, settings):
+    settings.MIDDLEWARE = ["portal.middleware.ServerTimingMiddleware", *settings.MIDDLEWARE]
+
+    response = client.get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert re.fullmatch(r"app;dur=\d+\.\d{2}", response["Server-Timing"])
+    assert response["X-Query-Count"] == "0"  # anonymous, no session yet: nothing to read
+
+
+@pytest.mark.django_db
+def test_server_timing_middleware_counts_the_requests_queries():
+    def two_queries(request):
+        list(Street.objects.all())
+        Street.objects.create(name="计数街道")
+        return HttpResponse()
+
+    response = ServerTimingMiddleware(two_queries)(RequestFactory().get("/"))
+
+    assert response["X-Query-Count"] == "2"

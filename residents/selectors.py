@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce, Right
 from django.utils import timezone
 
 from grids.models import Building, Grid
+from portal.pagination import COUNT_CAP
 
 from .models import CareCategory, CareEnrolment, Household, LiaisonLink, Resident
 
@@ -66,11 +67,12 @@ class ResidentFilters:
 
 
 _ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
+# A text search keeps its first matches by id; the pager says "more than 1,000" well before this.
+MATCH_LIMIT = COUNT_CAP + 1
 
 
-def _query_filter(q: str) -> Q:
-    """A search box that understands names, addresses, phone tails and the last four ID digits."""
-    q = q.strip()
+def _number_filter(q: str) -> Q | None:
+    """Phone tails, the last four ID digits, whole phone or ID numbers; None for any other text."""
     compact = q.replace(" ", "").replace("-", "")
     if _ID_TAIL.match(compact):
         tail = compact.upper()
@@ -80,12 +82,21 @@ def _query_filter(q: str) -> Q:
     if compact.isdigit() and len(compact) >= 7:
         # The tail index narrows to a few rows; endswith then checks the longer number.
         return Q(phone_last4=compact[-4:], phone__endswith=compact)
-    # Name and address each use their own n-gram index; an OR across the two tables would make
-    # PostgreSQL scan every resident, so the two sets of matches are combined with UNION instead.
-    by_name = _with_ngrams(Resident.objects, "name").filter(_fragment_filter("name", q)).values("pk")
+    return None
+
+
+def _ids_matching_text(residents: QuerySet[Resident], q: str) -> list[int]:
+    """Ids of the residents whose name or building address contains the text, at most MATCH_LIMIT.
+
+    Fetched first, in a query of their own: each side uses its n-gram index and the scope is joined
+    to a few hundred matches. Joined in one statement with the page's select_related tables,
+    PostgreSQL instead joins every household of the scope before it looks at the matches.
+    """
+    by_name = _with_ngrams(residents, "name").filter(_fragment_filter("name", q))
     buildings = _with_ngrams(Building.objects, "address").filter(_fragment_filter("address", q))
-    by_address = Resident.objects.filter(household__dwelling__building__in=buildings).values("pk")
-    return Q(pk__in=by_name.union(by_address))
+    by_address = residents.filter(household__dwelling__building__in=buildings)
+    matches = by_name.values_list("id", flat=True).union(by_address.values_list("id", flat=True))
+    return list(matches.order_by("id")[:MATCH_LIMIT])
 
 
 def _with_ngrams(rows: QuerySet, field: str) -> QuerySet:
@@ -110,8 +121,13 @@ def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
             Q(pk__in=enrolled.filter(resident__isnull=False).values("resident"))
             | Q(household__in=enrolled.filter(resident__isnull=True).values("household"))
         )
-    if filters.q.strip():
-        residents = residents.filter(_query_filter(filters.q))
+    q = filters.q.strip()
+    if q:
+        number_filter = _number_filter(q)
+        if number_filter is not None:
+            residents = residents.filter(number_filter)
+        else:
+            residents = residents.filter(pk__in=_ids_matching_text(residents, q))
     return residents.select_related("household__dwelling__building", "household__grid__community").order_by(
         "id"
     )

@@ -1,0 +1,34 @@
+import pytest
+from django.urls import reverse
+
+from residents.models import RevealRecord
+from tests.factories import ResidentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["grids_grid", "grids_assignment", "residents_household", "residents_resident", "residents_revealrecord"],
+)
+def test_admin_changelists_open_for_superusers(client, name):
+    ResidentFactory()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_reveal_records_cannot_be_deleted_in_admin(client):
+    resident = ResidentFactory()
+    admin_user = UserFactory(is_superuser=True, is_staff=True)
+    record = RevealRecord.objects.create(user=admin_user, resident=resident, field="phone", reason="contact")
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:residents_revealrecord_delete", args=[record.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert RevealRecord.objects.count() == 1
+
+
+def test_admin_is_closed_to_portal_users(client, worker):
+    client.force_login(worker)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

@@ -35,6 +35,7 @@ format: venv
 
 ## Recompile translations after editing locale/*/LC_MESSAGES/django.po.
 messages: venv
+	@scripts/system-deps.sh gettext
 	$(PY) manage.py makemessages -l en -l zh_Hans --ignore '.venv/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 

@@ -78,7 +78,7 @@ class Grid(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return f"{self.name} · {self.code}"
 
 
 class Building(models.Model):
@@ -284,4 +284,4 @@ class WorkTeamMember(models.Model):
         ordering = ["team", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.get_kind_display()}）"
+        return f"{self.name} · {self.get_kind_display()}"

@@ -4,13 +4,17 @@ import time
 
 from django.db import connection
 
+CONNECTION_SETUP_SQL = "SELECT oid, typarray FROM pg_type WHERE typname"
+
 
 class ServerTimingMiddleware:
     """Add `Server-Timing: app;dur=<ms>` and `X-Query-Count: <n>` to every response.
 
     It exists for `make bench` (portal/bench.py), which reads both headers from a real server, and is
     installed first in MIDDLEWARE only when PORTAL_TIMING_HEADERS=true, so the numbers cover every other
-    middleware too (sessions, authentication). Queries are those on the default database.
+    middleware too (sessions, authentication). Queries are those on the default database, less the
+    type look-ups django.contrib.postgres makes once on each new connection: they say when a worker
+    connected, not what the page needs.
     """
 
     def __init__(self, get_response):
@@ -21,7 +25,8 @@ class ServerTimingMiddleware:
 
         def count_query(execute, sql, params, many, context):
             nonlocal queries
-            queries += 1
+            if not sql.startswith(CONNECTION_SETUP_SQL):
+                queries += 1
             return execute(sql, params, many, context)
 
         started = time.perf_counter()

@@ -62,7 +62,7 @@ class DwellingForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, buildings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings.select_related("grid")
-        self.fields["building"].label_from_instance = lambda b: f"{b.address}（{b.grid.name}）"
+        self.fields["building"].label_from_instance = lambda b: f"{b.address} · {b.grid.name}"
 
     def dwelling(self) -> Dwelling:
         dwelling, _created = Dwelling.objects.get_or_create(
@@ -136,7 +136,7 @@ class LiaisonForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["party_member"].queryset = party_members.select_related("household__dwelling__building")
         self.fields["party_member"].label_from_instance = lambda r: (
-            f"{r.name}（{r.household.dwelling.building.address}）"
+            f"{r.name} · {r.household.dwelling.building.address}"
         )
 
 

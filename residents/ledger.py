@@ -165,7 +165,7 @@ def _guide_rows() -> list[tuple[str, str, str, str]]:
     yes, no = _("必填"), _("选填")
 
     def options(labels: dict[str, str]) -> str:
-        return "、".join(labels.values())
+        return _("、").join(labels.values())
 
     return [
         (GRID, yes, _("平台中的网格编号；只能导入您所在社区的网格。"), "G0101"),
@@ -345,9 +345,9 @@ def _check_header(header: tuple) -> None:
     unexpected = [name or _("（空白列名）") for name in names if name not in COLUMNS]
     parts = []
     if missing:
-        parts.append(_("缺少列：%(columns)s。") % {"columns": "、".join(missing)})
+        parts.append(_("缺少列：%(columns)s。") % {"columns": _("、").join(missing)})
     if unexpected:
-        parts.append(_("多出的列：%(columns)s。") % {"columns": "、".join(unexpected)})
+        parts.append(_("多出的列：%(columns)s。") % {"columns": _("、").join(unexpected)})
     if not parts:
         parts.append(_("列的顺序或个数与模板不一致。"))
     raise LedgerFileError(
@@ -512,7 +512,7 @@ def _parse_row(number: int, values: tuple, errors: list[RowError], choices: dict
             fail(
                 column,
                 _("“%(value)s”不是可选的值：请填写 %(options)s 之一。")
-                % {"value": label, "options": "、".join(by_label)},
+                % {"value": label, "options": _("、").join(by_label)},
             )
 
     birth_date = None

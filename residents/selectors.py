@@ -95,8 +95,10 @@ def _ids_matching_text(residents: QuerySet[Resident], q: str) -> list[int]:
     by_name = _with_ngrams(residents, "name").filter(_fragment_filter("name", q))
     buildings = _with_ngrams(Building.objects, "address").filter(_fragment_filter("address", q))
     by_address = residents.filter(household__dwelling__building__in=buildings)
-    matches = by_name.values_list("id", flat=True).union(by_address.values_list("id", flat=True))
-    return list(matches.order_by("id")[:MATCH_LIMIT])
+    # UNION ALL without ORDER BY lets PostgreSQL stop at the limit instead of collecting and sorting
+    # every match of a common name across the district; a resident matched twice is counted once.
+    matches = by_name.values_list("id", flat=True).union(by_address.values_list("id", flat=True), all=True)
+    return list(dict.fromkeys(matches[:MATCH_LIMIT]))
 
 
 def _with_ngrams(rows: QuerySet, field: str) -> QuerySet:

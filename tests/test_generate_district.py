@@ -174,3 +174,15 @@ def test_server_timing_middleware_counts_the_requests_queries():
     response = ServerTimingMiddleware(two_queries)(RequestFactory().get("/"))
 
     assert response["X-Query-Count"] == "2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_server_timing_middleware_leaves_out_connection_set_up():
+    def one_query_on_a_new_connection(request):
+        connection.close()  # the next query opens a connection and looks up type handlers first
+        list(Street.objects.all())
+        return HttpResponse()
+
+    response = ServerTimingMiddleware(one_query_on_a_new_connection)(RequestFactory().get("/"))
+
+    assert response["X-Query-Count"] == "1"

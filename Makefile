@@ -36,7 +36,7 @@ format: venv
 ## Recompile translations after editing locale/*/LC_MESSAGES/django.po.
 messages: venv
 	@scripts/system-deps.sh gettext
-	$(PY) manage.py makemessages -l en -l zh_Hans --ignore '.venv/*'
+	$(PY) manage.py makemessages -l en --ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

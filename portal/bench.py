@@ -55,7 +55,7 @@ PAGES = [
     Page("household list", "bench_worker", "residents:household_list", query={"grid": "{grid}"}),
     Page("search by name (district)", "bench_street", "residents:search", query={"q": "{name_fragment}"}),
     Page("search by phone tail", "bench_staff", "residents:search", query={"q": "{phone_tail}"}),
-    Page("household file", "bench_worker", "residents:household", {"pk": "{enrolled_household}"}),
+    Page("household file", "bench_worker", "household_file", {"pk": "{enrolled_household}"}),
 ]
 
 

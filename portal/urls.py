@@ -17,5 +17,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("grids/", include(grid_patterns)),
+    path("residents/households/<int:pk>/", views.household_file, name="household_file"),
     path("residents/", include("residents.urls")),
 ]

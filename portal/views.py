@@ -1,13 +1,17 @@
-"""Pages that compose several apps: the home page and the grid pages (places with their people)."""
+"""Pages that compose several apps: the home page, the grid pages and the household file."""
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from grids import selectors as grid_selectors
 from grids.models import Grid
 from grids.permissions import can_edit_registry
+from residents import permissions as resident_permissions
 from residents import selectors as resident_selectors
+from residents.forms import RevealForm
+from residents.models import Household
 
 from .pagination import paginate
 
@@ -42,5 +46,26 @@ def grid_detail(request, pk: int):
             "care_counts": resident_selectors.care_counts_by_category(households),
             "page": paginate(request, households),
             "can_edit": can_edit_registry(request.user, grid),
+        },
+    )
+
+
+@require_GET
+def household_file(request, pk: int):
+    """一户一档: members, care enrolments and the liaison Party member on one page."""
+    try:
+        household = resident_selectors.household_for_user(request.user, pk)
+    except Household.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "residents/household_detail.html",
+        {
+            "household": household,
+            "file": resident_selectors.household_file(household),
+            "today": timezone.localdate(),
+            "can_edit": resident_permissions.can_edit_household(request.user, household),
+            "can_reveal": resident_permissions.can_reveal_in_grid(request.user, household.grid),
+            "reveal_form": RevealForm(),
         },
     )

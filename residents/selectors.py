@@ -129,7 +129,8 @@ def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
         if number_filter is not None:
             residents = residents.filter(number_filter)
         else:
-            residents = residents.filter(pk__in=_ids_matching_text(residents, q))
+            # The ids already satisfy every filter above; the page and its count need only them.
+            residents = Resident.objects.filter(pk__in=_ids_matching_text(residents, q))
     return residents.select_related("household__dwelling__building", "household__grid__community").order_by(
         "id"
     )

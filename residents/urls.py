@@ -7,7 +7,6 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
-    path("households/<int:pk>/", views.household_detail, name="household"),
     path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<int:pk>/move-out/", views.household_move_out, name="household_move_out"),
     path("households/<int:household>/members/new/", views.resident_create, name="resident_create"),

@@ -83,24 +83,6 @@ def household_list(request):
     return render(request, "residents/household_list.html", {"page": page, "grid": grid, "grids": grids})
 
 
-@require_GET
-def household_detail(request, pk: int):
-    household = _household_or_404(request.user, pk)
-    file = selectors.household_file(household)
-    return render(
-        request,
-        "residents/household_detail.html",
-        {
-            "household": household,
-            "file": file,
-            "today": timezone.localdate(),
-            "can_edit": permissions.can_edit_household(request.user, household),
-            "can_reveal": permissions.can_reveal_in_grid(request.user, household.grid),
-            "reveal_form": RevealForm(),
-        },
-    )
-
-
 @require_http_methods(["GET", "POST"])
 def household_create(request):
     buildings = _editable_buildings(request.user)
@@ -130,7 +112,7 @@ def household_edit(request, pk: int):
             household=household, dwelling=form.dwelling(), note=form.cleaned_data["note"]
         )
         messages.success(request, _("户信息已保存。"))
-        return redirect("residents:household", pk=household.pk)
+        return redirect("household_file", pk=household.pk)
     return render(request, "residents/household_form.html", {"form": form, "household": household})
 
 
@@ -145,7 +127,7 @@ def household_move_out(request, pk: int):
             form.add_error("moved_out_on", exc.messages[0])
         else:
             messages.success(request, _("该户已登记迁出，档案保留。"))
-            return redirect("residents:household", pk=household.pk)
+            return redirect("household_file", pk=household.pk)
     return render(request, "residents/household_move_out.html", {"form": form, "household": household})
 
 
@@ -173,7 +155,7 @@ def resident_create(request, household: int):
         messages.success(request, _("已登记居民 %(name)s。") % {"name": resident.name})
         if "add_another" in request.POST:
             return redirect("residents:resident_create", household=household.pk)
-        return redirect("residents:household", pk=household.pk)
+        return redirect("household_file", pk=household.pk)
     return render(request, "residents/resident_form.html", {"form": form, "household": household})
 
 
@@ -186,7 +168,7 @@ def resident_edit(request, pk: int):
     form = ResidentForm(request.POST or None, instance=resident)
     if request.method == "POST" and _save_resident(request, form, household):
         messages.success(request, _("居民信息已保存。"))
-        return redirect("residents:household", pk=household.pk)
+        return redirect("household_file", pk=household.pk)
     return render(
         request,
         "residents/resident_form.html",
@@ -202,7 +184,7 @@ def resident_status(request, pk: int):
     form = ResidentStatusForm(request.POST or None, instance=resident)
     if request.method == "POST" and _save_resident(request, form, resident.household):
         messages.success(request, _("已更新 %(name)s 的状态。") % {"name": resident.name})
-        return redirect("residents:household", pk=resident.household_id)
+        return redirect("household_file", pk=resident.household_id)
     return render(request, "residents/resident_status.html", {"form": form, "resident": resident})
 
 
@@ -243,7 +225,7 @@ def enrolment_create(request, household: int):
     )
     if request.method == "POST" and _save_enrolment(request, form):
         messages.success(request, _("关爱对象已登记。"))
-        return redirect("residents:household", pk=household.pk)
+        return redirect("household_file", pk=household.pk)
     return render(request, "residents/enrolment_form.html", {"form": form, "household": household})
 
 
@@ -257,7 +239,7 @@ def enrolment_edit(request, pk: int):
     form = EnrolmentForm(request.POST or None, instance=enrolment, household=household)
     if request.method == "POST" and _save_enrolment(request, form):
         messages.success(request, _("关爱对象登记已保存。"))
-        return redirect("residents:household", pk=household.pk)
+        return redirect("household_file", pk=household.pk)
     return render(
         request,
         "residents/enrolment_form.html",
@@ -286,5 +268,5 @@ def liaison_set(request, household: int):
             form.add_error(None, exc)
         else:
             messages.success(request, _("联户党员已设定。"))
-            return redirect("residents:household", pk=household.pk)
+            return redirect("household_file", pk=household.pk)
     return render(request, "residents/liaison_form.html", {"form": form, "household": household})

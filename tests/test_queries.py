@@ -54,6 +54,6 @@ def test_household_file_issues_the_same_queries_for_a_larger_household(client, w
     members = ResidentFactory.create_batch(6, household=large)
     for member in members[:4]:
         CareEnrolmentFactory(household=large, resident=member, category=CareCategory.VERY_OLD)
-    assert _count(client, reverse("residents:household", args=[small.pk])) == _count(
-        client, reverse("residents:household", args=[large.pk])
+    assert _count(client, reverse("household_file", args=[small.pk])) == _count(
+        client, reverse("household_file", args=[large.pk])
     )

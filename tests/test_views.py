@@ -37,7 +37,7 @@ def resident(household):
 
 
 def test_anonymous_is_sent_to_login(client, household):
-    response = client.get(reverse("residents:household", args=[household.pk]))
+    response = client.get(reverse("household_file", args=[household.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -45,7 +45,7 @@ def test_anonymous_is_sent_to_login(client, household):
 def test_worker_of_grid_a_gets_404_for_household_of_grid_b(client, worker, other_grid):
     foreign = HouseholdFactory(dwelling__building__grid=other_grid)
     client.force_login(worker)
-    assert client.get(reverse("residents:household", args=[foreign.pk])).status_code == 404
+    assert client.get(reverse("household_file", args=[foreign.pk])).status_code == 404
     assert client.get(reverse("grids:detail", args=[other_grid.pk])).status_code == 404
 
 
@@ -67,7 +67,7 @@ def test_street_leader_sees_the_street_but_not_another(client, street_leader, gr
 
 def test_household_file_masks_id_and_phone(client, worker, resident):
     client.force_login(worker)
-    response = client.get(reverse("residents:household", args=[resident.household_id]))
+    response = client.get(reverse("household_file", args=[resident.household_id]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "620102********1243" in html
@@ -101,7 +101,7 @@ def test_roles_without_the_need_cannot_reveal(client, building_head, resident):
     )
     assert response.status_code == 403
     assert RevealRecord.objects.count() == 0
-    page = client.get(reverse("residents:household", args=[resident.household_id])).content.decode()
+    page = client.get(reverse("household_file", args=[resident.household_id])).content.decode()
     assert "reveal-form" not in page
 
 
@@ -201,7 +201,7 @@ def test_resident_form_creates_a_valid_resident(client, worker, household):
 
 def test_building_head_may_read_but_not_edit(client, building_head, household):
     client.force_login(building_head)
-    assert client.get(reverse("residents:household", args=[household.pk])).status_code == 200
+    assert client.get(reverse("household_file", args=[household.pk])).status_code == 200
     assert client.get(reverse("residents:resident_create", args=[household.pk])).status_code == 403
 
 

@@ -1,0 +1,229 @@
+"""Door-knock visits (敲门行动), the visit schedule of care-group households, and grid patrols (巡查)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Grid, WorkTeamMember
+from residents.models import CareCategory, Household, Resident
+
+# Visit-interval rules (DOMAIN.md, 走访频次). Keys are care categories, plus one for severe disability,
+# which DOMAIN.md schedules more often than other disability grades.
+SEVERE_DISABILITY = "disabled_severe"
+SEVERE_DISABILITY_MAX_GRADE = 2
+DEFAULT_INTERVAL_DAYS = {
+    CareCategory.ELDERLY_LIVING_ALONE: 7,
+    CareCategory.VERY_OLD: 7,
+    CareCategory.EMPTY_NEST_ELDERLY: 14,
+    CareCategory.BEREAVED_PARENTS: 14,
+    SEVERE_DISABILITY: 14,
+    CareCategory.DISABLED: 30,
+    CareCategory.MINIMUM_ALLOWANCE: 30,
+    CareCategory.EXTREME_POVERTY_SUPPORT: 30,
+    CareCategory.PARTY_MEMBER_IN_HARDSHIP: 30,
+}
+INTERVAL_RULE_CHOICES = [
+    *CareCategory.choices[:4],
+    (SEVERE_DISABILITY, _("残疾人（一、二级）")),
+    (CareCategory.DISABLED.value, _("残疾人（三、四级）")),
+    *CareCategory.choices[5:],
+]
+
+
+class VisitInterval(models.Model):
+    """How often households of a care group must be visited; defaults from DOMAIN.md, editable in admin."""
+
+    rule = models.CharField(_("关爱类别"), max_length=32, choices=INTERVAL_RULE_CHOICES, unique=True)
+    days = models.PositiveSmallIntegerField(_("走访间隔（天）"))
+
+    class Meta:
+        verbose_name = _("走访频次")
+        verbose_name_plural = _("走访频次")
+        ordering = ["days", "rule"]
+        constraints = [models.CheckConstraint(condition=Q(days__gte=1), name="visit_interval_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} · {self.days}"
+
+
+class VisitPlan(models.Model):
+    """A household's own visit arrangement and the time of its latest visit.
+
+    `last_visited_at` is kept by visits.services whenever a visit is logged or corrected, so that the
+    district-wide due and overdue lists are one query over enrolled households instead of a search
+    through every visit.
+    """
+
+    household = models.OneToOneField(
+        Household, on_delete=models.CASCADE, related_name="visit_plan", verbose_name=_("户")
+    )
+    interval_override_days = models.PositiveSmallIntegerField(
+        _("本户走访间隔（天）"),
+        null=True,
+        blank=True,
+        help_text=_("填写后优先于关爱类别的走访频次，如每周三次送物资填 2。"),
+    )
+    override_reason = models.CharField(_("原因"), max_length=200, blank=True)
+    last_visited_at = models.DateTimeField(_("最近走访"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("走访计划")
+        verbose_name_plural = _("走访计划")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval_override_days__isnull=True) | Q(interval_override_days__gte=1),
+                name="visit_plan_override_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.household)
+
+
+class Visit(models.Model):
+    """One door-knock visit to a household: when, who went, whom they met, what they found."""
+
+    class Kind(models.TextChoices):
+        WELLBEING = "wellbeing", _("访民问暖")
+        NEEDS = "needs", _("访民问需")
+        CONDOLENCE = "condolence", _("慰问")
+        POLICY_OUTREACH = "policy_outreach", _("政策宣传")
+        HOME_SERVICE = "home_service", _("上门服务")
+
+    class Condition(models.TextChoices):
+        NORMAL = "normal", _("正常")
+        ATTENTION = "attention", _("需关注")
+        URGENT = "urgent", _("紧急")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="visits", verbose_name=_("户")
+    )
+    visited_at = models.DateTimeField(_("走访时间"))
+    kind = models.CharField(_("走访类型"), max_length=20, choices=Kind, default=Kind.WELLBEING)
+    condition = models.CharField(_("居民状况"), max_length=12, choices=Condition, default=Condition.NORMAL)
+    notes = models.TextField(_("走访情况"), blank=True)
+    needs_found = models.TextField(_("发现的诉求"), blank=True)
+    residents_met = models.ManyToManyField(
+        Resident, related_name="visits_met", blank=True, verbose_name=_("见到的居民")
+    )
+    visitors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="visits_made", verbose_name=_("走访人员")
+    )
+    team_members = models.ManyToManyField(
+        WorkTeamMember, related_name="visits_made", blank=True, verbose_name=_("同行工作队员")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="visits_logged",
+        verbose_name=_("记录人"),
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_at", "-id"]
+        indexes = [
+            models.Index(fields=["household", "-visited_at"], name="visit_household_latest"),
+            models.Index(fields=["-visited_at", "-id"], name="visit_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.household}"
+
+
+class VisitGift(models.Model):
+    """慰问品 brought on a condolence visit."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="gifts", verbose_name=_("走访"))
+    item = models.CharField(_("物品"), max_length=100)
+    quantity = models.PositiveIntegerField(_("数量"))
+    value = models.DecimalField(_("价值（元）"), max_digits=9, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("慰问品")
+        verbose_name_plural = _("慰问品")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="gift_quantity_positive"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="gift_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} × {self.quantity}"
+
+
+class VisitRevision(models.Model):
+    """The state of a visit before each edit or correction, so its history is never lost."""
+
+    class Kind(models.TextChoices):
+        EDIT = "edit", _("修改")
+        CORRECTION = "correction", _("更正")
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("走访")
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    note = models.TextField(_("更正说明"), blank=True)
+    before = models.JSONField(_("修改前"), default=dict)
+
+    class Meta:
+        verbose_name = _("走访修改记录")
+        verbose_name_plural = _("走访修改记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.visit_id}"
+
+
+class Patrol(models.Model):
+    """巡查: a grid worker's routine walk of the grid."""
+
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="patrols", verbose_name=_("网格"))
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patrols", verbose_name=_("巡查人")
+    )
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    route = models.CharField(_("巡查路线"), max_length=300)
+    notes = models.TextField(_("巡查情况"), blank=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("巡查记录")
+        verbose_name_plural = _("巡查记录")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["grid", "-started_at"], name="patrol_grid_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="patrol_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid.name} · {self.started_at:%Y-%m-%d}"
+
+
+class PatrolFinding(models.Model):
+    """Something a patrol found (a blocked drain, cars parked on the pavement); may become a request."""
+
+    patrol = models.ForeignKey(
+        Patrol, on_delete=models.CASCADE, related_name="findings", verbose_name=_("巡查")
+    )
+    location = models.CharField(_("位置"), max_length=200)
+    description = models.TextField(_("发现的问题"))
+
+    class Meta:
+        verbose_name = _("巡查发现")
+        verbose_name_plural = _("巡查发现")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.location

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal",
     "grids",
     "residents",
+    "visits",
 ]
 
 MIDDLEWARE = [

@@ -102,3 +102,22 @@ def assign(user, role: Role, place) -> Assignment:
     """Give a user a role over a grid, community or street (the level the role belongs to)."""
     level = {Grid: "grid", Community: "community", Street: "street"}[type(place)]
     return Assignment.objects.create(user=user, role=role, **{level: place})
+
+
+def log_visit(household, author, visited_at, **changes):
+    """Log a visit through the service, as the portal does; `author` must serve the household's grid."""
+    from visits import services
+
+    details = {
+        "visited_at": visited_at,
+        "kind": "wellbeing",
+        "condition": "normal",
+        "notes": "",
+        "needs_found": "",
+        "residents_met": [],
+        "visitors": [author],
+        "team_members": [],
+        "gifts": [],
+    }
+    details.update(changes)
+    return services.visit_log(household=household, author=author, details=services.VisitDetails(**details))

@@ -12,17 +12,8 @@ from residents.models import CareCategory, Household, Resident
 # which DOMAIN.md schedules more often than other disability grades.
 SEVERE_DISABILITY = "disabled_severe"
 SEVERE_DISABILITY_MAX_GRADE = 2
-DEFAULT_INTERVAL_DAYS = {
-    CareCategory.ELDERLY_LIVING_ALONE: 7,
-    CareCategory.VERY_OLD: 7,
-    CareCategory.EMPTY_NEST_ELDERLY: 14,
-    CareCategory.BEREAVED_PARENTS: 14,
-    SEVERE_DISABILITY: 14,
-    CareCategory.DISABLED: 30,
-    CareCategory.MINIMUM_ALLOWANCE: 30,
-    CareCategory.EXTREME_POVERTY_SUPPORT: 30,
-    CareCategory.PARTY_MEMBER_IN_HARDSHIP: 30,
-}
+# A care group whose rule is missing from the table is visited monthly, like "other care groups".
+FALLBACK_INTERVAL_DAYS = 30
 INTERVAL_RULE_CHOICES = [
     *CareCategory.choices[:4],
     (SEVERE_DISABILITY, _("残疾人（一、二级）")),
@@ -32,7 +23,7 @@ INTERVAL_RULE_CHOICES = [
 
 
 class VisitInterval(models.Model):
-    """How often households of a care group must be visited; defaults from DOMAIN.md, editable in admin."""
+    """How often a care group must be visited; DOMAIN.md's defaults (migration 0002), editable in admin."""
 
     rule = models.CharField(_("关爱类别"), max_length=32, choices=INTERVAL_RULE_CHOICES, unique=True)
     days = models.PositiveSmallIntegerField(_("走访间隔（天）"))

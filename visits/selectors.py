@@ -1,0 +1,247 @@
+"""Reads of visits, and the visit schedule of care-group households computed in the database.
+
+The schedule rule (DOMAIN.md, 走访频次): a household with active care enrolments must be visited every
+N days, N being its own override if it has one, else the shortest interval among its active enrolments'
+care groups. Next due = date of the latest visit + N (in Asia/Shanghai); a household never visited is
+due from the day its earliest active enrolment began. Overdue = next due before today.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from grids.models import Grid
+from residents.models import CareCategory, Household, Resident
+
+from .models import (
+    FALLBACK_INTERVAL_DAYS,
+    SEVERE_DISABILITY,
+    SEVERE_DISABILITY_MAX_GRADE,
+    Patrol,
+    Visit,
+    VisitInterval,
+)
+
+DUE_SOON_DAYS = 7  # "this week": due within the next seven days
+
+
+class AddDays(Func):
+    """date + n days, as a date, on PostgreSQL and SQLite."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" + ")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="date(%(expressions)s || ' days')", arg_joiner=", '+' || "
+        )
+
+
+def interval_by_rule() -> dict[str, int]:
+    """The configured interval of each care group (one query)."""
+    configured = dict(VisitInterval.objects.values_list("rule", "days"))
+    rules = [SEVERE_DISABILITY, *CareCategory.values]
+    return {rule: configured.get(rule, FALLBACK_INTERVAL_DAYS) for rule in rules}
+
+
+def _enrolment_interval(intervals: dict[str, int], prefix: str = "") -> Case:
+    """The interval of one enrolment, by its care group and, for disability, its grade."""
+    whens = [
+        When(
+            **{
+                f"{prefix}category": CareCategory.DISABLED,
+                f"{prefix}disability_grade__lte": SEVERE_DISABILITY_MAX_GRADE,
+            },
+            then=Value(intervals[SEVERE_DISABILITY]),
+        )
+    ]
+    whens += [
+        When(**{f"{prefix}category": category}, then=Value(intervals[category]))
+        for category in CareCategory.values
+    ]
+    return Case(*whens, default=Value(FALLBACK_INTERVAL_DAYS), output_field=IntegerField())
+
+
+def care_schedule(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Household]:
+    """Households with an active care enrolment today, annotated with their schedule.
+
+    Annotations: interval_days, last_visited_at, next_due (a date). One query, grouped by household.
+    """
+    today = today or timezone.localdate()
+    intervals = interval_by_rule()
+    active = Q(enrolments__since__lte=today) & (
+        Q(enrolments__until__isnull=True) | Q(enrolments__until__gte=today)
+    )
+    return (
+        households.filter(status=Household.Status.ACTIVE)
+        .filter(active)
+        .annotate(
+            group_interval=Min(_enrolment_interval(intervals, "enrolments__")),
+            first_since=Min("enrolments__since"),
+            interval_days=Coalesce("visit_plan__interval_override_days", "group_interval"),
+            last_visited_at=F("visit_plan__last_visited_at"),
+            next_due=Coalesce(
+                AddDays(TruncDate("visit_plan__last_visited_at"), F("interval_days")),
+                F("first_since"),
+                output_field=DateField(),
+            ),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DueWindow:
+    """The days that make a visit overdue, due today or due soon, for one 'today'."""
+
+    today: datetime.date
+
+    @property
+    def soon(self) -> datetime.date:
+        return self.today + datetime.timedelta(days=DUE_SOON_DAYS - 1)
+
+    def status(self, next_due: datetime.date) -> str:
+        if next_due < self.today:
+            return "overdue"
+        if next_due == self.today:
+            return "today"
+        return "soon" if next_due <= self.soon else "later"
+
+
+def due_households(user, today: datetime.date | None = None) -> QuerySet[Household]:
+    """Care-group households in the user's grids due within the week or overdue, most overdue first."""
+    window = DueWindow(today or timezone.localdate())
+    return (
+        care_schedule(Household.objects.visible_to(user), window.today)
+        .filter(next_due__lte=window.soon)
+        .select_related("dwelling__building", "grid")
+        .prefetch_related(
+            Prefetch("members", queryset=Resident.objects.current().order_by("id"), to_attr="current_members")
+        )
+        .order_by("next_due", "id")
+    )
+
+
+def overdue_households(user, grid: Grid | None = None, today: datetime.date | None = None):
+    """Care-group households in the user's scope whose visit is overdue, most overdue first."""
+    today = today or timezone.localdate()
+    households = Household.objects.visible_to(user)
+    if grid is not None:
+        households = households.filter(grid=grid)
+    return (
+        care_schedule(households, today)
+        .filter(next_due__lt=today)
+        .select_related("dwelling__building", "grid")
+        .order_by("next_due", "id")
+    )
+
+
+def overdue_by_grid(user, today: datetime.date | None = None) -> list[dict]:
+    """Per grid of the user's scope: enrolled households, overdue ones, and the share visited on time."""
+    today = today or timezone.localdate()
+    scoped = Household.objects.visible_to(user)
+    schedule = care_schedule(scoped, today)
+    enrolled = (
+        Household.objects.filter(pk__in=schedule.values("pk"))
+        .values("grid")
+        .annotate(n=Count("pk"))
+        .values("grid", "n")
+    )
+    overdue = (
+        Household.objects.filter(pk__in=schedule.filter(next_due__lt=today).values("pk"))
+        .values("grid")
+        .annotate(n=Count("pk"))
+        .values("grid", "n")
+    )
+    enrolled_by_grid = {row["grid"]: row["n"] for row in enrolled}
+    overdue_by = {row["grid"]: row["n"] for row in overdue}
+    grids = Grid.objects.filter(pk__in=enrolled_by_grid).select_related("community").order_by("code")
+    rows = []
+    for grid in grids:
+        total = enrolled_by_grid[grid.pk]
+        late = overdue_by.get(grid.pk, 0)
+        rows.append({"grid": grid, "enrolled": total, "overdue": late, "on_time": total - late})
+    rows.sort(key=lambda row: (-row["overdue"], row["grid"].code))
+    return rows
+
+
+def visits_for_user(user) -> QuerySet[Visit]:
+    """Visits to households in the user's grids, latest first, ready for a list."""
+    return (
+        Visit.objects.filter(household__grid__in=Grid.objects.visible_to(user))
+        .select_related("household__dwelling__building", "household__grid", "author")
+        .prefetch_related("visitors", "gifts")
+        .order_by("-visited_at", "-id")
+    )
+
+
+def household_visits(household: Household, limit: int = 20) -> list[Visit]:
+    """The household's latest visits for its file."""
+    return list(
+        household.visits.select_related("author")
+        .prefetch_related("visitors", "residents_met", "gifts")
+        .order_by("-visited_at", "-id")[:limit]
+    )
+
+
+def patrols_for_user(user) -> QuerySet[Patrol]:
+    return (
+        Patrol.objects.filter(grid__in=Grid.objects.visible_to(user))
+        .select_related("grid", "worker")
+        .annotate(finding_count=Count("findings"))
+        .order_by("-started_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class RequestDraft:
+    """What a request (诉求) raised from a visit or a patrol starts with; the case workflow takes it.
+
+    channel is the request channel's identifier (DOMAIN.md: 走访 = "visit", 网格巡查 = "patrol").
+    """
+
+    channel: str
+    grid: Grid
+    description: str
+    household: Household | None = None
+    location: str = ""
+    origin_visit: Visit | None = None
+    origin_finding_id: int | None = None
+
+
+def request_draft_from_visit(visit: Visit) -> RequestDraft:
+    return RequestDraft(
+        channel="visit",
+        grid=visit.household.grid,
+        household=visit.household,
+        location=str(visit.household.dwelling),
+        description=visit.needs_found,
+        origin_visit=visit,
+    )
+
+
+def request_draft_from_finding(finding) -> RequestDraft:
+    return RequestDraft(
+        channel="patrol",
+        grid=finding.patrol.grid,
+        location=finding.location,
+        description=finding.description,
+        origin_finding_id=finding.pk,
+    )

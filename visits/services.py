@@ -1,0 +1,224 @@
+"""Every write to visits, visit plans and patrols."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids.models import Grid, WorkTeamMember
+from grids.permissions import roles_over_grid
+from residents.models import Household, Resident
+
+from . import permissions
+from .models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan, VisitRevision
+
+
+@dataclass(frozen=True)
+class Gift:
+    item: str
+    quantity: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class VisitDetails:
+    """What a visitor writes down; shared by logging and editing a visit."""
+
+    visited_at: datetime.datetime
+    kind: str
+    condition: str
+    notes: str
+    needs_found: str
+    residents_met: list[Resident]
+    visitors: list
+    team_members: list[WorkTeamMember]
+    gifts: list[Gift]
+
+
+def _check_details(household: Household, details: VisitDetails) -> None:
+    """The rules a visit record must meet; raises ValidationError naming each wrong field."""
+    errors: dict[str, list[str]] = {}
+    if household.status != Household.Status.ACTIVE:
+        errors.setdefault("household", []).append(_("该户已迁出，不能再记录走访。"))
+    if details.visited_at > timezone.now():
+        errors.setdefault("visited_at", []).append(_("走访时间不能晚于现在。"))
+    if details.kind not in Visit.Kind.values:
+        errors.setdefault("kind", []).append(_("请选择走访类型。"))
+    if details.condition not in Visit.Condition.values:
+        errors.setdefault("condition", []).append(_("请选择居民状况。"))
+    if any(resident.household_id != household.pk for resident in details.residents_met):
+        errors.setdefault("residents_met", []).append(_("见到的居民须是本户成员。"))
+    if not details.visitors:
+        errors.setdefault("visitors", []).append(_("请至少选择一名走访人员。"))
+    for visitor in details.visitors:
+        if not (visitor.is_superuser or roles_over_grid(visitor, household.grid)):
+            errors.setdefault("visitors", []).append(
+                _("%(name)s 不在本网格的工作人员名册中。") % {"name": visitor.first_name or visitor.username}
+            )
+    community_grids = set(
+        Grid.objects.filter(community_id=household.grid.community_id).values_list("pk", flat=True)
+    )
+    for member in details.team_members:
+        if member.grid_id not in community_grids:
+            errors.setdefault("team_members", []).append(
+                _("%(name)s 不是本社区的工作队成员。") % {"name": member.name}
+            )
+    if details.gifts and details.kind != Visit.Kind.CONDOLENCE:
+        errors.setdefault("gifts", []).append(_("只有慰问走访才登记慰问品。"))
+    for gift in details.gifts:
+        if not gift.item.strip():
+            errors.setdefault("gifts", []).append(_("请填写慰问品名称。"))
+        if gift.quantity is None or gift.quantity <= 0:
+            errors.setdefault("gifts", []).append(_("慰问品“%(item)s”的数量须大于 0。") % {"item": gift.item})
+        if gift.value is None or gift.value < 0:
+            errors.setdefault("gifts", []).append(
+                _("慰问品“%(item)s”的价值不能为负数。") % {"item": gift.item}
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _write_details(visit: Visit, details: VisitDetails) -> None:
+    visit.visited_at = details.visited_at
+    visit.kind = details.kind
+    visit.condition = details.condition
+    visit.notes = details.notes
+    visit.needs_found = details.needs_found
+    visit.save()
+    visit.residents_met.set(details.residents_met)
+    visit.visitors.set(details.visitors)
+    visit.team_members.set(details.team_members)
+    visit.gifts.all().delete()
+    VisitGift.objects.bulk_create(
+        VisitGift(visit=visit, item=g.item.strip(), quantity=g.quantity, value=g.value) for g in details.gifts
+    )
+
+
+def _refresh_last_visit(household: Household) -> None:
+    """Keep VisitPlan.last_visited_at equal to the household's latest visit (under a row lock)."""
+    plan, _created = VisitPlan.objects.select_for_update().get_or_create(household=household)
+    plan.last_visited_at = household.visits.aggregate(latest=Max("visited_at"))["latest"]
+    plan.save(update_fields=["last_visited_at"])
+
+
+def _snapshot(visit: Visit) -> dict:
+    return {
+        "visited_at": visit.visited_at.isoformat(),
+        "kind": visit.kind,
+        "condition": visit.condition,
+        "notes": visit.notes,
+        "needs_found": visit.needs_found,
+        "residents_met": sorted(visit.residents_met.values_list("pk", flat=True)),
+        "visitors": sorted(visit.visitors.values_list("pk", flat=True)),
+        "team_members": sorted(visit.team_members.values_list("pk", flat=True)),
+        "gifts": [
+            {"item": g.item, "quantity": g.quantity, "value": str(g.value)}
+            for g in visit.gifts.order_by("id")
+        ],
+    }
+
+
+@transaction.atomic
+def visit_log(*, household: Household, author, details: VisitDetails) -> Visit:
+    """Record a door-knock visit and move the household's next due date on."""
+    if not permissions.can_log_visit(author, household.grid):
+        raise PermissionDenied
+    _check_details(household, details)
+    visit = Visit(household=household, author=author)
+    _write_details(visit, details)
+    _refresh_last_visit(household)
+    return visit
+
+
+@transaction.atomic
+def visit_edit(*, visit: Visit, editor, details: VisitDetails) -> Visit:
+    """The author changes a visit within 24 hours; the previous state is kept as a revision."""
+    visit = Visit.objects.select_for_update().select_related("household__grid").get(pk=visit.pk)
+    if not permissions.can_edit_visit(editor, visit):
+        raise PermissionDenied
+    _check_details(visit.household, details)
+    VisitRevision.objects.create(
+        visit=visit, kind=VisitRevision.Kind.EDIT, by=editor, before=_snapshot(visit)
+    )
+    _write_details(visit, details)
+    _refresh_last_visit(visit.household)
+    return visit
+
+
+@transaction.atomic
+def visit_correct(*, visit: Visit, by, note: str) -> VisitRevision:
+    """Append a correction to a visit whose edit window has passed; the record itself stays as it was."""
+    if not permissions.can_correct_visit(by, visit):
+        raise PermissionDenied
+    if not note.strip():
+        raise ValidationError({"note": _("请写明更正内容。")})
+    return VisitRevision.objects.create(
+        visit=visit, kind=VisitRevision.Kind.CORRECTION, by=by, note=note.strip(), before=_snapshot(visit)
+    )
+
+
+@transaction.atomic
+def visit_plan_set(
+    *, household: Household, interval_override_days: int | None, override_reason: str
+) -> VisitPlan:
+    """Give a household its own visit interval (e.g. supplies three times a week), or clear it."""
+    if interval_override_days is not None and interval_override_days < 1:
+        raise ValidationError({"interval_override_days": _("走访间隔至少 1 天。")})
+    if interval_override_days is not None and not override_reason.strip():
+        raise ValidationError({"override_reason": _("请写明为什么本户另定走访间隔。")})
+    plan, _created = VisitPlan.objects.select_for_update().get_or_create(household=household)
+    plan.interval_override_days = interval_override_days
+    plan.override_reason = override_reason.strip() if interval_override_days else ""
+    plan.save(update_fields=["interval_override_days", "override_reason"])
+    return plan
+
+
+@dataclass(frozen=True)
+class Finding:
+    location: str
+    description: str
+
+
+@transaction.atomic
+def patrol_log(
+    *,
+    grid: Grid,
+    worker,
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime | None,
+    route: str,
+    notes: str,
+    findings: list[Finding],
+) -> Patrol:
+    """Record a patrol of a grid with what it found."""
+    if not permissions.can_log_patrol(worker, grid):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if started_at > now:
+        errors.setdefault("started_at", []).append(_("开始时间不能晚于现在。"))
+    if ended_at is not None and ended_at < started_at:
+        errors.setdefault("ended_at", []).append(_("结束时间不能早于开始时间。"))
+    if ended_at is not None and ended_at > now:
+        errors.setdefault("ended_at", []).append(_("结束时间不能晚于现在。"))
+    if not route.strip():
+        errors.setdefault("route", []).append(_("请填写巡查路线。"))
+    for finding in findings:
+        if not finding.location.strip() or not finding.description.strip():
+            errors.setdefault("findings", []).append(_("每条发现都须填写位置和问题。"))
+            break
+    if errors:
+        raise ValidationError(errors)
+    patrol = Patrol.objects.create(
+        grid=grid, worker=worker, started_at=started_at, ended_at=ended_at, route=route.strip(), notes=notes
+    )
+    PatrolFinding.objects.bulk_create(
+        PatrolFinding(patrol=patrol, location=f.location.strip(), description=f.description.strip())
+        for f in findings
+    )
+    return patrol

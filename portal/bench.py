@@ -56,13 +56,21 @@ PAGES = [
     Page("search by name (district)", "bench_street", "residents:search", query={"q": "{name_fragment}"}),
     Page("search by phone tail", "bench_staff", "residents:search", query={"q": "{phone_tail}"}),
     Page("household file", "bench_worker", "household_file", {"pk": "{enrolled_household}"}),
+    Page("due list (worker)", "bench_worker", "visits:due"),
+    # Without ?grid the overdue page is the district's table of grids; with it, one grid's households.
+    Page("overdue overview (district)", "bench_street", "visits:overdue"),
+    Page("overdue list (grid)", "bench_street", "visits:overdue", query={"grid": "{overdue_grid}"}),
+    Page("visits list (district)", "bench_street", "visits:list"),
 ]
 
 
 def sample_records() -> dict[str, str]:
     """Records of the benchmark users' places that the pages look up."""
+    from django.contrib.auth import get_user_model
+
     from grids.models import Assignment, Role
     from residents.models import CareEnrolment, Resident
+    from visits.selectors import overdue_by_grid
 
     assignments = Assignment.objects.all()
     grid = assignments.get(user__username="bench_worker", role=Role.GRID_WORKER).grid_id
@@ -85,13 +93,20 @@ def sample_records() -> dict[str, str]:
         .first()
     )
     enrolled = CareEnrolment.objects.filter(household__grid=grid).order_by("id").values("household").first()
-    if not (name and phone and enrolled):
-        sys.exit("The generated district lacks a resident name, a phone or an enrolment to look up.")
+    # The grid of the district with the most overdue households (the first row of the overview).
+    overdue = [
+        row
+        for row in overdue_by_grid(get_user_model().objects.get(username="bench_street"))
+        if row["overdue"]
+    ]
+    if not (name and phone and enrolled and overdue):
+        sys.exit("The generated district lacks a resident name, a phone, an enrolment or an overdue visit.")
     return {
         "grid": str(grid),
         "name_fragment": name[1:],
         "phone_tail": phone[-4:],
         "enrolled_household": str(enrolled["household"]),
+        "overdue_grid": str(overdue[0]["grid"].pk),
     }
 
 
@@ -231,18 +246,19 @@ def main() -> None:
         with Server() as server:
             results[size] = time_pages(server.base, paths, args.requests)
 
-    print(f"\n{'page':<22} | {'households':>10} | {'median ms':>9} | {'p95 ms':>8} | queries")
+    width = max(len(page.label) for page in PAGES)
+    print(f"\n{'page':<{width}} | {'households':>10} | {'median ms':>9} | {'p95 ms':>8} | queries")
     for page_index, page in enumerate(PAGES):
         for size in sizes:
             median, p95, queries = results[size][page_index]
-            print(f"{page.label:<22} | {size:>10,} | {median:>9.1f} | {p95:>8.1f} | {queries}")
+            print(f"{page.label:<{width}} | {size:>10,} | {median:>9.1f} | {p95:>8.1f} | {queries}")
     small, large = sizes
-    print(f"\n{'page':<22} | {f'growth x{large // small}':>10} | same queries")
+    print(f"\n{'page':<{width}} | {f'growth x{large // small}':>10} | same queries")
     for page_index, page in enumerate(PAGES):
         median_small, _p95, queries_small = results[small][page_index]
         median_large, _p95, queries_large = results[large][page_index]
         same = "yes" if queries_small == queries_large else f"no ({queries_small} -> {queries_large})"
-        print(f"{page.label:<22} | {median_large / median_small:>10.2f} | {same}")
+        print(f"{page.label:<{width}} | {median_large / median_small:>10.2f} | {same}")
 
 
 if __name__ == "__main__":

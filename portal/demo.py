@@ -6,7 +6,9 @@ runs on every `make demo`: it writes everything in one transaction, or nothing w
 there, so whatever users have added or changed since survives.
 
 Everything is drawn from a fixed seed and counted from a fixed reference date, not from today, so every
-machine loads the same rows.
+machine loads the same rows. Visits and patrols alone are counted back from the day the demo is loaded, so
+that the due and overdue lists look like a working week whenever it is loaded; which household is overdue
+is still drawn from the seed.
 """
 
 import dataclasses
@@ -18,6 +20,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
 
 from grids.models import (
     COMMUNITY_ROLES,
@@ -42,6 +46,9 @@ from residents.models import (
     Household,
     Resident,
 )
+from visits import selectors as visit_selectors
+from visits import services as visit_services
+from visits.models import Visit
 
 DEMO_PASSWORD = "demo12345"
 SEED = 20230309
@@ -784,8 +791,10 @@ def load() -> Counter | None:
         return None
     counts = Counter()
     grids, communities, streets, dwellings = _load_places(counts)
-    _load_households(dwellings, counts)
-    _load_accounts(grids, communities, streets, counts)
+    story_people = _load_households(dwellings, counts)
+    users, team = _load_accounts(grids, communities, streets, counts)
+    _load_visits(grids, users, team, story_people, counts)
+    _load_patrols(grids, users, counts)
     return counts
 
 
@@ -810,7 +819,8 @@ def _load_places(counts: Counter):
     return grids, communities, streets, dwellings
 
 
-def _load_households(dwellings: dict, counts: Counter) -> None:
+def _load_households(dwellings: dict, counts: Counter) -> dict[str, Resident]:
+    """Households, residents, enrolments and liaison links; returns the reports' people by name."""
     plans = plan_households()
     residents: dict[int, Resident] = {}
     households: dict[int, Household] = {}
@@ -866,10 +876,16 @@ def _load_households(dwellings: dict, counts: Counter) -> None:
         if plan.moved_out_on:
             services.household_move_out(household=households[id(plan)], on=plan.moved_out_on)
             counts["moved_out_households"] += 1
+    return {p.name: residents[id(p)] for plan in plans if plan.kind == "story" for p in plan.members}
 
 
-def _load_accounts(grids: dict, communities: dict, streets: dict, counts: Counter) -> None:
-    """Demo accounts, all with DEMO_PASSWORD; an account that already exists is left as it is."""
+def _load_accounts(
+    grids: dict, communities: dict, streets: dict, counts: Counter
+) -> tuple[dict, dict[str, list[WorkTeamMember]]]:
+    """Demo accounts, all with DEMO_PASSWORD; an account that already exists is left as it is.
+
+    Returns the accounts by username and the work-team members by the grid code they serve.
+    """
     user_model = get_user_model()
     password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is slow on purpose
     users = {}
@@ -895,11 +911,394 @@ def _load_accounts(grids: dict, communities: dict, streets: dict, counts: Counte
         counts["assignments"] += 1
 
     team = WorkTeam.objects.create(street=streets[STREET_JCG], name=WORK_TEAM)
+    members: dict[str, list[WorkTeamMember]] = {}
     for name, kind, username, code in WORK_TEAM_MEMBERS:
-        WorkTeamMember.objects.create(
+        member = WorkTeamMember.objects.create(
             team=team, name=name, kind=kind, user=users.get(username), grid=grids[code]
         )
+        members.setdefault(code, []).append(member)
         counts["work_team_members"] += 1
+    return users, members
+
+
+# Visits and patrols ------------------------------------------------------------------------------------
+
+VISIT_SEED = SEED + 2
+VISIT_HISTORY_DAYS = 90  # each household in care has this many days of visits behind it
+OVERDUE_SHARE = 0.18  # households in care whose visit is late (at least one in the `worker`'s grid)
+WORKERS_GRID = "JCG-01"
+DUE_TODAY_SHARE = 0.1
+SU_LAST_VISIT_DAYS_AGO = 7  # 苏奶奶 is visited weekly: her next visit is due today
+DU_OVERRIDE_DAYS = 2
+DU_OVERRIDE_REASON = "每周三次上门送生活物资"
+DU_DELIVERY_WEEKDAYS = (0, 2, 4)  # Monday, Wednesday, Friday
+DU_DELIVERIES = 24  # the last eight weeks
+ZHU_VISIT_DAYS_AGO = 24
+ZHU_NEEDS = "妻子患癌长期化疗，儿子在读大学，家庭收入难以维持，申请临时救助"
+CONDOLENCE_DAYS_AGO = 70  # the festival round of condolence visits to families in hardship
+POLICY_VISITS = 8  # policy outreach at doors outside the care groups
+
+ELDERLY_CATEGORIES = frozenset(
+    {
+        CareCategory.ELDERLY_LIVING_ALONE,
+        CareCategory.EMPTY_NEST_ELDERLY,
+        CareCategory.VERY_OLD,
+        CareCategory.BEREAVED_PARENTS,
+    }
+)
+CONDOLENCE_CATEGORIES = frozenset(
+    {
+        CareCategory.MINIMUM_ALLOWANCE,
+        CareCategory.EXTREME_POVERTY_SUPPORT,
+        CareCategory.PARTY_MEMBER_IN_HARDSHIP,
+        CareCategory.BEREAVED_PARENTS,
+    }
+)
+SU_NOTES = (
+    "陪老人聊天，帮她收拾整理房间",
+    "询问老人身体状况，提醒她按时服药",
+    "陪老人聊家常，帮她打扫厨房和卫生间",
+    "帮老人检查燃气阀门和电器，提醒注意用气用电安全",
+    "老人说女儿常打电话回来，精神很好；帮她收拾整理房间",
+)
+SU_LATEST_NOTE = "陪老人聊天，帮她收拾整理房间。老人很高兴，说“你们就像我的亲人一样”"
+DU_NOTE = "送生活物资，聊天鼓励"
+ELDERLY_NOTES = (
+    "陪老人聊天，帮忙收拾整理房间",
+    "询问老人身体状况和饮食起居，一切正常",
+    "提醒老人按时服药，留下网格员联系电话",
+    "检查燃气、水电使用安全，老人生活正常",
+    "陪老人聊家常，了解子女联系和照料情况",
+)
+GENERAL_NOTES = (
+    "了解家庭近况和生活困难，家中一切正常",
+    "询问家人身体和就业情况",
+    "了解子女上学情况，介绍社区服务项目",
+    "入户核实家庭人口和居住情况",
+)
+NEEDS_NOTES = (
+    ("询问生活中的困难和需求", "希望社区协助预约上门体检"),
+    ("征求对社区服务的意见建议", "楼道灯不亮，夜间出行不便"),
+    ("询问生活中的困难和需求", ""),
+    ("询问生活中的困难和需求，暂无新的需求", ""),
+)
+ATTENTION_NOTES = (
+    ("近日血压偏高，已提醒就医并告知家属", "希望社区协助联系家庭医生上门"),
+    ("腿脚不便，近期很少下楼，需要多关注", ""),
+    ("卫生间水管漏水，自己无力维修", "卫生间水管漏水，需要上门维修"),
+    ("家人住院，陪护压力大，生活较困难", "希望了解医疗救助申请办法"),
+)
+POLICY_NOTES = (
+    "宣传城乡居民医疗保险参保缴费政策，发放宣传资料",
+    "讲解高龄补贴、养老服务补贴申领办法",
+    "宣传防范电信网络诈骗知识",
+    "介绍社区“接单服务”项目，留下网格员联系电话",
+)
+HOME_SERVICE_NOTES = (
+    "送餐上门，询问饮食起居",
+    "代购药品，送药上门",
+    "上门办理养老金领取资格认证",
+)
+CONDOLENCE_NOTE = "节前走访慰问，送去米、油，叮嘱注意身体，有困难及时联系社区"
+CONDOLENCE_PARTY_NOTE = "走访慰问困难党员，送去慰问品和慰问金，了解身体和生活情况"
+GIFTS = (
+    visit_services.Gift("米", 1, Decimal("60.00")),
+    visit_services.Gift("食用油", 1, Decimal("80.00")),
+)
+CASH_GIFT = visit_services.Gift("慰问金", 1, Decimal("500.00"))
+
+
+def _grid_people(users: dict) -> tuple[dict[str, object], dict[str, list]]:
+    """The 专职网格员 of each grid, and who else goes on visits there (网格长, 指导员, community staff)."""
+    community_of = {code: community for _s, community, grids in LAYOUT for code, _n, _b in grids}
+    workers, companions = {}, {code: [] for code in GRID_CODES}
+    for username, _name, role, place in ACCOUNTS:
+        if role == Role.GRID_WORKER:
+            workers[place] = users[username]
+        elif role in (Role.GRID_LEADER, Role.GRID_INSTRUCTOR):
+            companions[place].append(users[username])
+        elif role == Role.COMMUNITY_STAFF:
+            for code, community in community_of.items():
+                if community == place:
+                    companions[code].append(users[username])
+    return workers, companions
+
+
+class _VisitWriter:
+    """Logs the demo's visits through visits.services, on days counted back from today."""
+
+    def __init__(self, users: dict, team: dict[str, list[WorkTeamMember]], counts: Counter) -> None:
+        self.rng = random.Random(VISIT_SEED)
+        self.today = timezone.localdate()
+        self.workers, self.companions = _grid_people(users)
+        self.team = team
+        self.counts = counts
+
+    def at(self, days_ago: int) -> datetime.datetime:
+        """A working hour `days_ago` days before today (never today, so never in the future)."""
+        day = self.today - datetime.timedelta(days=days_ago)
+        clock = datetime.time(self.rng.randint(9, 16), self.rng.choice((0, 10, 20, 30, 40, 50)))
+        return timezone.make_aware(datetime.datetime.combine(day, clock))
+
+    def log(
+        self,
+        household: Household,
+        days_ago: int,
+        kind: str,
+        notes: str,
+        met: list[Resident],
+        *,
+        visitors: list | None = None,
+        condition: str = Visit.Condition.NORMAL,
+        needs_found: str = "",
+        team: list[WorkTeamMember] | None = None,
+        gifts: tuple[visit_services.Gift, ...] = (),
+    ) -> Visit:
+        visitors = visitors or [self.workers[household.grid.code]]
+        details = visit_services.VisitDetails(
+            visited_at=self.at(days_ago),
+            kind=kind,
+            condition=condition,
+            notes=notes,
+            needs_found=needs_found,
+            residents_met=list(met),
+            visitors=list(visitors),
+            team_members=list(team or []),
+            gifts=list(gifts),
+        )
+        visit = visit_services.visit_log(household=household, author=visitors[0], details=details)
+        self.counts["visits"] += 1
+        self.counts["visit_gifts"] += len(gifts)
+        return visit
+
+    def party(self, code: str) -> tuple[list, list[WorkTeamMember]]:
+        """The grid worker, now and then with a colleague and a member of the "一亲三心" team."""
+        visitors = [self.workers[code]]
+        if self.companions[code] and self.rng.random() < 0.35:
+            visitors.append(self.rng.choice(self.companions[code]))
+        team = []
+        if self.team.get(code) and self.rng.random() < 0.25:
+            team.append(self.rng.choice(self.team[code]))
+        return visitors, team
+
+
+def _history_days(rng: random.Random, interval: int, last_days_ago: int) -> list[int]:
+    """Days ago of a household's visits over VISIT_HISTORY_DAYS, latest first, about `interval` apart."""
+    days = [last_days_ago]
+    while True:
+        gap = max(1, round(interval * rng.uniform(0.85, 1.15)))
+        if days[-1] + gap > VISIT_HISTORY_DAYS:
+            return days
+        days.append(days[-1] + gap)
+
+
+def _last_visit_days_ago(rng: random.Random, interval: int, overdue: bool) -> int:
+    """How long ago the latest visit was: late, due today, or due within the interval."""
+    if overdue:
+        return interval + rng.randint(1, max(3, interval // 2))
+    if interval == 1 or rng.random() < DUE_TODAY_SHARE / (1 - OVERDUE_SHARE):
+        return interval
+    return rng.randint(1, interval - 1)
+
+
+def _load_visits(
+    grids: dict, users: dict, team: dict[str, list[WorkTeamMember]], people: dict, counts: Counter
+) -> None:
+    """Visits of the last months: the reports' visits, and a history for every household in care."""
+    writer = _VisitWriter(users, team, counts)
+    rng = writer.rng
+    su, du, zhu = people["苏秀兰"], people["杜志强"], people["朱建国"]
+
+    # 杜先生: supplies delivered on Monday, Wednesday and Friday, so his visit is due every two days.
+    visit_services.visit_plan_set(
+        household=du.household, interval_override_days=DU_OVERRIDE_DAYS, override_reason=DU_OVERRIDE_REASON
+    )
+    delivery_days = [
+        days_ago
+        for days_ago in range(1, 7 * DU_DELIVERIES)
+        if (writer.today - datetime.timedelta(days=days_ago)).weekday() in DU_DELIVERY_WEEKDAYS
+    ][:DU_DELIVERIES]
+    du_visitors = [writer.workers["CCJ-04"]]
+    for days_ago in reversed(delivery_days):
+        writer.log(du.household, days_ago, Visit.Kind.HOME_SERVICE, DU_NOTE, [du], visitors=du_visitors)
+
+    # 苏奶奶: a caring visit every week or so; the last one a week ago, so she is due today.
+    su_days = [SU_LAST_VISIT_DAYS_AGO]
+    while su_days[-1] + 8 <= VISIT_HISTORY_DAYS:
+        su_days.append(su_days[-1] + rng.choice((6, 7, 7, 8)))
+    for i, days_ago in enumerate(reversed(su_days)):
+        latest = days_ago == SU_LAST_VISIT_DAYS_AGO
+        visitors, members = writer.party("JCG-01")
+        writer.log(
+            su.household,
+            days_ago,
+            Visit.Kind.WELLBEING,
+            SU_LATEST_NOTE if latest else SU_NOTES[i % len(SU_NOTES)],
+            [su],
+            visitors=visitors,
+            team=members,
+        )
+
+    # 朱先生: the visit that found his family's hardship.
+    writer.log(
+        zhu.household,
+        ZHU_VISIT_DAYS_AGO,
+        Visit.Kind.NEEDS,
+        "入户走访了解家庭情况，朱先生反映妻子治病开支大，家庭生活困难；已协助准备临时救助申请材料",
+        [zhu],
+        condition=Visit.Condition.ATTENTION,
+        needs_found=ZHU_NEEDS,
+    )
+
+    # Every other household in care: a history at its interval, the latest visit late for some.
+    today = writer.today
+    schedule = list(
+        visit_selectors.care_schedule(Household.objects.filter(grid__in=grids.values()), today)
+        .exclude(pk__in=[su.household_id, du.household_id])
+        .select_related("grid")
+        .prefetch_related(
+            Prefetch("members", queryset=Resident.objects.current().order_by("id"), to_attr="current"),
+            Prefetch(
+                "enrolments", queryset=CareEnrolment.objects.active_on(today).order_by("id"), to_attr="active"
+            ),
+        )
+        .order_by("id")
+    )
+    overdue = {household.pk: rng.random() < OVERDUE_SHARE for household in schedule}
+    in_workers_grid = [h.pk for h in schedule if h.grid.code == WORKERS_GRID]
+    if not any(overdue[pk] for pk in in_workers_grid):
+        overdue[in_workers_grid[0]] = True
+    for household in schedule:
+        _log_history(writer, household, overdue[household.pk])
+
+    # Policy outreach at a few doors outside the care groups.
+    visited = {su.household_id, du.household_id, zhu.household_id, *overdue}
+    others = list(
+        Household.objects.filter(grid__in=grids.values(), status=Household.Status.ACTIVE)
+        .exclude(pk__in=visited)
+        .select_related("grid")
+        .prefetch_related(
+            Prefetch("members", queryset=Resident.objects.current().order_by("id"), to_attr="current")
+        )
+        .order_by("id")
+    )
+    for household in rng.sample(others, POLICY_VISITS):
+        writer.log(
+            household,
+            rng.randint(10, 60),
+            Visit.Kind.POLICY_OUTREACH,
+            rng.choice(POLICY_NOTES),
+            household.current[:1],
+        )
+
+
+def _log_history(writer: _VisitWriter, household: Household, overdue: bool) -> None:
+    rng, code = writer.rng, household.grid.code
+    categories = {e.category for e in household.active}
+    elderly = bool(categories & ELDERLY_CATEGORIES)
+    enrolled = {e.resident_id for e in household.active if e.resident_id}
+    focus = [m for m in household.current if m.pk in enrolled] or household.current[:1]
+    days = _history_days(
+        rng, household.interval_days, _last_visit_days_ago(rng, household.interval_days, overdue)
+    )
+    condolence = None
+    if categories & CONDOLENCE_CATEGORIES:
+        condolence = min(days, key=lambda d: abs(d - CONDOLENCE_DAYS_AGO))
+    for days_ago in reversed(days):
+        visitors, team = writer.party(code)
+        met = focus + [m for m in household.current if m not in focus and rng.random() < 0.3]
+        if days_ago == condolence:
+            party_member = CareCategory.PARTY_MEMBER_IN_HARDSHIP in categories
+            special = party_member or CareCategory.EXTREME_POVERTY_SUPPORT in categories
+            writer.log(
+                household,
+                days_ago,
+                Visit.Kind.CONDOLENCE,
+                CONDOLENCE_PARTY_NOTE if party_member else CONDOLENCE_NOTE,
+                met,
+                visitors=visitors,
+                team=team,
+                gifts=(*GIFTS, CASH_GIFT) if special else GIFTS,
+            )
+            continue
+        kind, condition, needs_found = Visit.Kind.WELLBEING, Visit.Condition.NORMAL, ""
+        roll = rng.random()
+        if roll < 0.1:
+            condition = Visit.Condition.ATTENTION
+            notes, needs_found = rng.choice(ATTENTION_NOTES)
+        elif roll < 0.25:
+            kind = Visit.Kind.NEEDS
+            notes, needs_found = rng.choice(NEEDS_NOTES)
+        elif roll < 0.35:
+            kind, notes = Visit.Kind.POLICY_OUTREACH, rng.choice(POLICY_NOTES)
+        elif roll < 0.45 and elderly:
+            kind, notes = Visit.Kind.HOME_SERVICE, rng.choice(HOME_SERVICE_NOTES)
+        else:
+            notes = rng.choice(ELDERLY_NOTES if elderly else GENERAL_NOTES)
+        writer.log(
+            household,
+            days_ago,
+            kind,
+            notes,
+            met,
+            visitors=visitors,
+            condition=condition,
+            needs_found=needs_found,
+            team=team,
+        )
+
+
+def _load_patrols(grids: dict, users: dict, counts: Counter) -> None:
+    """Patrols around 黄河食渡, where residents complained of litter and parked cars, and one at home."""
+    today = timezone.localdate()
+
+    def at(days_ago: int, hour: int) -> datetime.datetime:
+        day = today - datetime.timedelta(days=days_ago)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 30)))
+
+    Finding = visit_services.Finding
+    patrols = (
+        (
+            "JCG-02",
+            "gw2",
+            20,
+            "北滨河中路186号—黄河食渡—北滨河中路192号院",
+            "居民反映黄河食渡周边环境卫生差、车辆乱停，现场查看属实",
+            [
+                Finding("北滨河中路黄河食渡周边", "环境卫生脏乱差，餐饮垃圾堆放在人行道旁"),
+                Finding("黄河食渡门前人行道", "机动车乱停放，占用人行道和消防通道"),
+            ],
+        ),
+        (
+            "JCG-02",
+            "gw2",
+            13,
+            "黄河食渡—北滨河中路188号",
+            "会同“一亲三心”工作队清理整治，督促商户落实“门前三包”",
+            [Finding("北滨河中路188号（黄河食渡东侧）商户门前", "个别商户未落实“门前三包”，门前油污未清理")],
+        ),
+        (
+            "JCG-02",
+            "gw2",
+            6,
+            "北滨河中路186号—黄河食渡—北滨河中路192号院",
+            "整治后复查：黄河食渡周边垃圾已清运，机动车停放基本有序",
+            [],
+        ),
+        ("JCG-01", "worker", 2, "靖远路9号—靖远路11号—靖远路23号院", "巡查楼道和院落，未发现问题", []),
+    )
+    for code, username, days_ago, route, notes, findings in patrols:
+        visit_services.patrol_log(
+            grid=grids[code],
+            worker=users[username],
+            started_at=at(days_ago, 9),
+            ended_at=at(days_ago, 11),
+            route=route,
+            notes=notes,
+            findings=findings,
+        )
+        counts["patrols"] += 1
+        counts["patrol_findings"] += len(findings)
 
 
 def summary(counts: Counter) -> str:
@@ -908,5 +1307,6 @@ def summary(counts: Counter) -> str:
         "{buildings} buildings, {dwellings} dwellings, {households} households "
         "({moved_out_households} moved out), {residents} residents, {enrolments} care enrolments, "
         "{liaison_links} liaison links, {users} users, {assignments} assignments, "
-        "{work_team_members} work-team members. Password for every account: {password}"
+        "{work_team_members} work-team members, {visits} visits, {patrols} patrols. "
+        "Password for every account: {password}"
     ).format(password=DEMO_PASSWORD, **counts)

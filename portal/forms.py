@@ -2,6 +2,9 @@
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class PortalFormRenderer(TemplatesSetting):
@@ -34,3 +37,24 @@ class StyledFormMixin:
     def full_clean(self):
         super().full_clean()
         style_widgets(self)
+
+
+class PlainSelect(forms.Select):
+    """A select rendered in Python rather than through a template per option.
+
+    A street leader's grid or visitor picker has thousands of options; rendered option by option through
+    templates it took about 70 ms per page at district scale.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(option), mark_safe(" selected") if str(option) in selected else "", label)  # noqa: S308
+                for option, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)

@@ -19,4 +19,5 @@ urlpatterns = [
     path("grids/", include(grid_patterns)),
     path("residents/households/<int:pk>/", views.household_file, name="household_file"),
     path("residents/", include("residents.urls")),
+    path("visits/", include("visits.urls")),
 ]

@@ -12,8 +12,12 @@ from residents import permissions as resident_permissions
 from residents import selectors as resident_selectors
 from residents.forms import RevealForm
 from residents.models import Household
+from visits import permissions as visit_permissions
+from visits import selectors as visit_selectors
 
 from .pagination import paginate
+
+HOUSEHOLD_FILE_VISITS = 20
 
 
 @require_GET
@@ -52,20 +56,31 @@ def grid_detail(request, pk: int):
 
 @require_GET
 def household_file(request, pk: int):
-    """一户一档: members, care enrolments and the liaison Party member on one page."""
+    """一户一档: members, care enrolments, the liaison Party member and the visits on one page."""
     try:
         household = resident_selectors.household_for_user(request.user, pk)
     except Household.DoesNotExist:
         raise Http404 from None
+    today = timezone.localdate()
+    active = household.status == Household.Status.ACTIVE
+    # The schedule of a care-group household; None when no care enrolment is active.
+    schedule = visit_selectors.care_schedule(Household.objects.filter(pk=household.pk), today).first()
+    if schedule is not None:
+        schedule.days_overdue = max((today - schedule.next_due).days, 0)
     return render(
         request,
         "residents/household_detail.html",
         {
             "household": household,
             "file": resident_selectors.household_file(household),
-            "today": timezone.localdate(),
+            "today": today,
             "can_edit": resident_permissions.can_edit_household(request.user, household),
             "can_reveal": resident_permissions.can_reveal_in_grid(request.user, household.grid),
             "reveal_form": RevealForm(),
+            "visits": visit_selectors.household_visits(household, limit=HOUSEHOLD_FILE_VISITS),
+            "visits_limit": HOUSEHOLD_FILE_VISITS,
+            "visit_schedule": schedule,
+            "can_log_visit": active and visit_permissions.can_log_visit(request.user, household.grid),
+            "can_plan_visits": active and can_edit_registry(request.user, household.grid),
         },
     )

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Building, Dwelling, Grid
-from portal.forms import StyledFormMixin
+from portal.forms import PlainSelect, StyledFormMixin
 
 from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
 from .selectors import ResidentFilters
@@ -20,7 +20,11 @@ class ResidentSearchForm(StyledFormMixin, forms.Form):
         ),
     )
     grid = forms.ModelChoiceField(
-        label=_("网格"), queryset=Grid.objects.none(), required=False, empty_label=_("全部网格")
+        label=_("网格"),
+        queryset=Grid.objects.none(),
+        required=False,
+        empty_label=_("全部网格"),
+        widget=PlainSelect,
     )
     category = forms.ChoiceField(
         label=_("关爱类别"),
@@ -31,7 +35,7 @@ class ResidentSearchForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.visible_to(user).select_related("community")
+        self.fields["grid"].queryset = Grid.objects.visible_to(user).order_by("code")
 
     def filters(self) -> ResidentFilters:
         """The filters to apply; an invalid field is ignored rather than failing the whole page."""

@@ -2,12 +2,15 @@
 
 import datetime
 import hashlib
+import itertools
+from collections import Counter
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.db.models import Max
 from django.utils import timezone
 
 from grids.models import (
@@ -21,6 +24,7 @@ from grids.models import (
     WorkTeam,
     WorkTeamMember,
 )
+from grids.permissions import roles_over_grid
 from portal import demo
 from residents import identity, services
 from residents.models import (
@@ -32,6 +36,8 @@ from residents.models import (
     LiaisonLink,
     Resident,
 )
+from visits import selectors
+from visits.models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +54,13 @@ MODELS = (
     Assignment,
     WorkTeam,
     WorkTeamMember,
+    Visit,
+    VisitGift,
+    VisitPlan,
+    Patrol,
+    PatrolFinding,
 )
+# Visits are dated back from the day of loading, but how many there are does not depend on that day.
 EXPECTED_ROWS = {
     "Street": 2,
     "Community": 2,
@@ -62,12 +74,17 @@ EXPECTED_ROWS = {
     "Assignment": 30,
     "WorkTeam": 1,
     "WorkTeamMember": 11,
+    "Visit": 419,
+    "VisitGift": 24,
+    "VisitPlan": 50,
+    "Patrol": 4,
+    "PatrolFinding": 3,
     "User": 31,
 }
 EXPECTED_SUMMARY = (
     "Demo community loaded: 2 streets, 2 communities, 8 grids, 28 buildings, 669 dwellings, "
     "125 households (2 moved out), 359 residents, 73 care enrolments, 41 liaison links, 31 users, "
-    "30 assignments, 11 work-team members. Password for every account: demo12345"
+    "30 assignments, 11 work-team members, 419 visits, 4 patrols. Password for every account: demo12345"
 )
 # sha256 of every resident's name, ID number, sex, birth date, status and address, in ID-number order:
 # the same seed gives the same people on every machine and database.
@@ -302,3 +319,145 @@ def test_every_care_category_is_enrolled_with_its_details():
         Household.objects.filter(status=Household.Status.MOVED_OUT, moved_out_on__isnull=False).count() == 2
     )
     assert Resident.objects.filter(status=Resident.Status.DECEASED).count() > 5
+
+
+def test_su_nainai_is_visited_weekly_and_due_today_in_the_workers_list():
+    demo.load()
+    worker = get_user_model().objects.get(username="worker")
+    su = Resident.objects.get(name="苏秀兰")
+    today = timezone.localdate()
+
+    due = {h.pk: h for h in selectors.due_households(worker)}
+    assert su.household_id in due
+    assert due[su.household_id].interval_days == 7
+    assert selectors.DueWindow(today).status(due[su.household_id].next_due) == "today"
+
+    visits = list(su.household.visits.order_by("visited_at"))
+    assert len(visits) >= 10
+    assert {v.kind for v in visits} == {Visit.Kind.WELLBEING}
+    days = [timezone.localtime(v.visited_at).date() for v in visits]
+    assert days[-1] == today - datetime.timedelta(days=7)
+    assert all(6 <= (later - earlier).days <= 8 for earlier, later in itertools.pairwise(days))
+    assert all(list(v.residents_met.all()) == [su] for v in visits)
+    assert all(worker in v.visitors.all() for v in visits)
+    assert sum("收拾整理房间" in v.notes for v in visits) >= 3
+
+
+def test_du_gets_supplies_three_times_a_week():
+    demo.load()
+    du = Resident.objects.get(name="杜志强")
+    plan = VisitPlan.objects.get(household=du.household)
+    assert (plan.interval_override_days, plan.override_reason) == (2, "每周三次上门送生活物资")
+
+    visits = list(du.household.visits.order_by("visited_at"))
+    assert len(visits) == 24
+    assert {(v.kind, v.notes) for v in visits} == {(Visit.Kind.HOME_SERVICE, "送生活物资，聊天鼓励")}
+    days = [timezone.localtime(v.visited_at).date() for v in visits]
+    assert {d.weekday() for d in days} == {0, 2, 4}  # Monday, Wednesday, Friday
+    weeks = Counter(d.isocalendar()[:2] for d in days)
+    assert max(weeks.values()) == 3 and list(weeks.values()).count(3) >= 7
+    assert days[-1] >= timezone.localdate() - datetime.timedelta(days=3)
+    assert all(list(v.residents_met.all()) == [du] for v in visits)
+
+    schedule = selectors.care_schedule(Household.objects.filter(pk=du.household_id)).get()
+    assert schedule.interval_days == 2
+
+
+def test_zhu_family_hardship_was_found_on_a_needs_visit():
+    demo.load()
+    zhu = Resident.objects.get(name="朱建国")
+    visit = zhu.household.visits.get()
+    assert (visit.kind, visit.condition) == (Visit.Kind.NEEDS, Visit.Condition.ATTENTION)
+    assert visit.needs_found == "妻子患癌长期化疗，儿子在读大学，家庭收入难以维持，申请临时救助"
+    assert visit.author.username == "worker"
+    assert [u.username for u in visit.visitors.all()] == ["worker"]
+    assert timezone.localdate() - timezone.localtime(visit.visited_at).date() >= datetime.timedelta(days=14)
+
+
+def test_due_and_overdue_lists_look_real():
+    demo.load()
+    worker = get_user_model().objects.get(username="worker")
+    today = timezone.localdate()
+    assert selectors.overdue_households(worker).filter(grid__code="JCG-01").exists()
+    assert len(selectors.due_households(worker)) >= 4
+
+    window = selectors.DueWindow(today)
+    statuses = Counter(window.status(h.next_due) for h in selectors.care_schedule(Household.objects.all()))
+    enrolled = sum(statuses.values())
+    assert enrolled == 41
+    assert 0.15 <= statuses["overdue"] / enrolled <= 0.25
+    assert statuses["today"] and statuses["soon"] and statuses["later"]
+    # Every household in care has been visited within the last three months.
+    assert all(
+        h.last_visited_at and today - timezone.localtime(h.last_visited_at).date() <= datetime.timedelta(90)
+        for h in selectors.care_schedule(Household.objects.all())
+    )
+
+
+def test_every_visit_is_made_by_people_serving_its_grid_and_kept_in_the_plan():
+    demo.load()
+    now = timezone.now()
+    visits = Visit.objects.select_related("household__grid", "author").prefetch_related(
+        "visitors", "residents_met", "team_members", "gifts"
+    )
+    for visit in visits:
+        grid = visit.household.grid
+        assert roles_over_grid(visit.author, grid), visit.pk
+        assert visit.author in visit.visitors.all()
+        for user in visit.visitors.all():
+            assert roles_over_grid(user, grid), (visit.pk, user.username)
+        assert all(r.household_id == visit.household_id for r in visit.residents_met.all())
+        assert all(m.grid.community_id == grid.community_id for m in visit.team_members.all())
+        assert visit.visited_at < now
+        assert bool(visit.gifts.all()) == (visit.kind == Visit.Kind.CONDOLENCE)
+    latest = dict(
+        Visit.objects.values("household").annotate(m=Max("visited_at")).values_list("household", "m")
+    )
+    assert dict(VisitPlan.objects.values_list("household", "last_visited_at")) == latest
+    assert set(Visit.objects.values_list("kind", flat=True)) == set(Visit.Kind.values)
+
+
+def test_condolence_visits_bring_rice_and_oil():
+    demo.load()
+    condolences = Visit.objects.filter(kind=Visit.Kind.CONDOLENCE)
+    assert condolences.count() >= 5
+    for visit in condolences:
+        gifts = {(g.item, g.quantity, g.value) for g in visit.gifts.all()}
+        assert {("米", 1, Decimal("60.00")), ("食用油", 1, Decimal("80.00"))} <= gifts
+        categories = set(
+            CareEnrolment.objects.active_on(timezone.localdate())
+            .filter(household=visit.household_id)
+            .values_list("category", flat=True)
+        )
+        assert categories & demo.CONDOLENCE_CATEGORIES
+    assert VisitGift.objects.filter(item="慰问金").exists()
+
+
+def test_patrols_found_litter_and_parked_cars_around_huanghe_shidu():
+    demo.load()
+    patrols = Patrol.objects.select_related("grid__community", "worker")
+    assert {p.grid.community.name for p in patrols} == {"金城关社区"}
+    for patrol in patrols:
+        assert roles_over_grid(patrol.worker, patrol.grid)
+        assert patrol.started_at < patrol.ended_at < timezone.now()
+    findings = PatrolFinding.objects.filter(location__contains="黄河食渡")
+    assert findings.filter(description__contains="环境卫生脏乱差").exists()
+    assert findings.filter(description__contains="机动车乱停放").exists()
+
+
+@pytest.mark.parametrize("day", ["2027-03-08", "2027-03-14"])  # a Monday and a Sunday
+def test_loading_on_another_day_dates_visits_from_that_day(monkeypatch, day):
+    now = timezone.make_aware(datetime.datetime.fromisoformat(f"{day} 08:30"))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    demo.load()
+    assert row_counts() == EXPECTED_ROWS
+    today = now.date()
+    assert timezone.localdate() == today
+
+    worker = get_user_model().objects.get(username="worker")
+    su = Resident.objects.get(name="苏秀兰")
+    assert su.household_id in {h.pk for h in selectors.due_households(worker)}
+    assert Visit.objects.aggregate(m=Max("visited_at"))["m"] < now
+    du = Resident.objects.get(name="杜志强")
+    last_delivery = timezone.localtime(du.household.visits.latest("visited_at").visited_at).date()
+    assert last_delivery == today - datetime.timedelta(days=3 if day == "2027-03-08" else 2)  # last Friday

@@ -7,14 +7,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import Count, F, Max
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.utils import timezone
 
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
+from grids.permissions import roles_over_grid
 from portal.middleware import ServerTimingMiddleware
 from residents import identity
 from residents.models import ALLOWANCE_CATEGORIES, CareCategory, CareEnrolment, Household, Resident
+from visits import selectors
+from visits.models import Visit, VisitGift, VisitPlan
 
 N = 600  # 3 grids of 200 households, 5 buildings each, in one community of one street
 
@@ -126,7 +130,9 @@ def test_generate_district_creates_the_bench_users_once():
     street = Street.objects.order_by("id").first()
     assignments = {
         a.user.username: a
-        for a in Assignment.objects.select_related("user", "grid__community").exclude(role=Role.STREET_LEADER)
+        for a in Assignment.objects.select_related("user", "grid__community")
+        .exclude(role=Role.STREET_LEADER)
+        .filter(user__username__startswith="bench_")
     }
     assert set(assignments) == {"bench_worker", "bench_staff"}
     assert assignments["bench_worker"].role == Role.GRID_WORKER
@@ -151,6 +157,70 @@ def test_generate_district_keeps_the_name_search_index():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'resident_name_ngrams_gin'")
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db
+def test_generate_district_gives_each_grid_a_worker_who_cannot_sign_in():
+    generate()
+
+    for grid in Grid.objects.all():
+        worker = get_user_model().objects.get(username=f"gw_{grid.pk}")
+        assert worker.first_name and not worker.has_usable_password()
+        assert set(worker.assignments.values_list("role", "grid")) == {(Role.GRID_WORKER, grid.pk)}
+
+
+@pytest.mark.django_db
+def test_generate_district_visits_are_made_by_the_grids_people():
+    generate()
+
+    visits = Visit.objects.count()
+    assert 1.5 * N <= visits <= 2.5 * N  # about two per household
+    assert set(Visit.objects.values_list("kind", flat=True)) == set(Visit.Kind.values)
+    assert not Visit.objects.filter(visited_at__gte=timezone.now()).exists()
+    assert Visit.visitors.through.objects.count() == visits
+    users = get_user_model().objects.in_bulk()
+    grids = Grid.objects.in_bulk()
+    authors = set(Visit.objects.values_list("author", "household__grid").distinct())
+    visitors = set(Visit.visitors.through.objects.values_list("user", "visit__household__grid").distinct())
+    assert visitors == authors
+    for user_id, grid_id in authors:
+        assert roles_over_grid(users[user_id], grids[grid_id]), (user_id, grid_id)
+    met = Visit.residents_met.through.objects
+    assert met.exists()
+    assert not met.exclude(resident__household=F("visit__household")).exists()
+    assert list(VisitGift.objects.values_list("visit__kind", flat=True).distinct()) == [Visit.Kind.CONDOLENCE]
+
+
+@pytest.mark.django_db
+def test_generate_district_visit_plans_hold_each_households_latest_visit():
+    generate()
+
+    visited = Visit.objects.values("household").distinct().count()
+    assert VisitPlan.objects.count() == visited
+    stale = VisitPlan.objects.annotate(latest=Max("household__visits__visited_at")).exclude(
+        last_visited_at=F("latest")
+    )
+    assert not stale.exists()
+    assert VisitPlan.objects.filter(interval_override_days__isnull=False).count() < visited / 10
+
+
+@pytest.mark.django_db
+def test_generate_district_households_in_care_are_on_the_visit_schedule():
+    generate()
+
+    today = timezone.localdate()
+    in_care = CareEnrolment.objects.active_on(today).values("household").distinct().count()
+    schedule = list(selectors.care_schedule(Household.objects.all(), today))
+    assert len(schedule) == in_care > 0
+    assert all(h.last_visited_at is not None for h in schedule)  # every household in care was visited
+    window = selectors.DueWindow(today)
+    overdue = sum(window.status(h.next_due) == "overdue" for h in schedule)
+    assert 0.05 <= overdue / len(schedule) <= 0.35
+    street = get_user_model().objects.get(username="bench_street")
+    assert selectors.overdue_households(street).count() == overdue
+    assert sum(row["overdue"] for row in selectors.overdue_by_grid(street)) == overdue
+    worker = get_user_model().objects.get(username="bench_worker")
+    assert selectors.due_households(worker).exists()
 
 
 @pytest.mark.django_db

@@ -77,7 +77,7 @@ def test_household_override_wins_even_over_a_shorter_group_interval(household, w
 
 def test_configured_interval_changes_the_schedule(household, worker):
     enrol(household, CareCategory.PARTY_MEMBER_IN_HARDSHIP)
-    VisitInterval.objects.filter(rule="party_member_in_hardship").update(days=10)
+    VisitInterval.objects.update_or_create(rule="party_member_in_hardship", defaults={"days": 10})
     log_visit(household, worker, at(datetime.date(2026, 11, 1), 9))
     assert schedule_of(household).next_due == datetime.date(2026, 11, 11)
 
@@ -149,3 +149,10 @@ def test_overdue_by_grid_counts_enrolled_and_overdue(grid, worker):
     log_visit(fresh, worker, at(datetime.date(2026, 11, 24), 10))
     rows = selectors.overdue_by_grid(worker, today=TODAY)
     assert [(r["grid"], r["enrolled"], r["overdue"], r["on_time"]) for r in rows] == [(grid, 2, 1, 1)]
+
+
+def test_a_rule_missing_from_the_table_keeps_its_domain_default():
+    VisitInterval.objects.filter(rule="elderly_living_alone").delete()
+    VisitInterval.objects.update_or_create(rule="very_old", defaults={"days": 5})
+    intervals = selectors.interval_by_rule()
+    assert (intervals["elderly_living_alone"], intervals["very_old"]) == (7, 5)

@@ -12,8 +12,18 @@ from residents.models import CareCategory, Household, Resident
 # which DOMAIN.md schedules more often than other disability grades.
 SEVERE_DISABILITY = "disabled_severe"
 SEVERE_DISABILITY_MAX_GRADE = 2
-# A care group whose rule is missing from the table is visited monthly, like "other care groups".
-FALLBACK_INTERVAL_DAYS = 30
+# DOMAIN.md's defaults (走访频次); VisitInterval rows, editable by staff, take precedence over them.
+DEFAULT_INTERVAL_DAYS = {
+    CareCategory.ELDERLY_LIVING_ALONE: 7,
+    CareCategory.VERY_OLD: 7,
+    CareCategory.EMPTY_NEST_ELDERLY: 14,
+    CareCategory.BEREAVED_PARENTS: 14,
+    SEVERE_DISABILITY: 14,
+    CareCategory.DISABLED: 30,
+    CareCategory.MINIMUM_ALLOWANCE: 30,
+    CareCategory.EXTREME_POVERTY_SUPPORT: 30,
+    CareCategory.PARTY_MEMBER_IN_HARDSHIP: 30,
+}
 INTERVAL_RULE_CHOICES = [
     *CareCategory.choices[:4],
     (SEVERE_DISABILITY, _("残疾人（一、二级）")),

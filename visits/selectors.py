@@ -26,11 +26,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from grids.models import Grid
+from grids.models import Building, Grid
+from grids.selectors import visible_grid_ids
 from residents.models import CareCategory, Household, Resident
+from residents.selectors import ResidentFilters, search_residents
 
 from .models import (
-    FALLBACK_INTERVAL_DAYS,
+    DEFAULT_INTERVAL_DAYS,
     SEVERE_DISABILITY,
     SEVERE_DISABILITY_MAX_GRADE,
     Patrol,
@@ -58,8 +60,7 @@ class AddDays(Func):
 def interval_by_rule() -> dict[str, int]:
     """The configured interval of each care group (one query)."""
     configured = dict(VisitInterval.objects.values_list("rule", "days"))
-    rules = [SEVERE_DISABILITY, *CareCategory.values]
-    return {rule: configured.get(rule, FALLBACK_INTERVAL_DAYS) for rule in rules}
+    return {str(rule): configured.get(rule, days) for rule, days in DEFAULT_INTERVAL_DAYS.items()}
 
 
 def _enrolment_interval(intervals: dict[str, int], prefix: str = "") -> Case:
@@ -77,7 +78,7 @@ def _enrolment_interval(intervals: dict[str, int], prefix: str = "") -> Case:
         When(**{f"{prefix}category": category}, then=Value(intervals[category]))
         for category in CareCategory.values
     ]
-    return Case(*whens, default=Value(FALLBACK_INTERVAL_DAYS), output_field=IntegerField())
+    return Case(*whens, output_field=IntegerField())
 
 
 def care_schedule(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Household]:
@@ -129,7 +130,7 @@ def due_households(user, today: datetime.date | None = None) -> QuerySet[Househo
     """Care-group households in the user's grids due within the week or overdue, most overdue first."""
     window = DueWindow(today or timezone.localdate())
     return (
-        care_schedule(Household.objects.visible_to(user), window.today)
+        care_schedule(Household.objects.filter(grid_id__in=visible_grid_ids(user)), window.today)
         .filter(next_due__lte=window.soon)
         .select_related("dwelling__building", "grid")
         .prefetch_related(
@@ -142,7 +143,7 @@ def due_households(user, today: datetime.date | None = None) -> QuerySet[Househo
 def overdue_households(user, grid: Grid | None = None, today: datetime.date | None = None):
     """Care-group households in the user's scope whose visit is overdue, most overdue first."""
     today = today or timezone.localdate()
-    households = Household.objects.visible_to(user)
+    households = Household.objects.filter(grid_id__in=visible_grid_ids(user))
     if grid is not None:
         households = households.filter(grid=grid)
     return (
@@ -156,7 +157,7 @@ def overdue_households(user, grid: Grid | None = None, today: datetime.date | No
 def overdue_by_grid(user, today: datetime.date | None = None) -> list[dict]:
     """Per grid of the user's scope: enrolled households, overdue ones, and the share visited on time."""
     today = today or timezone.localdate()
-    scoped = Household.objects.visible_to(user)
+    scoped = Household.objects.filter(grid_id__in=visible_grid_ids(user))
     schedule = care_schedule(scoped, today)
     enrolled = (
         Household.objects.filter(pk__in=schedule.values("pk"))
@@ -185,7 +186,7 @@ def overdue_by_grid(user, today: datetime.date | None = None) -> list[dict]:
 def visits_for_user(user) -> QuerySet[Visit]:
     """Visits to households in the user's grids, latest first, ready for a list."""
     return (
-        Visit.objects.filter(household__grid__in=Grid.objects.visible_to(user))
+        Visit.objects.filter(household__grid_id__in=visible_grid_ids(user))
         .select_related("household__dwelling__building", "household__grid", "author")
         .prefetch_related("visitors", "gifts")
         .order_by("-visited_at", "-id")
@@ -245,3 +246,64 @@ def request_draft_from_finding(finding) -> RequestDraft:
         description=finding.description,
         origin_finding_id=finding.pk,
     )
+
+
+@dataclass(frozen=True)
+class VisitFilters:
+    """What the visits list and its export filter on; empty values mean no filter.
+
+    Dates are local (Asia/Shanghai) days, both ends included.
+    """
+
+    grid: Grid | None = None
+    kind: str = ""
+    visitor: object | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    q: str = ""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.grid or self.kind or self.visitor or self.date_from or self.date_to or self.q)
+
+    def as_dict(self) -> dict:
+        """The filters as recorded with an export."""
+        return {
+            "grid": self.grid.code if self.grid else "",
+            "kind": self.kind,
+            "visitor": self.visitor.get_username() if self.visitor else "",
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.q,
+        }
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of a local day, as an aware time, so the index on visited_at serves."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
+    """Visits in the user's grids matching the filters, latest first, with what a list row shows."""
+    visits = visits_for_user(user)
+    if filters.grid is not None:
+        visits = visits.filter(household__grid=filters.grid)
+    if filters.kind:
+        visits = visits.filter(kind=filters.kind)
+    if filters.visitor is not None:
+        # One visitor per filter: the join cannot repeat a visit.
+        visits = visits.filter(visitors=filters.visitor)
+    if filters.date_from is not None:
+        visits = visits.filter(visited_at__gte=_start_of(filters.date_from))
+    if filters.date_to is not None:
+        visits = visits.filter(visited_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
+    q = filters.q.strip()
+    if q:
+        # The residents' search finds names through its indexes, in the same scope; an address matches
+        # households with nobody registered in them too.
+        residents = search_residents(user, ResidentFilters(q=q, grid=filters.grid, include_inactive=True))
+        visits = visits.filter(
+            Q(household__in=residents.values("household"))
+            | Q(household__dwelling__building__in=Building.objects.filter(address__contains=q))
+        )
+    return visits

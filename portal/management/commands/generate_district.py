@@ -2,12 +2,13 @@
 
 About 250 households per grid, 5 buildings per grid, 50 grids per community and 10 communities per
 street; one household per dwelling, one to four residents per household, care enrolments for about 8%
-of households and Party-member links for a few. Every run adds new streets, so running it again grows
-the district. The big tables are loaded with PostgreSQL COPY; SQLite gets plain INSERTs (slow, but
-enough for a small demo).
+of households and Party-member links for a few; one generated 专职网格员 per grid, and about two
+door-knock visits per household over the last half year, most of them to the households in care, at
+their visit interval. Every run adds new streets, so running it again grows the district. The big tables
+are loaded with PostgreSQL COPY; SQLite gets plain INSERTs (slow, but enough for a small demo).
 
 Each table has its own method on DistrictGenerator, in dependency order, so more kinds of rows
-(visits, cases) can be added one method at a time.
+(cases) can be added one method at a time.
 """
 
 import contextlib
@@ -15,6 +16,7 @@ import datetime
 import math
 import random
 import time
+from array import array
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -36,6 +38,8 @@ from residents.models import (
     LiaisonLink,
     Resident,
 )
+from visits.models import SEVERE_DISABILITY, SEVERE_DISABILITY_MAX_GRADE, Visit, VisitGift, VisitPlan
+from visits.selectors import interval_by_rule
 
 HOUSEHOLDS_PER_GRID = 250
 BUILDINGS_PER_GRID = 5
@@ -46,6 +50,37 @@ LIAISON_SHARE = 0.03
 MEAN_HOUSEHOLD_SIZE = 2.7  # what member_plan() gives on average
 NAME_SEARCH_INDEX = "resident_name_ngrams_gin"  # residents/migrations/0002_name_search_index.py
 BENCH_PASSWORD = "bench-pass"  # synthetic accounts on a throwaway benchmark database
+UNUSABLE_PASSWORD = "!"  # the generated grid workers cannot sign in
+
+# Visits: every household in care has a history at its interval over VISIT_HISTORY_DAYS; the others share
+# the rest of VISITS_PER_HOUSEHOLD. The latest visit of VISIT_OVERDUE_SHARE of the households in care is
+# late, so the overdue lists have work to show.
+VISITS_PER_HOUSEHOLD = 2.0
+VISIT_HISTORY_DAYS = 180
+SHORT_INTERVAL_HISTORY_DAYS = 56  # households visited every two or three days: the last eight weeks
+VISIT_OVERDUE_SHARE = 0.15
+VISIT_DUE_TODAY_SHARE = 0.05
+VISIT_OVERRIDE_SHARE = 0.01
+VISIT_OVERRIDES = ((2, "每周三次上门送生活物资"), (3, "每周两次送餐上门"))
+GIFTS = (("米", 1, "60.00"), ("食用油", 1, "80.00"))
+VISIT_NOTES = {
+    Visit.Kind.WELLBEING: (
+        "陪老人聊天，帮忙收拾整理房间",
+        "询问身体状况和饮食起居，一切正常",
+        "了解家庭近况，家中一切正常",
+        "检查燃气、水电使用安全",
+    ),
+    Visit.Kind.NEEDS: ("询问生活中的困难和需求", "征求对社区服务的意见建议"),
+    Visit.Kind.POLICY_OUTREACH: (
+        "宣传城乡居民医疗保险参保缴费政策",
+        "讲解高龄补贴、养老服务补贴申领办法",
+        "宣传防范电信网络诈骗知识",
+    ),
+    Visit.Kind.HOME_SERVICE: ("送生活物资，聊天鼓励", "送餐上门", "代购药品，送药上门"),
+    Visit.Kind.CONDOLENCE: ("走访慰问，送去米、油",),
+}
+NEEDS_FOUND = ("希望社区协助预约上门体检", "卫生间水管漏水，需要上门维修", "楼道灯不亮，夜间出行不便", "")
+ATTENTION_NOTES = ("近日血压偏高，已提醒就医并告知家属", "腿脚不便，近期很少下楼，需要多关注")
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -170,6 +205,13 @@ class DistrictGenerator:
                 # No other writer may take ids between here and the end of this run.
                 cursor.execute(f"LOCK TABLE {model._meta.db_table} IN EXCLUSIVE MODE")
         return (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
+
+    def insert_select(self, model: type[models.Model], sql: str, params: list) -> None:
+        """Rows made by the database from rows already there (INSERT ... SELECT); ids from the sequence."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count = cursor.rowcount
+        self.added[model] = self.added.get(model, 0) + count
 
     def insert(self, model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
         """Write rows (ids included) with COPY on PostgreSQL, INSERT elsewhere; then move the id sequence."""
@@ -360,10 +402,14 @@ class DistrictGenerator:
 
     def care_enrolments(
         self, households: list[tuple[int, int]], members: list[list[tuple[int, int, bool]]]
-    ) -> None:
-        """About 8% of households in one care category each, chosen from what the household is."""
+    ) -> dict[int, tuple[str, int | None]]:
+        """About 8% of households in one care category each, chosen from what the household is.
+
+        Returns, for each household enrolled today, its visit-interval rule and the resident enrolled.
+        """
         rng = self.rng
         rows = []
+        active: dict[int, tuple[str, int | None]] = {}
         next_id = self.next_id(CareEnrolment)
         for (household_id, _grid_id), people in zip(households, members, strict=True):
             if rng.random() >= ENROLLED_SHARE:
@@ -407,6 +453,9 @@ class DistrictGenerator:
             until = None
             if rng.random() < 0.1:  # an enrolment that has ended
                 until = min(self.today, since + datetime.timedelta(days=rng.randrange(0, 3 * 365)))
+            if until is None or until >= self.today:
+                severe = disability_grade is not None and disability_grade <= SEVERE_DISABILITY_MAX_GRADE
+                active[household_id] = (SEVERE_DISABILITY if severe else category, resident_id)
             rows.append(
                 (
                     next_id + len(rows),
@@ -438,6 +487,7 @@ class DistrictGenerator:
             "created_at",
         )
         self.insert(CareEnrolment, columns, rows)
+        return active
 
     def liaison_links(
         self, households: list[tuple[int, int]], members: list[list[tuple[int, int, bool]]]
@@ -460,6 +510,217 @@ class DistrictGenerator:
                 since = self.today - datetime.timedelta(days=rng.randrange(0, 5 * 365))
                 rows.append((next_id + len(rows), party_member_id, household_id, since, None))
         self.insert(LiaisonLink, ("id", "party_member_id", "household_id", "since", "until"), rows)
+
+    def grid_workers(self, grid_ids: list[int]) -> dict[int, int]:
+        """One 专职网格员 per grid (gw_<grid id>, no usable password); returns user id by grid id."""
+        user_model = get_user_model()
+        taken = set(user_model.objects.filter(username__startswith="gw_").values_list("username", flat=True))
+        first = self.next_id(user_model)
+        workers, rows = {}, []
+        for grid_id in grid_ids:
+            username = f"gw_{grid_id}"
+            while username in taken:
+                username += "_"
+            user_id = first + len(rows)
+            workers[grid_id] = user_id
+            name = make_name(self.rng.random() < 0.4, self.rng)
+            rows.append((user_id, UNUSABLE_PASSWORD, False, username, name, "", "", False, True, self.now))
+        columns = (
+            "id",
+            "password",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+        )
+        self.insert(user_model, columns, rows)
+        first = self.next_id(Assignment)
+        self.insert(
+            Assignment,
+            ("id", "user_id", "role", "grid_id", "community_id", "street_id"),
+            (
+                (first + i, workers[grid_id], Role.GRID_WORKER, grid_id, None, None)
+                for i, grid_id in enumerate(grid_ids)
+            ),
+        )
+        return workers
+
+    def visits(
+        self,
+        households: list[tuple[int, int]],
+        members: list[list[tuple[int, int, bool]]],
+        enrolled: dict[int, tuple[str, int | None]],
+        workers: dict[int, int],
+    ) -> tuple[array, array, dict[int, tuple[int, str]]]:
+        """About VISITS_PER_HOUSEHOLD visits per household, each by its grid's worker.
+
+        Households in care are visited at their interval; the rest of the visits fall on other households
+        at random days. Returns the (visit id, resident met) pairs and the households given their own
+        interval, for the tables that follow.
+        """
+        rng, postgres = self.rng, self.postgres
+        intervals = interval_by_rule()
+        adapt = connection.ops.adapt_datetimefield_value
+        # Midnight of each day back from today, in the portal's time zone: due dates are counted in it.
+        midnight = [
+            timezone.make_aware(
+                datetime.datetime.combine(self.today - datetime.timedelta(days=d), datetime.time())
+            )
+            for d in range(VISIT_HISTORY_DAYS + 1)
+        ]
+        minutes = [datetime.timedelta(minutes=m) for m in range(8 * 60 + 30, 17 * 60 + 30)]
+        met_visits, met_residents = array("q"), array("q")
+        overrides: dict[int, tuple[int, str]] = {}
+        first_id = next_id = self.next_id(Visit)
+        wellbeing, needs, policy = Visit.Kind.WELLBEING, Visit.Kind.NEEDS, Visit.Kind.POLICY_OUTREACH
+        normal, attention, urgent = Visit.Condition.NORMAL, Visit.Condition.ATTENTION, Visit.Condition.URGENT
+
+        def row(household_id: int, grid_id: int, days_ago: int, kind: str, met: int | None, condition: str):
+            nonlocal next_id
+            visited_at = midnight[days_ago] + rng.choice(minutes)
+            notes, needs_found = rng.choice(VISIT_NOTES[kind]), ""
+            if kind == needs:
+                needs_found = rng.choice(NEEDS_FOUND)
+            if condition != normal:
+                notes = rng.choice(ATTENTION_NOTES)
+            if met is not None:
+                met_visits.append(next_id)
+                met_residents.append(met)
+            next_id += 1
+            if not postgres:
+                visited_at = adapt(visited_at)
+            return (
+                next_id - 1,
+                household_id,
+                visited_at,
+                kind,
+                condition,
+                notes,
+                needs_found,
+                workers[grid_id],
+                self.now,
+                self.now,
+            )
+
+        def condition_of() -> str:
+            roll = rng.random()
+            return normal if roll < 0.89 else attention if roll < 0.99 else urgent
+
+        def rows():
+            in_care = [
+                (h, g, people) for (h, g), people in zip(households, members, strict=True) if h in enrolled
+            ]
+            for household_id, grid_id, people in in_care:
+                rule, resident_id = enrolled[household_id]
+                interval = intervals[rule]
+                if rng.random() < VISIT_OVERRIDE_SHARE:
+                    overrides[household_id] = rng.choice(VISIT_OVERRIDES)
+                    interval = overrides[household_id][0]
+                history = SHORT_INTERVAL_HISTORY_DAYS if interval <= 3 else VISIT_HISTORY_DAYS
+                roll = rng.random()
+                if roll < VISIT_OVERDUE_SHARE:
+                    days_ago = interval + rng.randint(1, max(3, interval // 2))
+                elif roll < VISIT_OVERDUE_SHARE + VISIT_DUE_TODAY_SHARE or interval == 1:
+                    days_ago = interval
+                else:
+                    days_ago = rng.randint(1, interval - 1)
+                met = resident_id or people[0][0]
+                while days_ago <= history:
+                    if household_id in overrides:
+                        kind = Visit.Kind.HOME_SERVICE
+                    else:
+                        roll = rng.random()
+                        kind = (
+                            wellbeing
+                            if roll < 0.55
+                            else needs
+                            if roll < 0.7
+                            else policy
+                            if roll < 0.8
+                            else Visit.Kind.HOME_SERVICE
+                            if roll < 0.95
+                            else Visit.Kind.CONDOLENCE
+                        )
+                    yield row(household_id, grid_id, days_ago, kind, met, condition_of())
+                    days_ago += max(1, round(interval * rng.uniform(0.85, 1.15)))
+            # The rest of the visits, spread over the other households.
+            others = [
+                (h, g, people)
+                for (h, g), people in zip(households, members, strict=True)
+                if h not in enrolled
+            ]
+            wanted = round(VISITS_PER_HOUSEHOLD * len(households)) - (next_id - first_id)
+            mean = max(wanted, 0) / max(len(others), 1)
+            for household_id, grid_id, people in others:
+                count = int(rng.expovariate(1 / mean) + 0.5) if mean else 0
+                for _ in range(count):
+                    roll = rng.random()
+                    kind = wellbeing if roll < 0.35 else needs if roll < 0.6 else policy
+                    met = people[0][0] if rng.random() < 0.6 else None
+                    condition = normal if rng.random() < 0.95 else attention
+                    yield row(household_id, grid_id, rng.randint(1, VISIT_HISTORY_DAYS), kind, met, condition)
+
+        columns = (
+            "id",
+            "household_id",
+            "visited_at",
+            "kind",
+            "condition",
+            "notes",
+            "needs_found",
+            "author_id",
+            "created_at",
+            "updated_at",
+        )
+        self.insert(Visit, columns, rows())
+        self.first_visit_id = first_id
+        return met_visits, met_residents, overrides
+
+    def visit_visitors(self) -> None:
+        """Who went on each visit: its author, the grid's worker."""
+        self.insert_select(
+            Visit.visitors.through,
+            "INSERT INTO visits_visit_visitors (visit_id, user_id) "
+            "SELECT id, author_id FROM visits_visit WHERE id >= %s",
+            [self.first_visit_id],
+        )
+
+    def visit_residents_met(self, visits: array, residents: array) -> None:
+        first = self.next_id(Visit.residents_met.through)
+        self.insert(
+            Visit.residents_met.through,
+            ("id", "visit_id", "resident_id"),
+            ((first + i, v, r) for i, (v, r) in enumerate(zip(visits, residents, strict=True))),
+        )
+
+    def visit_gifts(self) -> None:
+        """Rice and oil brought on each condolence visit."""
+        for item, quantity, value in GIFTS:
+            self.insert_select(
+                VisitGift,
+                "INSERT INTO visits_visitgift (visit_id, item, quantity, value) "
+                "SELECT id, %s, %s, %s FROM visits_visit WHERE id >= %s AND kind = %s",
+                [item, quantity, Decimal(value), self.first_visit_id, Visit.Kind.CONDOLENCE],
+            )
+
+    def visit_plans(self, overrides: dict[int, tuple[int, str]]) -> None:
+        """Each visited household's plan: the time of its latest visit, and its own interval if it has one."""
+        self.insert_select(
+            VisitPlan,
+            "INSERT INTO visits_visitplan (household_id, interval_override_days, override_reason, "
+            "last_visited_at) SELECT household_id, NULL, '', MAX(visited_at) FROM visits_visit "
+            "WHERE id >= %s GROUP BY household_id",
+            [self.first_visit_id],
+        )
+        for (days, reason), household_ids in _group_by_value(overrides).items():
+            for start in range(0, len(household_ids), 10_000):
+                VisitPlan.objects.filter(household_id__in=household_ids[start : start + 10_000]).update(
+                    interval_override_days=days, override_reason=reason
+                )
 
     def bench_users(self) -> None:
         """bench_worker and bench_staff in the first street; bench_street leads every street.
@@ -503,8 +764,15 @@ class DistrictGenerator:
         dwellings = self.step("dwellings", self.dwellings, buildings)
         households = self.step("households", self.households, dwellings)
         members = self.step("residents", self.residents, households)
-        self.step("care enrolments", self.care_enrolments, households, members)
+        enrolled = self.step("care enrolments", self.care_enrolments, households, members)
         self.step("liaison links", self.liaison_links, households, members)
+        workers = self.step("grid workers", self.grid_workers, grid_ids)
+        met, residents, overrides = self.step("visits", self.visits, households, members, enrolled, workers)
+        del members
+        self.step("visit visitors", self.visit_visitors)
+        self.step("residents met", self.visit_residents_met, met, residents)
+        self.step("visit gifts", self.visit_gifts)
+        self.step("visit plans", self.visit_plans, overrides)
         self.bench_users()
 
     def step(self, label: str, function, *args):
@@ -512,6 +780,14 @@ class DistrictGenerator:
         result = function(*args)
         self.out.write(f"  {label:<18} {time.perf_counter() - started:7.1f} s")
         return result
+
+
+def _group_by_value(mapping: dict) -> dict:
+    """{value: [keys with that value]}."""
+    groups: dict = {}
+    for key, value in mapping.items():
+        groups.setdefault(value, []).append(key)
+    return groups
 
 
 @contextlib.contextmanager

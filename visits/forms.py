@@ -1,0 +1,223 @@
+"""Forms for logging a visit on a phone, correcting it and setting a household's visit plan.
+
+They check shape only; who may visit, whom they may meet and what a gift must carry are rules of
+visits.services, whose errors the views put back on these fields.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Grid, WorkTeamMember
+from portal.forms import StyledFormMixin
+from residents.models import Household, Resident
+
+from .models import Visit
+
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+# Where a visitor's role is held: the checklist shows the grid's own people first.
+LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET, LEVEL_NONE = 0, 1, 2, 3
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A phone's native date-and-time picker, in the portal's time zone, to the minute."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=LOCAL_MINUTE, **kwargs)
+
+
+def local_now_to_the_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+def visitors_for(grid: Grid, user) -> QuerySet:
+    """Users holding a role over the grid (on it, its community or its street), the current user first.
+
+    Each carries `level` (LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET) for grouping the checklist. A
+    superuser without a role over the grid is offered too, as the visit rules allow.
+    """
+    serving = (
+        Q(assignments__grid=grid.pk)
+        | Q(assignments__community=grid.community_id)
+        | Q(assignments__street__communities__grids=grid.pk)
+    )
+    if user.is_superuser:
+        serving |= Q(pk=user.pk)
+    users = get_user_model().objects.filter(serving, is_active=True)
+    return users.annotate(
+        level=Min(
+            Case(
+                When(assignments__grid=grid.pk, then=Value(LEVEL_GRID)),
+                When(assignments__community=grid.community_id, then=Value(LEVEL_COMMUNITY)),
+                When(assignments__street__isnull=False, then=Value(LEVEL_STREET)),
+                default=Value(LEVEL_NONE),
+                output_field=IntegerField(),
+            )
+        ),
+        is_me=Case(When(pk=user.pk, then=Value(0)), default=Value(1), output_field=IntegerField()),
+    ).order_by("is_me", "level", "first_name", "username")
+
+
+class VisitForm(StyledFormMixin, forms.Form):
+    """What a visitor writes down at the door; the gifts come in GiftFormSet beside it."""
+
+    visited_at = forms.DateTimeField(label=_("走访时间"), widget=LocalDateTimeInput())
+    kind = forms.ChoiceField(label=_("走访类型"), choices=Visit.Kind.choices, widget=forms.RadioSelect)
+    condition = forms.ChoiceField(
+        label=_("居民状况"), choices=Visit.Condition.choices, widget=forms.RadioSelect
+    )
+    residents_met = forms.ModelMultipleChoiceField(
+        label=_("见到的居民"),
+        queryset=Resident.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("见到的居民须是本户成员。")},
+    )
+    visitors = forms.ModelMultipleChoiceField(
+        label=_("走访人员"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("请至少选择一名走访人员。"),
+            "invalid_choice": _("所选走访人员不在本网格的工作人员名册中。"),
+        },
+    )
+    team_members = forms.ModelMultipleChoiceField(
+        label=_("同行工作队员"),
+        queryset=WorkTeamMember.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("所选工作队员不是本社区的工作队成员。")},
+    )
+    notes = forms.CharField(
+        label=_("走访情况"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("身体、生活、居住情况，老人说了什么")}),
+    )
+    needs_found = forms.CharField(
+        label=_("发现的诉求"),
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": _("需要社区帮忙办的事，如下水不通、需要陪同就医")}
+        ),
+    )
+
+    def __init__(self, *args, household: Household, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["residents_met"].queryset = household.members.current().order_by("id")
+        self.fields["visitors"].queryset = visitors_for(household.grid, user)
+        self.fields["team_members"].queryset = (
+            WorkTeamMember.objects.filter(grid__community_id=household.grid.community_id)
+            .select_related("team", "grid")
+            .order_by("team__name", "name")
+        )
+        self.fields["residents_met"].label_from_instance = lambda r: (
+            f"{r.name}（{r.get_relation_to_head_display()}）"
+        )
+        self.fields["visitors"].label_from_instance = lambda u: u.first_name or u.username
+        self.fields["team_members"].label_from_instance = lambda m: f"{m.name} · {m.get_kind_display()}"
+        self.fields["visited_at"].widget.attrs["max"] = local_now_to_the_minute().strftime(LOCAL_MINUTE)
+
+    def visitor_groups(self) -> dict:
+        """The checklist of visitors split in two: me and the grid's own people, then everyone else
+        serving it from the community or the street (folded away unless one of them is ticked)."""
+        main, others = [], []
+        for choice in self["visitors"]:
+            person = choice.data["value"].instance
+            (main if person.is_me == 0 or person.level == LEVEL_GRID else others).append(choice)
+        return {"main": main, "others": others, "others_open": any(c.data["selected"] for c in others)}
+
+    def team_members_open(self) -> bool:
+        return any(choice.data["selected"] for choice in self["team_members"])
+
+    @staticmethod
+    def initial_for_new(household_members, user) -> dict:
+        """Sensible defaults: now, me, everyone at home, a caring visit, all well."""
+        return {
+            "visited_at": local_now_to_the_minute(),
+            "kind": Visit.Kind.WELLBEING,
+            "condition": Visit.Condition.NORMAL,
+            "residents_met": [m.pk for m in household_members],
+            "visitors": [user.pk],
+        }
+
+    @staticmethod
+    def initial_from(visit: Visit) -> dict:
+        return {
+            "visited_at": timezone.localtime(visit.visited_at).replace(second=0, microsecond=0),
+            "kind": visit.kind,
+            "condition": visit.condition,
+            "notes": visit.notes,
+            "needs_found": visit.needs_found,
+            "residents_met": [r.pk for r in visit.residents_met.all()],
+            "visitors": [u.pk for u in visit.visitors.all()],
+            "team_members": [m.pk for m in visit.team_members.all()],
+        }
+
+
+class GiftForm(StyledFormMixin, forms.Form):
+    """One 慰问品 row. A blank row is skipped; quantity and value limits are checked by the service."""
+
+    item = forms.CharField(label=_("物品"), max_length=100, required=False)
+    quantity = forms.IntegerField(
+        label=_("数量"), required=False, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
+    value = forms.DecimalField(
+        label=_("价值（元）"),
+        max_digits=9,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.is_blank():
+            return data
+        # A row left half-filled (or a saved gift whose row was emptied in part) names what is missing.
+        if not (data.get("item") or "").strip():
+            self.add_error("item", _("请填写慰问品名称。"))
+        if data.get("quantity") is None and "quantity" not in self.errors:
+            self.add_error("quantity", _("请填写数量。"))
+        if data.get("value") is None and "value" not in self.errors:
+            self.add_error("value", _("请填写价值。"))
+        return data
+
+    def is_blank(self) -> bool:
+        """Nothing typed into the row, or the row not sent at all (the gifts section was hidden)."""
+        return not any(str(self.data.get(self.add_prefix(name), "")).strip() for name in self.fields)
+
+
+GiftFormSet = forms.formset_factory(GiftForm, extra=3, max_num=10)
+
+
+class CorrectionForm(StyledFormMixin, forms.Form):
+    note = forms.CharField(
+        label=_("更正说明"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("写明哪里记错了、正确的是什么")}),
+        error_messages={"required": _("请写明更正内容。")},
+    )
+
+
+class VisitPlanForm(StyledFormMixin, forms.Form):
+    interval_override_days = forms.IntegerField(
+        label=_("本户走访间隔（天）"),
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("留空则按关爱类别的走访频次。如每周三次送物资填 2。"),
+    )
+    override_reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class DueSearchForm(StyledFormMixin, forms.Form):
+    q = forms.CharField(
+        label=_("查找住户"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _("姓名、地址或电话尾号"), "type": "search"}),
+    )

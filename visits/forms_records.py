@@ -1,0 +1,154 @@
+"""Forms of the visit records pages: the visits list's filters and the patrol record with its findings.
+
+They check shape only; the rules of a patrol (not in the future, ending after it starts, who may patrol
+which grid) live in visits.services.patrol_log.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Assignment, Grid
+from portal.forms import PlainSelect, StyledFormMixin
+
+from .models import Visit
+from .selectors import VisitFilters
+from .services import Finding
+
+MAX_FINDINGS = 30
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def users_serving(grids: QuerySet[Grid]):
+    """Users assigned to any of these grids, to their communities or to their streets."""
+    assignments = Assignment.objects.filter(
+        Q(grid__in=grids)
+        | Q(community__in=grids.values("community"))
+        | Q(street__in=grids.values("community__street"))
+    )
+    return (
+        get_user_model().objects.filter(pk__in=assignments.values("user")).order_by("first_name", "username")
+    )
+
+
+class VisitFilterForm(StyledFormMixin, forms.Form):
+    grid = forms.ModelChoiceField(
+        label=_("网格"),
+        queryset=Grid.objects.none(),
+        required=False,
+        empty_label=_("全部网格"),
+        widget=PlainSelect,
+    )
+    kind = forms.ChoiceField(
+        label=_("走访类型"), required=False, choices=[("", _("全部类型")), *Visit.Kind.choices]
+    )
+    visitor = forms.ModelChoiceField(
+        label=_("走访人员"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("全部人员"),
+        widget=PlainSelect,
+    )
+    date_from = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
+    q = forms.CharField(
+        label=_("地址或居民姓名"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("如：靖远路9号、王芳")}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        grids = Grid.objects.visible_to(user)
+        self.fields["grid"].queryset = grids.order_by("code")
+        self.fields["grid"].label_from_instance = lambda g: f"{g.name} · {g.code}"
+        self.fields["visitor"].queryset = users_serving(grids)
+        self.fields["visitor"].label_from_instance = lambda u: u.first_name or u.get_username()
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        return data
+
+    def filters(self) -> VisitFilters | None:
+        """The filters to apply, or None while any of them is wrong (the page then shows the errors)."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return VisitFilters(
+            grid=data["grid"],
+            kind=data["kind"],
+            visitor=data["visitor"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            q=data["q"].strip(),
+        )
+
+
+def _now_to_the_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class PatrolForm(StyledFormMixin, forms.Form):
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none())
+    started_at = forms.DateTimeField(label=_("开始时间"), initial=_now_to_the_minute, widget=DateTimeInput())
+    ended_at = forms.DateTimeField(
+        label=_("结束时间"), required=False, widget=DateTimeInput(), help_text=_("巡查还没结束可以留空。")
+    )
+    route = forms.CharField(
+        label=_("巡查路线"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": _("如：靖远路9号—11号—草场街口")}),
+    )
+    notes = forms.CharField(label=_("巡查情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, grids: QuerySet[Grid], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids.order_by("code")
+        self.fields["grid"].label_from_instance = lambda g: f"{g.name} · {g.code}"
+        if "grid" not in self.initial and len(self.fields["grid"].queryset) == 1:
+            self.initial["grid"] = self.fields["grid"].queryset[0]
+
+
+class FindingForm(StyledFormMixin, forms.Form):
+    """One thing the patrol found; a row left blank is ignored."""
+
+    location = forms.CharField(
+        label=_("位置"), max_length=200, widget=forms.TextInput(attrs={"placeholder": _("如：靖远路9号东侧")})
+    )
+    description = forms.CharField(
+        label=_("发现的问题"),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("如：下水道堵塞，污水外溢")}),
+    )
+
+
+FindingFormSet = forms.formset_factory(
+    FindingForm, extra=3, max_num=MAX_FINDINGS, absolute_max=MAX_FINDINGS, validate_max=True
+)
+
+
+def findings_of(formset) -> list[Finding]:
+    """The filled rows of a valid findings formset, in the order they were written."""
+    return [
+        Finding(location=form.cleaned_data["location"], description=form.cleaned_data["description"])
+        for form in formset.forms
+        if form.has_changed() and form.cleaned_data
+    ]

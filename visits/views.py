@@ -1,0 +1,473 @@
+"""A worker's visits: what is due, logging a visit on a phone, one visit with its edits and corrections,
+and a household's own visit plan."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from grids.models import Grid, WorkTeamMember
+from grids.permissions import can_edit_registry
+from portal.pagination import paginate
+from residents import selectors as resident_selectors
+from residents.models import CareEnrolment, Household, Resident
+
+from . import permissions, selectors, services
+from .forms import (
+    LEVEL_GRID,
+    CorrectionForm,
+    DueSearchForm,
+    GiftFormSet,
+    VisitForm,
+    VisitPlanForm,
+)
+from .models import Visit, VisitRevision
+
+DUE_PAGE_SIZE = 50
+SEARCH_LIMIT = 10
+
+
+def _household_or_404(user, pk) -> Household:
+    try:
+        return resident_selectors.household_for_user(user, int(pk))
+    except (Household.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def _visit_or_404(user, pk: int) -> Visit:
+    """One visit to a household in the user's grids, with what its page shows."""
+    try:
+        return (
+            Visit.objects.filter(household__grid__in=Grid.objects.visible_to(user))
+            .select_related("household__dwelling__building", "household__grid__community", "author")
+            .prefetch_related(
+                Prefetch("residents_met", queryset=Resident.objects.order_by("id")),
+                Prefetch("visitors", queryset=get_user_model().objects.order_by("first_name", "id")),
+                Prefetch("team_members", queryset=WorkTeamMember.objects.order_by("name", "id")),
+                "gifts",
+                Prefetch("revisions", queryset=VisitRevision.objects.select_related("by")),
+            )
+            .get(pk=pk)
+        )
+    except Visit.DoesNotExist:
+        raise Http404 from None
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _by_household(residents) -> list[dict]:
+    """Matching residents grouped by household, in the order first found: one visit per door."""
+    households: dict[int, dict] = {}
+    for resident in residents:
+        entry = households.setdefault(resident.household_id, {"household": resident.household, "names": []})
+        entry["names"].append(resident.name)
+    return list(households.values())
+
+
+# --- 我的走访 ----------------------------------------------------------------------------------------
+
+
+@require_GET
+def due_list(request):
+    """Care-group households in the user's grids that are overdue, due today or due this week."""
+    today = timezone.localdate()
+    window = selectors.DueWindow(today)
+    rows = selectors.due_households(request.user, today).prefetch_related(
+        Prefetch(
+            "enrolments",
+            queryset=CareEnrolment.objects.active_on(today).order_by("category", "id"),
+            to_attr="active_enrolments",
+        )
+    )
+    page = paginate(request, rows, per_page=DUE_PAGE_SIZE)
+    sections = {"overdue": [], "today": [], "soon": []}
+    for row in page.object_list:
+        row.days_overdue = (today - row.next_due).days
+        row.care_labels = list(dict.fromkeys(e.get_category_display() for e in row.active_enrolments))
+        sections[window.status(row.next_due)].append(row)
+
+    # Any household of the user's grids can be visited, due or not: find it by a member's name,
+    # the address or a phone tail.
+    search = DueSearchForm(request.GET or None)
+    found, more_found = None, False
+    if search.is_valid() and search.cleaned_data["q"].strip():
+        filters = resident_selectors.ResidentFilters(q=search.cleaned_data["q"].strip())
+        residents = list(resident_selectors.search_residents(request.user, filters)[: SEARCH_LIMIT + 1])
+        found, more_found = _by_household(residents[:SEARCH_LIMIT]), len(residents) > SEARCH_LIMIT
+    return render(
+        request,
+        "visits/due_list.html",
+        {
+            "page": page,
+            "sections": [
+                ("overdue", _("逾期未访"), sections["overdue"]),
+                ("today", _("今日应访"), sections["today"]),
+                ("soon", _("本周应访"), sections["soon"]),
+            ],
+            "today": today,
+            "search": search,
+            "found": found,
+            "more_found": more_found,
+            "search_limit": SEARCH_LIMIT,
+        },
+    )
+
+
+# --- logging and editing a visit -------------------------------------------------------------------
+
+
+def _visit_forms(request, household: Household, initial: dict, gifts_initial: list[dict]):
+    data = request.POST if request.method == "POST" else None
+    form = VisitForm(data, household=household, user=request.user, initial=initial)
+    gifts = GiftFormSet(data, initial=gifts_initial, prefix="gifts")
+    return form, gifts
+
+
+def _details(form: VisitForm, gifts, unchanged_visited_at: datetime.datetime | None = None):
+    """What the forms hold, as the service takes it.
+
+    The time input shows minutes only: when an edit leaves it as shown, the recorded time (with its
+    seconds) is kept rather than rounded down, so the edit does not list a change nobody made.
+    """
+    data = form.cleaned_data
+    visited_at = data["visited_at"]
+    if unchanged_visited_at is not None and visited_at == unchanged_visited_at.replace(
+        second=0, microsecond=0
+    ):
+        visited_at = unchanged_visited_at
+    return services.VisitDetails(
+        visited_at=visited_at,
+        kind=data["kind"],
+        condition=data["condition"],
+        notes=data["notes"].strip(),
+        needs_found=data["needs_found"].strip(),
+        residents_met=list(data["residents_met"]),
+        visitors=list(data["visitors"]),
+        team_members=list(data["team_members"]),
+        gifts=[
+            services.Gift(
+                item=g.cleaned_data["item"],
+                quantity=g.cleaned_data["quantity"],
+                value=g.cleaned_data["value"],
+            )
+            for g in gifts.forms
+            if not g.is_blank()
+        ],
+    )
+
+
+def _put_errors(form: VisitForm, gift_errors: list[str], exc: ValidationError) -> None:
+    """Place the service's errors beside the fields they name; the gifts' above the gift rows."""
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+    for field, field_messages in by_field.items():
+        if field == "gifts":
+            gift_errors.extend(field_messages)
+        elif field in form.fields:
+            form.add_error(field, field_messages)
+        else:
+            form.add_error(None, field_messages)
+
+
+def _save_visit(
+    form: VisitForm, gifts, save, unchanged_visited_at: datetime.datetime | None = None
+) -> tuple[Visit | None, list[str]]:
+    """Validate both forms and call the service; on a broken rule keep the input and show why."""
+    gift_errors: list[str] = []
+    forms_valid = form.is_valid()
+    gifts_valid = gifts.is_valid()
+    if forms_valid and gifts_valid:
+        try:
+            return save(_details(form, gifts, unchanged_visited_at)), gift_errors
+        except ValidationError as exc:
+            _put_errors(form, gift_errors, exc)
+    return None, gift_errors
+
+
+def _names(household: Household, residents: list[Resident]) -> str:
+    return "、".join(r.name for r in residents) or str(household.dwelling)
+
+
+def _form_context(household: Household, form, gifts, gift_errors, **extra) -> dict:
+    kind = form["kind"].value()
+    return {
+        "household": household,
+        "form": form,
+        "gifts": gifts,
+        "gift_errors": gift_errors,
+        "show_gifts": kind == Visit.Kind.CONDOLENCE or bool(gift_errors),
+        "grid_level": LEVEL_GRID,
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def visit_create(request):
+    """Log a visit to one household (?household=<pk>): one page, defaults filled in."""
+    household = _household_or_404(request.user, request.GET.get("household"))
+    if not permissions.can_log_visit(request.user, household.grid):
+        raise PermissionDenied
+    members = list(household.members.current().order_by("id"))
+    initial = VisitForm.initial_for_new(members, request.user)
+    form, gifts = _visit_forms(request, household, initial, [])
+    gift_errors: list[str] = []
+    if request.method == "POST":
+
+        def save(details):
+            return services.visit_log(household=household, author=request.user, details=details)
+
+        visit, gift_errors = _save_visit(form, gifts, save)
+        if visit is not None:
+            met = form.cleaned_data["residents_met"]
+            messages.success(
+                request, _("已记录对 %(names)s 的走访。") % {"names": _names(household, list(met))}
+            )
+            return redirect(_safe_next(request, reverse("visits:due")))
+    context = _form_context(
+        household, form, gifts, gift_errors, next=_safe_next(request, ""), members=members
+    )
+    return render(request, "visits/visit_form.html", context)
+
+
+def _edit_closed(request, visit: Visit):
+    """The visit's page, refused (403), saying why it cannot be changed and offering a correction."""
+    if visit.author_id == request.user.pk:
+        reason = _("这条走访记录已超过 24 小时，不能再修改。如有错误，请在下方追加更正，原记录会保留。")
+    else:
+        reason = _("只有记录人可以在记录后 24 小时内修改这条走访。如有错误，请在下方追加更正。")
+    return _render_detail(request, visit, edit_closed=reason, status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def visit_edit(request, pk: int):
+    """The author changes the visit within 24 hours of logging it; the previous state is kept."""
+    visit = _visit_or_404(request.user, pk)
+    if not permissions.can_edit_visit(request.user, visit):
+        return _edit_closed(request, visit)
+    household = visit.household
+    gifts_initial = [{"item": g.item, "quantity": g.quantity, "value": g.value} for g in visit.gifts.all()]
+    form, gifts = _visit_forms(request, household, VisitForm.initial_from(visit), gifts_initial)
+    gift_errors: list[str] = []
+    if request.method == "POST":
+
+        def save(details):
+            return services.visit_edit(visit=visit, editor=request.user, details=details)
+
+        try:
+            saved, gift_errors = _save_visit(form, gifts, save, unchanged_visited_at=visit.visited_at)
+        except PermissionDenied:
+            # The 24 hours ran out while the form was open.
+            return _edit_closed(request, visit)
+        if saved is not None:
+            messages.success(request, _("走访记录已修改，修改前的内容已保留。"))
+            return redirect("visits:detail", pk=visit.pk)
+    context = _form_context(
+        household,
+        form,
+        gifts,
+        gift_errors,
+        visit=visit,
+        members=list(household.members.current().order_by("id")),
+        edit_until=visit.created_at + permissions.EDIT_WINDOW,
+    )
+    return render(request, "visits/visit_form.html", context)
+
+
+# --- one visit, its history and corrections --------------------------------------------------------
+
+_CHANGE_FIELDS = (
+    "visited_at",
+    "kind",
+    "condition",
+    "visitors",
+    "team_members",
+    "residents_met",
+    "gifts",
+    "notes",
+    "needs_found",
+)
+
+
+def _state(visit: Visit) -> dict:
+    """The visit as it stands, in the shape of a revision's `before` (from the prefetched rows)."""
+    return {
+        "visited_at": visit.visited_at.isoformat(),
+        "kind": visit.kind,
+        "condition": visit.condition,
+        "notes": visit.notes,
+        "needs_found": visit.needs_found,
+        "residents_met": sorted(r.pk for r in visit.residents_met.all()),
+        "visitors": sorted(u.pk for u in visit.visitors.all()),
+        "team_members": sorted(m.pk for m in visit.team_members.all()),
+        "gifts": [
+            {"item": g.item, "quantity": g.quantity, "value": str(g.value)}
+            for g in sorted(visit.gifts.all(), key=lambda g: g.pk)
+        ],
+    }
+
+
+class _Names:
+    """Names of the people a set of revisions mentions, fetched in one query per kind of person."""
+
+    def __init__(self, states: list[dict]):
+        def ids(key):
+            return {pk for state in states for pk in state.get(key, [])}
+
+        self.by_key = {
+            "residents_met": dict(
+                Resident.objects.filter(pk__in=ids("residents_met")).values_list("pk", "name")
+            ),
+            "visitors": {
+                pk: first or username
+                for pk, first, username in get_user_model()
+                .objects.filter(pk__in=ids("visitors"))
+                .values_list("pk", "first_name", "username")
+            },
+            "team_members": dict(
+                WorkTeamMember.objects.filter(pk__in=ids("team_members")).values_list("pk", "name")
+            ),
+        }
+
+    def show(self, key: str, value) -> str:
+        if value in (None, "", []):
+            return "—"
+        if key == "visited_at":
+            moment = timezone.localtime(datetime.datetime.fromisoformat(value))
+            return moment.strftime("%Y-%m-%d %H:%M")
+        if key == "kind":
+            return Visit.Kind(value).label if value in Visit.Kind.values else value
+        if key == "condition":
+            return Visit.Condition(value).label if value in Visit.Condition.values else value
+        if key in self.by_key:
+            return "、".join(self.by_key[key].get(pk, f"#{pk}") for pk in value)
+        if key == "gifts":
+            return "；".join(
+                _("%(item)s × %(quantity)s（%(value)s 元）")
+                % {"item": g["item"], "quantity": g["quantity"], "value": Decimal(g["value"])}
+                for g in value
+            )
+        return str(value)
+
+
+def _history(visit: Visit) -> list[dict]:
+    """Edits and corrections, latest first; each edit with the fields it changed, before and after.
+
+    An edit's `after` is the `before` of the next-later revision, or the visit as it stands now.
+    """
+    revisions = sorted(visit.revisions.all(), key=lambda r: (r.at, r.pk), reverse=True)
+    if not revisions:
+        return []
+    current = _state(visit)
+    names = _Names([current, *(r.before for r in revisions)])
+    labels = {name: Visit._meta.get_field(name).verbose_name for name in _CHANGE_FIELDS if name != "gifts"}
+    labels["gifts"] = _("慰问品")
+    rows = []
+    after = current
+    for revision in revisions:
+        before = revision.before
+        changes = []
+        if revision.kind == VisitRevision.Kind.EDIT:
+            for key in _CHANGE_FIELDS:
+                shown = (names.show(key, before.get(key)), names.show(key, after.get(key)))
+                if shown[0] != shown[1]:
+                    changes.append({"label": labels[key], "before": shown[0], "after": shown[1]})
+        rows.append({"revision": revision, "changes": changes})
+        after = before
+    return rows
+
+
+def _render_detail(request, visit: Visit, correction_form=None, edit_closed: str = "", status: int = 200):
+    can_correct = permissions.can_correct_visit(request.user, visit)
+    return render(
+        request,
+        "visits/visit_detail.html",
+        {
+            "visit": visit,
+            "household": visit.household,
+            "history": _history(visit),
+            "can_edit": permissions.can_edit_visit(request.user, visit),
+            "edit_until": visit.created_at + permissions.EDIT_WINDOW,
+            "can_correct": can_correct,
+            "correction_form": correction_form or (CorrectionForm() if can_correct else None),
+            "edit_closed": edit_closed,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def visit_detail(request, pk: int):
+    return _render_detail(request, _visit_or_404(request.user, pk))
+
+
+@require_POST
+def visit_correct(request, pk: int):
+    """Append a correction; the visit itself stays as it was recorded."""
+    visit = _visit_or_404(request.user, pk)
+    if not permissions.can_correct_visit(request.user, visit):
+        raise PermissionDenied
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.visit_correct(visit=visit, by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            form.add_error("note", exc.messages)
+        else:
+            messages.success(request, _("已追加更正，原记录保留。"))
+            return redirect("visits:detail", pk=visit.pk)
+    return _render_detail(request, visit, correction_form=form)
+
+
+# --- a household's visit plan -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def visit_plan(request, household: int):
+    """Set or clear the household's own visit interval (e.g. supplies three times a week: 2 days)."""
+    household = _household_or_404(request.user, household)
+    if not can_edit_registry(request.user, household.grid):
+        raise PermissionDenied
+    plan = getattr(household, "visit_plan", None)
+    initial = {}
+    if plan is not None:
+        initial = {
+            "interval_override_days": plan.interval_override_days,
+            "override_reason": plan.override_reason,
+        }
+    form = VisitPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_plan_set(
+                household=household,
+                interval_override_days=form.cleaned_data["interval_override_days"],
+                override_reason=form.cleaned_data["override_reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("走访计划已保存。"))
+            return redirect("household_file", pk=household.pk)
+    schedule = selectors.care_schedule(Household.objects.filter(pk=household.pk)).first()
+    if schedule is not None:
+        schedule.days_overdue = max((timezone.localdate() - schedule.next_due).days, 0)
+    return render(
+        request,
+        "visits/plan_form.html",
+        {"household": household, "form": form, "plan": plan, "schedule": schedule},
+    )

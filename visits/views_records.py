@@ -1,0 +1,189 @@
+"""Visit records for staff and leaders: the visits list and its export, the overdue overview, patrols."""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from grids.models import Grid
+from portal.pagination import paginate
+from residents.models import CareEnrolment, Resident
+
+from . import exports, permissions, selectors, services
+from .forms_records import FindingFormSet, PatrolForm, VisitFilterForm, findings_of
+from .models import Patrol, Visit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@require_GET
+def visit_list(request):
+    form = VisitFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    # A wrong filter shows its error above an empty list rather than a list it did not narrow.
+    visits = Visit.objects.none() if filters is None else selectors.filtered_visits(request.user, filters)
+    context = {"form": form, "page": paginate(request, visits), "filters": filters}
+    if request.headers.get("HX-Request"):
+        return render(request, "visits/visit_list.html#results", context)
+    return render(request, "visits/visit_list.html", context)
+
+
+def _xlsx_response(content: bytes, filename: str, fallback: str) -> HttpResponse:
+    """An .xlsx download; the Chinese file name goes in filename* (RFC 5987), with an ASCII fallback."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def visit_export(request):
+    form = VisitFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    list_url = reverse("visits:list")
+    back = f"{list_url}?{request.GET.urlencode()}" if request.GET else list_url
+    if filters is None:
+        messages.error(request, _("筛选条件有误，请更正后再导出。"))
+        return redirect(back)
+    try:
+        export = exports.visit_export(user=request.user, filters=filters)
+    except exports.VisitExportTooLarge as exc:
+        messages.error(
+            request,
+            _(
+                "符合条件的走访记录有 %(count)s 条，一次最多导出 %(max)s 条："
+                "请缩小筛选范围（如按网格或日期）后分批导出。"
+            )
+            % {"count": exc.row_count, "max": exports.MAX_EXPORT_ROWS},
+        )
+        return redirect(back)
+    day = timezone.localdate().strftime("%Y%m%d")
+    return _xlsx_response(export.content, f"走访记录-{day}.xlsx", f"visits-{day}.xlsx")
+
+
+def _grid_or_404(user, pk: str) -> Grid:
+    if not pk.isdigit():
+        raise Http404
+    grid = Grid.objects.visible_to(user).select_related("community").filter(pk=pk).first()
+    if grid is None:
+        raise Http404
+    return grid
+
+
+def _grid_rows(user) -> list[dict]:
+    """Every grid of the user's scope with its schedule counts; a grid with no care households too."""
+    rows = selectors.overdue_by_grid(user)
+    for row in rows:
+        row["on_time_rate"] = row["on_time"] * 100 / row["enrolled"]
+    counted = {row["grid"].pk for row in rows}
+    # Most overdue households first, then the lower on-time rate; grids with nobody to visit last.
+    rows.sort(key=lambda row: (-row["overdue"], row["on_time_rate"], row["grid"].code))
+    empty = Grid.objects.visible_to(user).exclude(pk__in=counted).select_related("community").order_by("code")
+    rows += [
+        {"grid": grid, "enrolled": 0, "overdue": 0, "on_time": 0, "on_time_rate": None} for grid in empty
+    ]
+    return rows
+
+
+@require_GET
+def overdue_overview(request):
+    if request.GET.get("grid"):
+        return _overdue_in_grid(request, _grid_or_404(request.user, request.GET["grid"]))
+    rows = _grid_rows(request.user)
+    totals = {
+        "enrolled": sum(row["enrolled"] for row in rows),
+        "overdue": sum(row["overdue"] for row in rows),
+    }
+    totals["on_time"] = totals["enrolled"] - totals["overdue"]
+    totals["on_time_rate"] = totals["on_time"] * 100 / totals["enrolled"] if totals["enrolled"] else None
+    show_community = len({row["grid"].community_id for row in rows}) > 1
+    return render(
+        request, "visits/overdue.html", {"rows": rows, "totals": totals, "show_community": show_community}
+    )
+
+
+def _overdue_in_grid(request, grid: Grid):
+    today = timezone.localdate()
+    households = selectors.overdue_households(request.user, grid, today).prefetch_related(
+        Prefetch("members", queryset=Resident.objects.current().order_by("id"), to_attr="current_members"),
+        Prefetch(
+            "enrolments",
+            queryset=CareEnrolment.objects.active_on(today).order_by("category", "id"),
+            to_attr="active_enrolments",
+        ),
+    )
+    page = paginate(request, households)
+    page.object_list = list(page.object_list)
+    for household in page.object_list:
+        household.days_overdue = (today - household.next_due).days
+        household.care_groups = list(
+            dict.fromkeys(enrolment.get_category_display() for enrolment in household.active_enrolments)
+        )
+    return render(request, "visits/overdue.html", {"grid": grid, "page": page, "today": today})
+
+
+def _patrol_grids(user):
+    """Grids the user may record a patrol in.
+
+    Patrol roles are held on a grid (Assignment's constraint), so these are the grids of the user's
+    patrol-role assignments; visits.services.patrol_log checks permissions.can_log_patrol again.
+    """
+    if user.is_superuser:
+        return Grid.objects.all()
+    return Grid.objects.filter(
+        pk__in=user.assignments.filter(role__in=permissions.PATROL_ROLES, grid__isnull=False).values("grid")
+    )
+
+
+@require_GET
+def patrol_list(request):
+    page = paginate(request, selectors.patrols_for_user(request.user))
+    can_log = _patrol_grids(request.user).exists()
+    return render(request, "visits/patrol_list.html", {"page": page, "can_log": can_log})
+
+
+@require_http_methods(["GET", "POST"])
+def patrol_create(request):
+    grids = _patrol_grids(request.user)
+    if not grids.exists():
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else None
+    form = PatrolForm(data, grids=grids)
+    formset = FindingFormSet(data, prefix="findings")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            patrol = services.patrol_log(
+                grid=form.cleaned_data["grid"],
+                worker=request.user,
+                started_at=form.cleaned_data["started_at"],
+                ended_at=form.cleaned_data["ended_at"],
+                route=form.cleaned_data["route"],
+                notes=form.cleaned_data["notes"],
+                findings=findings_of(formset),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("巡查记录已保存。"))
+            return redirect("visits:patrol_detail", pk=patrol.pk)
+    return render(request, "visits/patrol_form.html", {"form": form, "formset": formset})
+
+
+@require_GET
+def patrol_detail(request, pk: int):
+    try:
+        patrol = selectors.patrols_for_user(request.user).select_related("grid__community").get(pk=pk)
+    except Patrol.DoesNotExist:
+        raise Http404 from None
+    findings = list(patrol.findings.all())
+    return render(request, "visits/patrol_detail.html", {"patrol": patrol, "findings": findings})

@@ -57,9 +57,10 @@ PAGES = [
     Page("search by phone tail", "bench_staff", "residents:search", query={"q": "{phone_tail}"}),
     Page("household file", "bench_worker", "household_file", {"pk": "{enrolled_household}"}),
     Page("due list (worker)", "bench_worker", "visits:due"),
-    # Without ?grid the overdue page is the district's table of grids; with it, one grid's households.
+    # The overdue page: the table of grids; ?grid= one grid's households; ?all=1 the whole scope's.
     Page("overdue overview (district)", "bench_street", "visits:overdue"),
     Page("overdue list (grid)", "bench_street", "visits:overdue", query={"grid": "{overdue_grid}"}),
+    Page("overdue list (district)", "bench_street", "visits:overdue", query={"all": "1"}),
     Page("visits list (district)", "bench_street", "visits:list"),
 ]
 

@@ -196,11 +196,17 @@ def test_generate_district_visit_plans_hold_each_households_latest_visit():
     generate()
 
     visited = Visit.objects.values("household").distinct().count()
-    assert VisitPlan.objects.count() == visited
-    stale = VisitPlan.objects.annotate(latest=Max("household__visits__visited_at")).exclude(
-        last_visited_at=F("latest")
+    assert VisitPlan.objects.filter(last_visited_at__isnull=False).count() == visited
+    stale = (
+        VisitPlan.objects.filter(last_visited_at__isnull=False)
+        .annotate(latest=Max("household__visits__visited_at"))
+        .exclude(last_visited_at=F("latest"))
     )
     assert not stale.exists()
+    # The plans without a visit are those of enrolled households nobody has visited yet.
+    assert not VisitPlan.objects.filter(
+        last_visited_at__isnull=True, household__visits__isnull=False
+    ).exists()
     assert VisitPlan.objects.filter(interval_override_days__isnull=False).count() < visited / 10
 
 
@@ -256,3 +262,15 @@ def test_server_timing_middleware_leaves_out_connection_set_up():
     response = ServerTimingMiddleware(one_query_on_a_new_connection)(RequestFactory().get("/"))
 
     assert response["X-Query-Count"] == "1"
+
+
+@pytest.mark.django_db
+def test_generate_district_stores_the_schedule_the_rule_computes():
+    from visits.selectors import care_schedule
+
+    generate()
+
+    live = dict(care_schedule(Household.objects.all()).values_list("pk", "next_due"))
+    stored = dict(VisitPlan.objects.filter(next_due__isnull=False).values_list("household", "next_due"))
+    assert len(live) > 0
+    assert stored == live

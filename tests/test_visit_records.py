@@ -392,7 +392,7 @@ def test_overdue_households_of_a_grid_most_overdue_first(client, staff, grid, si
 
 
 def test_overdue_list_issues_the_same_queries_for_3_and_30_households(client, street_leader, grid):
-    # session, user, grid (scoped), the user's grid ids, intervals, count (capped), page of households,
+    # session, user, stale schedules, grid (scoped), the user's grid ids, count (capped), page of households,
     # their current members, their active enrolments = 9 at any size
     client.force_login(street_leader)
     url = reverse("visits:overdue") + f"?grid={grid.pk}"
@@ -407,14 +407,14 @@ def test_overdue_list_issues_the_same_queries_for_3_and_30_households(client, st
 
 
 def test_overdue_overview_issues_the_same_queries_for_1_and_6_grids(client, street_leader, grid, worker):
-    # session, user, the user's grid ids, intervals, enrolled by grid, overdue by grid, those grids, the
-    # grids without any care household = 8 however many grids the street has
+    # session, user, stale schedules, the user's grid ids, enrolled and overdue by grid, those grids,
+    # the grids without any care household = 7 however many grids the street has
     client.force_login(street_leader)
     url = reverse("visits:overdue")
     _enrolled(grid, None)
     _enrolled(grid, 1, worker)
     small = _count(client, url)
-    assert small == 8
+    assert small == 7
     for _ in range(5):
         other = GridFactory(community__street=grid.community.street)
         _enrolled(other, None)
@@ -628,3 +628,15 @@ def test_visit_interval_is_editable_in_admin(client):
     assert response.status_code == 302
     interval.refresh_from_db()
     assert interval.days == 5
+
+
+def test_district_overdue_list_spans_every_grid_of_the_scope(client, street_leader, grid, worker):
+    from tests.factories import GridFactory
+
+    sibling = GridFactory(community=grid.community)
+    late_here = _enrolled(grid, None)
+    late_there = _enrolled(sibling, None)
+    client.force_login(street_leader)
+    response = client.get(reverse("visits:overdue"), {"all": "1"})
+    assert response.status_code == 200
+    assert {h.pk for h in response.context["page"].object_list} == {late_here.pk, late_there.pk}

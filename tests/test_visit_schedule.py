@@ -4,6 +4,7 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.utils import timezone
 
 from residents.models import CareCategory
 from tests.factories import CareEnrolmentFactory, HouseholdFactory, ResidentFactory, log_visit
@@ -156,3 +157,58 @@ def test_a_rule_missing_from_the_table_keeps_its_domain_default():
     VisitInterval.objects.update_or_create(rule="very_old", defaults={"days": 5})
     intervals = selectors.interval_by_rule()
     assert (intervals["elderly_living_alone"], intervals["very_old"]) == (7, 5)
+
+
+def _stored(household):
+    from visits.models import VisitPlan
+
+    plan = VisitPlan.objects.get(household=household)
+    return plan.interval_days, plan.next_due
+
+
+def _live(household, today):
+    row = schedule_of(household, today)
+    return row.interval_days, row.next_due
+
+
+def test_stored_schedule_follows_visits_enrolments_and_overrides(household, worker):
+    today = timezone.localdate()
+    enrolment = enrol(household, CareCategory.MINIMUM_ALLOWANCE)
+    assert _stored(household) == _live(household, today) == (30, datetime.date(2026, 1, 1))
+    log_visit(household, worker, at(datetime.date(2026, 11, 20), 10))
+    assert _stored(household) == _live(household, today) == (30, datetime.date(2026, 12, 20))
+    enrol(household, CareCategory.ELDERLY_LIVING_ALONE)
+    assert _stored(household) == _live(household, today) == (7, datetime.date(2026, 11, 27))
+    services.visit_plan_set(household=household, interval_override_days=2, override_reason="送物资")
+    assert _stored(household) == (2, datetime.date(2026, 11, 22))
+    services.visit_plan_set(household=household, interval_override_days=None, override_reason="")
+    enrolment.delete()
+    assert _stored(household) == _live(household, today) == (7, datetime.date(2026, 11, 27))
+
+
+def test_a_changed_care_group_interval_reschedules_its_households(household, worker):
+    enrol(household, CareCategory.VERY_OLD)
+    log_visit(household, worker, at(datetime.date(2026, 11, 20), 10))
+    VisitInterval.objects.update_or_create(rule="very_old", defaults={"days": 3})
+    assert _stored(household) == (3, datetime.date(2026, 11, 23))
+
+
+def test_an_enrolment_ending_by_date_alone_leaves_the_stored_schedule_when_its_day_comes(household, worker):
+    enrol(household, CareCategory.ELDERLY_LIVING_ALONE, until=datetime.date(2026, 11, 30))
+    log_visit(household, worker, at(datetime.date(2026, 11, 20), 10))
+    services.schedule_refresh(households=type(household).objects.filter(pk=household.pk), today=TODAY)
+    from visits.models import VisitPlan
+
+    assert VisitPlan.objects.get(household=household).schedule_valid_until == datetime.date(2026, 12, 1)
+    assert services.schedule_refresh_stale(datetime.date(2026, 11, 30)) == 0
+    assert services.schedule_refresh_stale(datetime.date(2026, 12, 1)) == 1
+    assert _stored(household) == (None, None)
+    assert list(selectors.overdue_households(worker, today=datetime.date(2026, 12, 9))) == []
+
+
+def test_an_enrolment_starting_later_joins_the_schedule_on_its_first_day(household):
+    enrol(household, CareCategory.VERY_OLD, since=datetime.date(2026, 12, 10))
+    services.schedule_refresh(households=type(household).objects.filter(pk=household.pk), today=TODAY)
+    assert _stored(household) == (None, None)
+    services.schedule_refresh_stale(datetime.date(2026, 12, 10))
+    assert _stored(household) == (7, datetime.date(2026, 12, 10))

@@ -364,8 +364,8 @@ def test_due_list_search_reaches_a_household_that_is_not_due(client, worker, hou
 
 
 def test_due_list_issues_the_same_queries_at_two_sizes(client, worker, grid):
-    # session, user, the user's grid ids, count (capped), the page of households with their schedule, the
-    # intervals by care group, current members of the page, active enrolments of the page = 8
+    # session, user, stale schedules, the user's grid ids, count (capped), the page of households with
+    # their stored schedule, current members of the page, active enrolments of the page = 8
     def fill(n):
         for _ in range(n):
             household = HouseholdFactory(dwelling__building__grid=grid)

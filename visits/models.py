@@ -49,11 +49,13 @@ class VisitInterval(models.Model):
 
 
 class VisitPlan(models.Model):
-    """A household's own visit arrangement and the time of its latest visit.
+    """A household's own visit arrangement, and its schedule as last computed.
 
-    `last_visited_at` is kept by visits.services whenever a visit is logged or corrected, so that the
-    district-wide due and overdue lists are one query over enrolled households instead of a search
-    through every visit.
+    The rule is visits.selectors.care_schedule. Its result is kept here by visits.services.schedule_refresh
+    whenever a visit, an enrolment or the override changes, so the district-wide due and overdue lists
+    read one indexed date instead of recomputing tens of thousands of households per page. Enrolments
+    also start and end by date alone: `schedule_valid_until` is the first such day, and reads refresh
+    the plans whose day has come (services.schedule_refresh_stale) before they list anything.
     """
 
     household = models.OneToOneField(
@@ -67,10 +69,21 @@ class VisitPlan(models.Model):
     )
     override_reason = models.CharField(_("原因"), max_length=200, blank=True)
     last_visited_at = models.DateTimeField(_("最近走访"), null=True, blank=True)
+    interval_days = models.PositiveSmallIntegerField(_("走访间隔（天）"), null=True, blank=True)
+    next_due = models.DateField(_("下次应访"), null=True, blank=True)
+    schedule_valid_until = models.DateField(_("计划有效至"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("走访计划")
         verbose_name_plural = _("走访计划")
+        indexes = [
+            models.Index(fields=["next_due"], condition=Q(next_due__isnull=False), name="visit_plan_due"),
+            models.Index(
+                fields=["schedule_valid_until"],
+                condition=Q(schedule_valid_until__isnull=False),
+                name="visit_plan_valid_until",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(interval_override_days__isnull=True) | Q(interval_override_days__gte=1),

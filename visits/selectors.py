@@ -126,11 +126,27 @@ class DueWindow:
         return "soon" if next_due <= self.soon else "later"
 
 
+def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
+    """Care-group households of the user's grids with their stored schedule (see VisitPlan).
+
+    Call visits.services.schedule_refresh_stale(today) first, so no plan outlives an enrolment date.
+    """
+    return Household.objects.filter(
+        grid_id__in=visible_grid_ids(user),
+        status=Household.Status.ACTIVE,
+        visit_plan__next_due__isnull=False,
+    ).annotate(
+        next_due=F("visit_plan__next_due"),
+        interval_days=F("visit_plan__interval_days"),
+        last_visited_at=F("visit_plan__last_visited_at"),
+    )
+
+
 def due_households(user, today: datetime.date | None = None) -> QuerySet[Household]:
     """Care-group households in the user's grids due within the week or overdue, most overdue first."""
     window = DueWindow(today or timezone.localdate())
     return (
-        care_schedule(Household.objects.filter(grid_id__in=visible_grid_ids(user)), window.today)
+        scheduled_households(user, window.today)
         .filter(next_due__lte=window.soon)
         .select_related("dwelling__building", "grid")
         .prefetch_related(
@@ -143,41 +159,26 @@ def due_households(user, today: datetime.date | None = None) -> QuerySet[Househo
 def overdue_households(user, grid: Grid | None = None, today: datetime.date | None = None):
     """Care-group households in the user's scope whose visit is overdue, most overdue first."""
     today = today or timezone.localdate()
-    households = Household.objects.filter(grid_id__in=visible_grid_ids(user))
+    households = scheduled_households(user, today).filter(next_due__lt=today)
     if grid is not None:
         households = households.filter(grid=grid)
-    return (
-        care_schedule(households, today)
-        .filter(next_due__lt=today)
-        .select_related("dwelling__building", "grid")
-        .order_by("next_due", "id")
-    )
+    return households.select_related("dwelling__building", "grid").order_by("next_due", "id")
 
 
 def overdue_by_grid(user, today: datetime.date | None = None) -> list[dict]:
-    """Per grid of the user's scope: enrolled households, overdue ones, and the share visited on time."""
+    """Per grid of the user's scope: care-group households, overdue ones and those visited on time."""
     today = today or timezone.localdate()
-    scoped = Household.objects.filter(grid_id__in=visible_grid_ids(user))
-    schedule = care_schedule(scoped, today)
-    enrolled = (
-        Household.objects.filter(pk__in=schedule.values("pk"))
+    counts = (
+        scheduled_households(user, today)
         .values("grid")
-        .annotate(n=Count("pk"))
-        .values("grid", "n")
+        .annotate(enrolled=Count("pk"), overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)))
+        .order_by()
     )
-    overdue = (
-        Household.objects.filter(pk__in=schedule.filter(next_due__lt=today).values("pk"))
-        .values("grid")
-        .annotate(n=Count("pk"))
-        .values("grid", "n")
-    )
-    enrolled_by_grid = {row["grid"]: row["n"] for row in enrolled}
-    overdue_by = {row["grid"]: row["n"] for row in overdue}
-    grids = Grid.objects.filter(pk__in=enrolled_by_grid).select_related("community").order_by("code")
+    by_grid = {row["grid"]: row for row in counts}
+    grids = Grid.objects.filter(pk__in=by_grid).select_related("community").order_by("code")
     rows = []
     for grid in grids:
-        total = enrolled_by_grid[grid.pk]
-        late = overdue_by.get(grid.pk, 0)
+        total, late = by_grid[grid.pk]["enrolled"], by_grid[grid.pk]["overdue"]
         rows.append({"grid": grid, "enrolled": total, "overdue": late, "on_time": total - late})
     rows.sort(key=lambda row: (-row["overdue"], row["grid"].code))
     return rows

@@ -6,15 +6,15 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
-from residents.models import Household, Resident
+from residents.models import CareEnrolment, Household, Resident
 
-from . import permissions
+from . import permissions, selectors
 from .models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan, VisitRevision
 
 
@@ -104,6 +104,73 @@ def _refresh_last_visit(household: Household) -> None:
     plan, _created = VisitPlan.objects.select_for_update().get_or_create(household=household)
     plan.last_visited_at = household.visits.aggregate(latest=Max("visited_at"))["latest"]
     plan.save(update_fields=["last_visited_at"])
+    schedule_refresh(households=Household.objects.filter(pk=household.pk))
+
+
+SCHEDULE_FIELDS = ["interval_days", "next_due", "schedule_valid_until"]
+
+
+@transaction.atomic
+def schedule_refresh(*, households: QuerySet[Household], today: datetime.date | None = None) -> int:
+    """Store these households' schedule as selectors.care_schedule computes it today; returns plans changed.
+
+    Also stores until when it holds: the next day one of the household's enrolments starts or ends.
+    """
+    today = today or timezone.localdate()
+    chosen = households.values("pk")
+    without_plan = (
+        Household.objects.filter(pk__in=chosen, enrolments__isnull=False, visit_plan__isnull=True)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    VisitPlan.objects.bulk_create(
+        [VisitPlan(household_id=pk) for pk in without_plan], ignore_conflicts=True, batch_size=5000
+    )
+    computed = {
+        pk: (interval, due)
+        for pk, interval, due in selectors.care_schedule(Household.objects.filter(pk__in=chosen), today)
+        .values_list("pk", "interval_days", "next_due")
+        .order_by()
+    }
+    changes = (
+        CareEnrolment.objects.filter(household__in=chosen)
+        .values("household")
+        .annotate(
+            next_start=Min("since", filter=Q(since__gt=today)),
+            last_day=Min("until", filter=Q(until__gte=today)),
+        )
+        .order_by()
+    )
+    valid_until = {}
+    for row in changes:
+        ends = row["last_day"] + datetime.timedelta(days=1) if row["last_day"] else None
+        days = [day for day in (row["next_start"], ends) if day is not None]
+        valid_until[row["household"]] = min(days) if days else None
+    # The plans that may change: those of enrolled households and those holding a schedule now.
+    enrolled = CareEnrolment.objects.filter(household__in=chosen).values("household")
+    plans = (
+        VisitPlan.objects.select_for_update()
+        .filter(household__in=chosen)
+        .filter(Q(household__in=enrolled) | Q(next_due__isnull=False) | Q(schedule_valid_until__isnull=False))
+    )
+    changed = []
+    for plan in plans:
+        interval, due = computed.get(plan.household_id, (None, None))
+        state = (interval, due, valid_until.get(plan.household_id))
+        if state != (plan.interval_days, plan.next_due, plan.schedule_valid_until):
+            plan.interval_days, plan.next_due, plan.schedule_valid_until = state
+            changed.append(plan)
+    VisitPlan.objects.bulk_update(changed, SCHEDULE_FIELDS, batch_size=2000)
+    return len(changed)
+
+
+def schedule_refresh_stale(today: datetime.date | None = None) -> int:
+    """Refresh the plans an enrolment's start or end date has overtaken; cheap when there are none."""
+    today = today or timezone.localdate()
+    stale = Household.objects.filter(visit_plan__schedule_valid_until__lte=today)
+    if not stale.exists():
+        return 0
+    return schedule_refresh(households=stale, today=today)
 
 
 def _snapshot(visit: Visit) -> dict:
@@ -175,6 +242,8 @@ def visit_plan_set(
     plan.interval_override_days = interval_override_days
     plan.override_reason = override_reason.strip() if interval_override_days else ""
     plan.save(update_fields=["interval_override_days", "override_reason"])
+    schedule_refresh(households=Household.objects.filter(pk=household.pk))
+    plan.refresh_from_db()
     return plan
 
 

@@ -88,6 +88,7 @@ def _by_household(residents) -> list[dict]:
 def due_list(request):
     """Care-group households in the user's grids that are overdue, due today or due this week."""
     today = timezone.localdate()
+    services.schedule_refresh_stale(today)
     window = selectors.DueWindow(today)
     rows = selectors.due_households(request.user, today).prefetch_related(
         Prefetch(

@@ -96,8 +96,11 @@ def _grid_rows(user) -> list[dict]:
 
 @require_GET
 def overdue_overview(request):
+    services.schedule_refresh_stale()
     if request.GET.get("grid"):
-        return _overdue_in_grid(request, _grid_or_404(request.user, request.GET["grid"]))
+        return _overdue_list(request, _grid_or_404(request.user, request.GET["grid"]))
+    if request.GET.get("all"):
+        return _overdue_list(request, None)
     rows = _grid_rows(request.user)
     totals = {
         "enrolled": sum(row["enrolled"] for row in rows),
@@ -111,7 +114,8 @@ def overdue_overview(request):
     )
 
 
-def _overdue_in_grid(request, grid: Grid):
+def _overdue_list(request, grid: Grid | None):
+    """The overdue households of one grid, or of the user's whole scope, most overdue first."""
     today = timezone.localdate()
     households = selectors.overdue_households(request.user, grid, today).prefetch_related(
         Prefetch("members", queryset=Resident.objects.current().order_by("id"), to_attr="current_members"),
@@ -128,7 +132,9 @@ def _overdue_in_grid(request, grid: Grid):
         household.care_groups = list(
             dict.fromkeys(enrolment.get_category_display() for enrolment in household.active_enrolments)
         )
-    return render(request, "visits/overdue.html", {"grid": grid, "page": page, "today": today})
+    return render(
+        request, "visits/overdue.html", {"grid": grid, "listing": True, "page": page, "today": today}
+    )
 
 
 def _patrol_grids(user):

@@ -38,6 +38,7 @@ from residents.models import (
     LiaisonLink,
     Resident,
 )
+from visits import services as visit_services
 from visits.models import SEVERE_DISABILITY, SEVERE_DISABILITY_MAX_GRADE, Visit, VisitGift, VisitPlan
 from visits.selectors import interval_by_rule
 
@@ -721,6 +722,8 @@ class DistrictGenerator:
                 VisitPlan.objects.filter(household_id__in=household_ids[start : start + 10_000]).update(
                     interval_override_days=days, override_reason=reason
                 )
+        # Store each plan's schedule the way the portal does after every visit.
+        visit_services.schedule_refresh(households=Household.objects.filter(enrolments__isnull=False))
 
     def bench_users(self) -> None:
         """bench_worker and bench_staff in the first street; bench_street leads every street.

@@ -407,19 +407,34 @@ def test_overdue_list_issues_the_same_queries_for_3_and_30_households(client, st
 
 
 def test_overdue_overview_issues_the_same_queries_for_1_and_6_grids(client, street_leader, grid, worker):
-    # session, user, stale schedules, the user's grid ids, enrolled and overdue by grid, those grids,
-    # the grids without any care household = 7 however many grids the street has
+    # session, user, stale schedules, the communities of the scope, the user's grid ids, enrolled and
+    # overdue by grid, those grids, the grids without any care household = 8 however many grids
     client.force_login(street_leader)
     url = reverse("visits:overdue")
     _enrolled(grid, None)
     _enrolled(grid, 1, worker)
     small = _count(client, url)
-    assert small == 7
+    assert small == 8
     for _ in range(5):
-        other = GridFactory(community__street=grid.community.street)
+        other = GridFactory(community=grid.community)
         _enrolled(other, None)
-        GridFactory(community=other.community)  # a grid with nobody to visit
+        GridFactory(community=grid.community)  # a grid with nobody to visit
     assert len(client.get(url).context["rows"]) == 11
+    assert _count(client, url) == small
+
+
+def test_street_overview_issues_the_same_queries_for_2_and_6_communities(client, street_leader, grid, worker):
+    # session, user, stale schedules, the number of communities in scope, the user's grid ids, enrolled
+    # and overdue by community, those communities = 7 however many communities
+    client.force_login(street_leader)
+    url = reverse("visits:overdue")
+    _enrolled(grid, None)
+    _enrolled(GridFactory(community__street=grid.community.street), 1, street_leader)
+    small = _count(client, url)
+    assert small == 7
+    for _ in range(4):
+        _enrolled(GridFactory(community__street=grid.community.street), None)
+    assert len(client.get(url).context["rows"]) == 6
     assert _count(client, url) == small
 
 
@@ -640,3 +655,25 @@ def test_district_overdue_list_spans_every_grid_of_the_scope(client, street_lead
     response = client.get(reverse("visits:overdue"), {"all": "1"})
     assert response.status_code == 200
     assert {h.pk for h in response.context["page"].object_list} == {late_here.pk, late_there.pk}
+
+
+def test_street_overview_sums_each_community_and_opens_its_grids(client, street_leader, grid, worker):
+    from tests.factories import CommunityFactory, GridFactory
+
+    second = GridFactory(community=CommunityFactory(street=grid.community.street))
+    _enrolled(grid, None)
+    _enrolled(grid, 1, worker)
+    _enrolled(second, None)
+    client.force_login(street_leader)
+    rows = client.get(reverse("visits:overdue")).context["rows"]
+    assert sorted((r["community"].pk, r["enrolled"], r["overdue"], r["on_time"]) for r in rows) == sorted(
+        [(grid.community_id, 2, 1, 1), (second.community_id, 1, 1, 0)]
+    )
+    drilled = client.get(reverse("visits:overdue"), {"community": grid.community_id}).context["rows"]
+    assert [(r["grid"], r["enrolled"], r["overdue"]) for r in drilled] == [(grid, 2, 1)]
+
+
+def test_overview_of_a_community_outside_the_scope_is_404(client, staff, other_grid):
+    client.force_login(staff)
+    response = client.get(reverse("visits:overdue"), {"community": other_grid.community_id})
+    assert response.status_code == 404

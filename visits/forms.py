@@ -117,7 +117,7 @@ class VisitForm(StyledFormMixin, forms.Form):
             .order_by("team__name", "name")
         )
         self.fields["residents_met"].label_from_instance = lambda r: (
-            f"{r.name}（{r.get_relation_to_head_display()}）"
+            f"{r.name} · {r.get_relation_to_head_display()}"
         )
         self.fields["visitors"].label_from_instance = lambda u: u.first_name or u.username
         self.fields["team_members"].label_from_instance = lambda m: f"{m.name} · {m.get_kind_display()}"

@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from grids.models import Building, Grid
+from grids.models import Building, Community, Grid
 from grids.selectors import visible_grid_ids
 from residents.models import CareCategory, Household, Resident
 from residents.selectors import ResidentFilters, search_residents
@@ -165,12 +165,34 @@ def overdue_households(user, grid: Grid | None = None, today: datetime.date | No
     return households.select_related("dwelling__building", "grid").order_by("next_due", "id")
 
 
-def overdue_by_grid(user, today: datetime.date | None = None) -> list[dict]:
-    """Per grid of the user's scope: care-group households, overdue ones and those visited on time."""
+def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]:
+    """Per community of the user's scope: care-group households, overdue ones and those on time."""
     today = today or timezone.localdate()
     counts = (
         scheduled_households(user, today)
-        .values("grid")
+        .values("grid__community")
+        .annotate(enrolled=Count("pk"), overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)))
+        .order_by()
+    )
+    by_community = {row["grid__community"]: row for row in counts}
+    rows = []
+    for community in Community.objects.filter(pk__in=by_community).order_by("name"):
+        total, late = by_community[community.pk]["enrolled"], by_community[community.pk]["overdue"]
+        rows.append({"community": community, "enrolled": total, "overdue": late, "on_time": total - late})
+    rows.sort(key=lambda row: (-row["overdue"], row["community"].name))
+    return rows
+
+
+def overdue_by_grid(
+    user, today: datetime.date | None = None, community: Community | None = None
+) -> list[dict]:
+    """Per grid of the user's scope (or of one community in it): care-group households, overdue, on time."""
+    today = today or timezone.localdate()
+    households = scheduled_households(user, today)
+    if community is not None:
+        households = households.filter(grid__community=community)
+    counts = (
+        households.values("grid")
         .annotate(enrolled=Count("pk"), overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)))
         .order_by()
     )

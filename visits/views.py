@@ -202,7 +202,7 @@ def _save_visit(
 
 
 def _names(household: Household, residents: list[Resident]) -> str:
-    return "、".join(r.name for r in residents) or str(household.dwelling)
+    return _("、").join(r.name for r in residents) or str(household.dwelling)
 
 
 def _form_context(household: Household, form, gifts, gift_errors, **extra) -> dict:
@@ -356,9 +356,9 @@ class _Names:
         if key == "condition":
             return Visit.Condition(value).label if value in Visit.Condition.values else value
         if key in self.by_key:
-            return "、".join(self.by_key[key].get(pk, f"#{pk}") for pk in value)
+            return _("、").join(self.by_key[key].get(pk, f"#{pk}") for pk in value)
         if key == "gifts":
-            return "；".join(
+            return _("；").join(
                 _("%(item)s × %(quantity)s（%(value)s 元）")
                 % {"item": g["item"], "quantity": g["quantity"], "value": Decimal(g["value"])}
                 for g in value

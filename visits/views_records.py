@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from grids.models import Grid
+from grids.models import Community, Grid
 from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 
@@ -79,18 +79,29 @@ def _grid_or_404(user, pk: str) -> Grid:
     return grid
 
 
-def _grid_rows(user) -> list[dict]:
-    """Every grid of the user's scope with its schedule counts; a grid with no care households too."""
-    rows = selectors.overdue_by_grid(user)
+def _grid_rows(user, community: Community | None) -> list[dict]:
+    """Every grid of the user's scope (or of one community) with its schedule counts, empty grids last."""
+    rows = selectors.overdue_by_grid(user, community=community)
     for row in rows:
         row["on_time_rate"] = row["on_time"] * 100 / row["enrolled"]
     counted = {row["grid"].pk for row in rows}
     # Most overdue households first, then the lower on-time rate; grids with nobody to visit last.
     rows.sort(key=lambda row: (-row["overdue"], row["on_time_rate"], row["grid"].code))
-    empty = Grid.objects.visible_to(user).exclude(pk__in=counted).select_related("community").order_by("code")
+    empty = Grid.objects.visible_to(user).exclude(pk__in=counted)
+    if community is not None:
+        empty = empty.filter(community=community)
     rows += [
-        {"grid": grid, "enrolled": 0, "overdue": 0, "on_time": 0, "on_time_rate": None} for grid in empty
+        {"grid": grid, "enrolled": 0, "overdue": 0, "on_time": 0, "on_time_rate": None}
+        for grid in empty.select_related("community").order_by("code")
     ]
+    return rows
+
+
+def _community_rows(user) -> list[dict]:
+    """A street leader's overview: one row per community, each opening its grids."""
+    rows = selectors.overdue_by_community(user)
+    for row in rows:
+        row["on_time_rate"] = row["on_time"] * 100 / row["enrolled"]
     return rows
 
 
@@ -101,16 +112,28 @@ def overdue_overview(request):
         return _overdue_list(request, _grid_or_404(request.user, request.GET["grid"]))
     if request.GET.get("all"):
         return _overdue_list(request, None)
-    rows = _grid_rows(request.user)
+    communities = Community.objects.filter(grids__in=Grid.objects.visible_to(request.user)).distinct()
+    community = None
+    if request.GET.get("community"):
+        community = (
+            communities.filter(pk=request.GET["community"]).first()
+            if request.GET["community"].isdigit()
+            else None
+        )
+        if community is None:
+            raise Http404
+    by_community = community is None and communities.count() > 1
+    rows = _community_rows(request.user) if by_community else _grid_rows(request.user, community)
     totals = {
         "enrolled": sum(row["enrolled"] for row in rows),
         "overdue": sum(row["overdue"] for row in rows),
     }
     totals["on_time"] = totals["enrolled"] - totals["overdue"]
     totals["on_time_rate"] = totals["on_time"] * 100 / totals["enrolled"] if totals["enrolled"] else None
-    show_community = len({row["grid"].community_id for row in rows}) > 1
     return render(
-        request, "visits/overdue.html", {"rows": rows, "totals": totals, "show_community": show_community}
+        request,
+        "visits/overdue.html",
+        {"rows": rows, "totals": totals, "by_community": by_community, "community": community},
     )
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Building, Dwelling, Grid
-from portal.forms import PlainSelect, StyledFormMixin
+from portal.forms import DateInput, PlainSelect, StyledFormMixin
 
 from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
 from .selectors import ResidentFilters
@@ -46,13 +46,6 @@ class ResidentSearchForm(StyledFormMixin, forms.Form):
             category=data.get("category", "") or "",
             include_inactive=bool(data.get("include_inactive")),
         )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class DwellingForm(StyledFormMixin, forms.Form):

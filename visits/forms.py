@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Grid, WorkTeamMember
-from portal.forms import StyledFormMixin
+from portal.forms import DateTimeInput, StyledFormMixin
 from residents.models import Household, Resident
 
 from .models import Visit
@@ -20,15 +20,6 @@ LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 # Where a visitor's role is held: the checklist shows the grid's own people first.
 LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET, LEVEL_NONE = 0, 1, 2, 3
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    """A phone's native date-and-time picker, in the portal's time zone, to the minute."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format=LOCAL_MINUTE, **kwargs)
 
 
 def local_now_to_the_minute():
@@ -66,7 +57,7 @@ def visitors_for(grid: Grid, user) -> QuerySet:
 class VisitForm(StyledFormMixin, forms.Form):
     """What a visitor writes down at the door; the gifts come in GiftFormSet beside it."""
 
-    visited_at = forms.DateTimeField(label=_("走访时间"), widget=LocalDateTimeInput())
+    visited_at = forms.DateTimeField(label=_("走访时间"), widget=DateTimeInput())
     kind = forms.ChoiceField(label=_("走访类型"), choices=Visit.Kind.choices, widget=forms.RadioSelect)
     condition = forms.ChoiceField(
         label=_("居民状况"), choices=Visit.Condition.choices, widget=forms.RadioSelect

@@ -11,27 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Assignment, Grid
-from portal.forms import PlainSelect, StyledFormMixin
+from portal.forms import DateInput, DateTimeInput, PlainSelect, StyledFormMixin
 
 from .models import Visit
 from .selectors import VisitFilters
 from .services import Finding
 
 MAX_FINDINGS = 30
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 def users_serving(grids: QuerySet[Grid]):

@@ -212,3 +212,38 @@ def test_an_enrolment_starting_later_joins_the_schedule_on_its_first_day(househo
     assert _stored(household) == (None, None)
     services.schedule_refresh_stale(datetime.date(2026, 12, 10))
     assert _stored(household) == (7, datetime.date(2026, 12, 10))
+
+
+def test_a_need_found_at_a_visit_drafts_a_request_for_the_household(household, worker):
+    visit = log_visit(
+        household, worker, at(datetime.date(2026, 11, 20), 10), needs_found="下水道堵塞，需要疏通"
+    )
+    draft = selectors.request_draft_from_visit(visit)
+    assert (draft.channel, draft.household, draft.grid, draft.description, draft.origin_visit) == (
+        "visit",
+        household,
+        household.grid,
+        "下水道堵塞，需要疏通",
+        visit,
+    )
+
+
+def test_a_patrol_finding_drafts_a_request_for_the_grid(grid, worker):
+    patrol = services.patrol_log(
+        grid=grid,
+        worker=worker,
+        started_at=at(datetime.date(2026, 11, 20), 9),
+        ended_at=at(datetime.date(2026, 11, 20), 10),
+        route="黄河食渡周边",
+        notes="",
+        findings=[services.Finding(location="黄河食渡门口", description="机动车乱停放")],
+    )
+    finding = patrol.findings.get()
+    draft = selectors.request_draft_from_finding(finding)
+    assert (draft.channel, draft.grid, draft.location, draft.description, draft.origin_finding_id) == (
+        "patrol",
+        grid,
+        "黄河食渡门口",
+        "机动车乱停放",
+        finding.pk,
+    )

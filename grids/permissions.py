@@ -63,3 +63,11 @@ def grids_editable_by(user) -> QuerySet[Grid]:
         | Q(community__in=mine.filter(community__isnull=False).values("community"))
         | Q(community__street__in=mine.filter(street__isnull=False).values("street"))
     )
+
+
+# Roles that register the buildings of a grid (the registry's households then live in them).
+BUILDING_EDIT_ROLES = frozenset({Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
+
+
+def can_add_building(user, grid: Grid) -> bool:
+    return user.is_superuser or bool(roles_over_grid(user, grid) & BUILDING_EDIT_ROLES)

@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from grids import views as grid_views
+
 from . import views
 
 grid_patterns = (
     [
         path("", views.grid_list, name="list"),
         path("<int:pk>/", views.grid_detail, name="detail"),
+        path("<int:pk>/buildings/new/", grid_views.building_create, name="building_new"),
     ],
     "grids",
 )

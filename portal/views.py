@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from grids import selectors as grid_selectors
 from grids.models import Grid
-from grids.permissions import can_edit_registry
+from grids.permissions import can_add_building, can_edit_registry
 from residents import permissions as resident_permissions
 from residents import selectors as resident_selectors
 from residents.forms import RevealForm
@@ -50,6 +50,7 @@ def grid_detail(request, pk: int):
             "care_counts": resident_selectors.care_counts_by_category(households),
             "page": paginate(request, households),
             "can_edit": can_edit_registry(request.user, grid),
+            "can_add_building": can_add_building(request.user, grid),
         },
     )
 

@@ -131,15 +131,24 @@ def household_move_out(request, pk: int):
     return render(request, "residents/household_move_out.html", {"form": form, "household": household})
 
 
-def _save_resident(request, form, household: Household):
-    """Validate and save through the service, keeping the user's input on any error."""
+def _save_through(form, save):
+    """Validate the form, then save its instance through the service; a rule the service enforces
+    becomes a form error, with the user's input kept."""
     if not form.is_valid():
         return None
     try:
-        return services.resident_save(resident=form.instance)
+        return save(form.instance)
     except ValidationError as exc:
         form.add_error(None, exc)
         return None
+
+
+def _save_resident(form):
+    return _save_through(form, lambda resident: services.resident_save(resident=resident))
+
+
+def _save_enrolment(form):
+    return _save_through(form, lambda enrolment: services.enrolment_save(enrolment=enrolment))
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,7 +160,7 @@ def resident_create(request, household: int):
         instance=Resident(household=household),
         initial={"relation_to_head": relation} if relation else None,
     )
-    if request.method == "POST" and (resident := _save_resident(request, form, household)):
+    if request.method == "POST" and (resident := _save_resident(form)):
         messages.success(request, _("已登记居民 %(name)s。") % {"name": resident.name})
         if "add_another" in request.POST:
             return redirect("residents:resident_create", household=household.pk)
@@ -166,7 +175,7 @@ def resident_edit(request, pk: int):
     if not permissions.can_edit_household(request.user, household):
         raise PermissionDenied
     form = ResidentForm(request.POST or None, instance=resident)
-    if request.method == "POST" and _save_resident(request, form, household):
+    if request.method == "POST" and _save_resident(form):
         messages.success(request, _("居民信息已保存。"))
         return redirect("household_file", pk=household.pk)
     return render(
@@ -182,7 +191,7 @@ def resident_status(request, pk: int):
     if not permissions.can_edit_household(request.user, resident.household):
         raise PermissionDenied
     form = ResidentStatusForm(request.POST or None, instance=resident)
-    if request.method == "POST" and _save_resident(request, form, resident.household):
+    if request.method == "POST" and _save_resident(form):
         messages.success(request, _("已更新 %(name)s 的状态。") % {"name": resident.name})
         return redirect("household_file", pk=resident.household_id)
     return render(request, "residents/resident_status.html", {"form": form, "resident": resident})
@@ -205,16 +214,6 @@ def resident_reveal(request, pk: int):
     return render(request, template, {"value": value, "field": field, "resident": resident})
 
 
-def _save_enrolment(request, form):
-    if not form.is_valid():
-        return None
-    try:
-        return services.enrolment_save(enrolment=form.instance)
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return None
-
-
 @require_http_methods(["GET", "POST"])
 def enrolment_create(request, household: int):
     household = _editable_household(request.user, household)
@@ -223,7 +222,7 @@ def enrolment_create(request, household: int):
         household=household,
         initial={"since": timezone.localdate()},
     )
-    if request.method == "POST" and _save_enrolment(request, form):
+    if request.method == "POST" and _save_enrolment(form):
         messages.success(request, _("关爱对象已登记。"))
         return redirect("household_file", pk=household.pk)
     return render(request, "residents/enrolment_form.html", {"form": form, "household": household})
@@ -237,7 +236,7 @@ def enrolment_edit(request, pk: int):
         raise Http404 from None
     household = _editable_household(request.user, enrolment.household_id)
     form = EnrolmentForm(request.POST or None, instance=enrolment, household=household)
-    if request.method == "POST" and _save_enrolment(request, form):
+    if request.method == "POST" and _save_enrolment(form):
         messages.success(request, _("关爱对象登记已保存。"))
         return redirect("household_file", pk=household.pk)
     return render(

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "grids",
     "residents",
     "visits",
+    "cases",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,9 @@ STORAGES = {
         )
     },
 }
+
+# Case photos: served only through cases.views.attachment (scoped to the user's grids), never by URL.
+MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True

@@ -34,5 +34,5 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 .venv/bin/python -m pip install --quiet -e ".[$extras]" 2>&1 | grep -v "is ignored" || true
-.venv/bin/python -c 'import django, environ, psycopg, stdnum, phonenumbers, openpyxl'
+.venv/bin/python -c 'import django, environ, psycopg, stdnum, phonenumbers, openpyxl, PIL'
 touch "$stamp"

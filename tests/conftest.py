@@ -23,6 +23,12 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Case photos written by tests go to a throwaway directory.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def grid(db):
     return GridFactory()

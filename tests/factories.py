@@ -121,3 +121,44 @@ def log_visit(household, author, visited_at, **changes):
     }
     details.update(changes)
     return services.visit_log(household=household, author=author, details=services.VisitDetails(**details))
+
+
+def register_case(grid, actor, *, category="环境卫生", description="楼道堆放杂物，影响通行。", **changes):
+    """Register a request through the service, as the intake form does (a named outsider by default)."""
+    from cases import services
+    from cases.models import Category
+
+    category = Category.objects.get(name=category)
+    fields = {
+        "channel": "walk_in",
+        "grid": grid,
+        "category": category,
+        "urgency": category.default_urgency,
+        "description": description,
+        "requester": services.Requester(name="李女士", phone="13800001234"),
+    }
+    fields.update(changes)
+    return services.case_register(intake=services.Intake(**fields), actor=actor)
+
+
+# The actions that bring a registered case to each state, and who takes them ("staff", "worker", "street").
+PATH_TO = {
+    "submitted": [],
+    "dispatched": [("accept", "staff")],
+    "in_progress": [("accept", "staff"), ("take", "worker")],
+    "escalated": [("accept", "staff"), ("take", "worker"), ("escalate", "worker")],
+    "in_consultation": [("accept", "staff"), ("take", "worker"), ("open_consultation", "worker")],
+    "resolved": [("accept", "staff"), ("take", "worker"), ("resolve", "worker")],
+    "closed": [("reject", "staff")],
+}
+
+
+def case_in(state: str, grid, *, staff, worker, now=None, **register):
+    """A case brought to `state` through the transition service (notes filled where the table asks)."""
+    from cases import services
+
+    case = register_case(grid, staff, **register)
+    for action, who in PATH_TO[state]:
+        actor = {"staff": staff, "worker": worker}[who]
+        case = services.case_transition(case=case, action=action, actor=actor, note="处理说明", now=now)
+    return case

@@ -1,0 +1,443 @@
+"""Requests (诉求) and their cases (工单): the category catalogue, the case with its clocks and outcome,
+its timeline, attachments and consultation meetings (协商议事).
+
+The workflow's states and who may move a case between them are in cases/workflow.py; every move goes
+through cases.services.case_transition.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Building, Grid
+from residents.models import Household, Resident
+from visits.models import PatrolFinding, Visit
+
+
+class Urgency(models.TextChoices):
+    """紧急程度; the time limits of each level (DOMAIN.md, after Beijing's 12345 standard) are in clock.py."""
+
+    EMERGENCY = "emergency", _("紧急（危及生命财产）")
+    URGENT = "urgent", _("急办（水电气暖）")
+    GENERAL = "general", _("一般")
+    COMPLEX = "complex", _("复杂")
+
+
+class Category(models.Model):
+    """事项清单: one kind of request with its time limits. Managed by staff in the admin."""
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("服务清单")
+        ASSISTANCE = "assistance", _("救助申请")
+        PROBLEM = "problem", _("问题类")
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind)
+    default_urgency = models.CharField(_("默认紧急程度"), max_length=12, choices=Urgency)
+    response_hours = models.PositiveIntegerField(
+        _("响应时限（小时）"), help_text=_("受理后多少小时内须有网格员接单。")
+    )
+    resolution_hours = models.PositiveIntegerField(
+        _("办结时限（小时）"), help_text=_("受理后多少小时内须办结。")
+    )
+    active = models.BooleanField(_("启用"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("事项类别")
+        verbose_name_plural = _("事项清单")
+        ordering = ["sort_order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(response_hours__gte=1) & Q(resolution_hours__gte=models.F("response_hours")),
+                name="category_limits_sensible",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    VISIT = "visit", _("走访")
+    WALK_IN = "walk_in", _("来访")
+    PHONE = "phone", _("来电")
+    HOTLINE = "hotline", _("12345热线")
+    PATROL = "patrol", _("网格巡查")
+    ONLINE = "online", _("线上")
+
+
+class Status(models.TextChoices):
+    """DOMAIN.md's states, in the order a case moves through them."""
+
+    SUBMITTED = "submitted", _("待受理")
+    DISPATCHED = "dispatched", _("待接单")
+    IN_PROGRESS = "in_progress", _("办理中")
+    ESCALATED = "escalated", _("已上报街道")
+    IN_CONSULTATION = "in_consultation", _("协商中")
+    RESOLVED = "resolved", _("已办结，待回访")
+    CLOSED = "closed", _("已归档")
+
+
+OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED})
+# States whose resolution clock runs (the response clock runs while the case waits in dispatched).
+HANDLING_STATUSES = frozenset({Status.IN_PROGRESS, Status.ESCALATED, Status.IN_CONSULTATION})
+
+
+class Outcome(models.TextChoices):
+    """How a case was archived. Only RESOLVED counts toward the resolution rate."""
+
+    RESOLVED = "resolved", _("已解决")
+    UNRESOLVED = "unresolved", _("未解决")
+    MERGED = "merged", _("已合并")
+    REJECTED = "rejected", _("不予受理")
+
+
+class UnresolvedReason(models.TextChoices):
+    OUTSIDE_POWER = "outside_power", _("超出社区职权")
+    UNREACHABLE = "unreachable", _("无法联系诉求人")
+    WITHDRAWN = "withdrawn", _("诉求人撤回")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY = "basically", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CaseQuerySet":
+        """Cases in the user's grids (the same scope as households; 404 outside it)."""
+        return self.filter(grid__in=Grid.objects.visible_to(user))
+
+    def open(self) -> "CaseQuerySet":
+        return self.exclude(status=Status.CLOSED)
+
+
+class Case(models.Model):
+    """工单: one request from intake to its archived outcome."""
+
+    number = models.CharField(_("工单编号"), max_length=20, unique=True)
+    channel = models.CharField(_("来源渠道"), max_length=12, choices=Channel)
+    status = models.CharField(_("状态"), max_length=16, choices=Status, default=Status.SUBMITTED)
+
+    # The requester: a resident of the registry, a named outsider, or anonymous (nothing).
+    requester = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("诉求人（居民）"),
+    )
+    requester_name = models.CharField(_("诉求人姓名"), max_length=50, blank=True)
+    requester_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=False)
+
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="cases", verbose_name=_("网格"))
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("楼栋"),
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("户")
+    )
+    address = models.CharField(_("地点"), max_length=200, blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("事项类别")
+    )
+    urgency = models.CharField(_("紧急程度"), max_length=12, choices=Urgency)
+    description = models.TextField(_("诉求内容"))
+
+    origin_visit = models.ForeignKey(
+        Visit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("来源走访"),
+    )
+    origin_finding = models.ForeignKey(
+        PatrolFinding,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("来源巡查发现"),
+    )
+
+    # Dispatch: the grid (any of its workers may take it) or one worker; then who took it.
+    assigned_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases_assigned",
+        verbose_name=_("指派网格员"),
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases_handled",
+        verbose_name=_("承办人"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cases_registered",
+        verbose_name=_("登记人"),
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    # Clocks, fixed at acceptance (cases.clock). A pause moves the due times on by its length when it ends.
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    response_limit = models.DurationField(_("响应时限"), null=True, blank=True)
+    resolution_limit = models.DurationField(_("办结时限"), null=True, blank=True)
+    response_due = models.DateTimeField(_("接单期限"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    # The clock that runs now (response while waiting to be taken, resolution while handled); empty when
+    # none runs (before acceptance, while paused, after resolution). Overdue is derived from it at read.
+    clock_warn_at = models.DateTimeField(_("临期时间"), null=True, blank=True)
+    clock_due_at = models.DateTimeField(_("当前期限"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
+    pause_reason = models.CharField(_("暂停原因"), max_length=200, blank=True)
+
+    first_taken_at = models.DateTimeField(_("首次接单时间"), null=True, blank=True)
+    taken_at = models.DateTimeField(_("接单时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
+    resolution = models.TextField(_("办理结果"), blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    followed_up_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+    follow_up_resolved = models.BooleanField(_("回访确认已解决"), null=True, blank=True)
+    satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    urge_count = models.PositiveSmallIntegerField(_("督办次数"), default=0)
+    last_urged_at = models.DateTimeField(_("最近督办"), null=True, blank=True)
+
+    closed_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    outcome = models.CharField(_("办理结论"), max_length=12, choices=Outcome, blank=True)
+    unresolved_reason = models.CharField(_("未解决原因"), max_length=16, choices=UnresolvedReason, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+        verbose_name=_("合并至"),
+    )
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["grid", "status", "clock_due_at"], name="case_grid_status_due"),
+            models.Index(fields=["handler", "status"], name="case_handler_status"),
+            models.Index(fields=["-created_at", "-id"], name="case_latest"),
+            models.Index(fields=["grid", "category", "-created_at"], name="case_grid_category"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(anonymous=False)
+                | Q(requester__isnull=True, requester_name="", requester_phone=""),
+                name="case_anonymous_has_no_requester",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.SUBMITTED) | Q(status=Status.CLOSED) | Q(accepted_at__isnull=False),
+                name="case_accepted_once_dispatched",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=sorted(HANDLING_STATUSES)) | Q(handler__isnull=False),
+                name="case_handled_has_handler",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.RESOLVED) | Q(resolved_at__isnull=False),
+                name="case_resolved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.CLOSED, closed_at__isnull=False) & ~Q(outcome="")
+                | ~Q(status=Status.CLOSED) & Q(closed_at__isnull=True, outcome=""),
+                name="case_closed_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome=Outcome.MERGED, merged_into__isnull=False)
+                | ~Q(outcome=Outcome.MERGED) & Q(merged_into__isnull=True),
+                name="case_merged_names_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=Outcome.UNRESOLVED) | ~Q(unresolved_reason=""),
+                name="case_unresolved_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.category}"
+
+    @property
+    def requester_label(self) -> str:
+        if self.anonymous:
+            return str(_("匿名"))
+        if self.requester_id:
+            return self.requester.name
+        return self.requester_name
+
+    def clock_state(self, now: datetime.datetime) -> str:
+        """ "overdue", "warning" (past 80% of the limit), "paused", "running" or "" (no clock)."""
+        if self.paused_at is not None:
+            return "paused"
+        if self.clock_due_at is None:
+            return ""
+        if now >= self.clock_due_at:
+            return "overdue"
+        if now >= self.clock_warn_at:
+            return "warning"
+        return "running"
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline: who did what, when, the move it made and the note they wrote."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("工单"))
+    action = models.CharField(_("操作"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(_("时间"))
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Status, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Status)
+    note = models.TextField(_("说明"), blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.action}"
+
+
+def attachment_path(instance: "CaseAttachment", filename: str) -> str:
+    return f"cases/{instance.case_id}/{filename}"
+
+
+class CaseAttachment(models.Model):
+    """A photo attached to a case (checked for type and size by cases.services.attachment_check)."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("工单")
+    )
+    file = models.FileField(_("文件"), upload_to=attachment_path)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=50)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Meeting(models.Model):
+    """协商议事 / 调解: one round of a consultation about a case."""
+
+    class Outcome(models.TextChoices):
+        AGREEMENT = "agreement", _("达成协议")
+        PARTIAL = "partial", _("部分达成")
+        NONE = "none", _("未达成")
+        ADJOURNED = "adjourned", _("休会待续")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("工单"))
+    round = models.PositiveSmallIntegerField(_("轮次"))
+    held_at = models.DateTimeField(_("时间"))
+    place = models.CharField(_("地点"), max_length=200)
+    chair = models.CharField(_("主持人"), max_length=50)
+    question = models.TextField(_("议题"))
+    minutes = models.TextField(_("会议记录"))
+    outcome = models.CharField(_("结果"), max_length=12, choices=Outcome)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("协商会议")
+        verbose_name_plural = _("协商会议")
+        ordering = ["case", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "round"], name="meeting_unique_round"),
+            models.CheckConstraint(condition=Q(round__gte=1), name="meeting_round_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.round}"
+
+
+class Participant(models.Model):
+    """Someone at a meeting: a resident of the registry, a portal user, or a named outsider."""
+
+    class Role(models.TextChoices):
+        REQUESTER = "requester", _("诉求人")
+        OTHER_PARTY = "other_party", _("对方当事人")
+        VOLUNTEER_LAWYER = "volunteer_lawyer", _("志愿律师")
+        MEDIATOR = "mediator", _("人民调解员")
+        PARTY_MEMBER = "party_member", _("党员")
+        RESIDENT_REPRESENTATIVE = "resident_representative", _("居民代表")
+        PARTNER_UNIT = "partner_unit", _("共建单位")
+        STAFF = "staff", _("社区工作人员")
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="participants", verbose_name=_("会议")
+    )
+    role = models.CharField(_("身份"), max_length=24, choices=Role)
+    name = models.CharField(_("姓名"), max_length=50)
+    organisation = models.CharField(_("单位"), max_length=100, blank=True)
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("居民")
+    )
+
+    class Meta:
+        verbose_name = _("参会人")
+        verbose_name_plural = _("参会人")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.get_role_display()}"
+
+
+class AgreementTerm(models.Model):
+    """One term of a meeting's agreement: who does what by when."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="terms", verbose_name=_("会议")
+    )
+    party = models.CharField(_("责任方"), max_length=100)
+    action = models.CharField(_("事项"), max_length=300)
+    due = models.DateField(_("完成期限"))
+
+    class Meta:
+        verbose_name = _("协议条款")
+        verbose_name_plural = _("协议条款")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.party}: {self.action}"

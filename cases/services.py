@@ -1,0 +1,589 @@
+"""Every write to cases: registering a request, the one transition service, attachments and meetings."""
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from grids.models import Building, Grid
+from grids.permissions import roles_over_grid
+from residents.models import Household, Resident
+from visits.models import PatrolFinding, Visit
+
+from . import clock
+from .models import (
+    AgreementTerm,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    Category,
+    Meeting,
+    Outcome,
+    Participant,
+    Satisfaction,
+    Status,
+    UnresolvedReason,
+    Urgency,
+)
+from .workflow import WORKER_ROLES, Action, guard_holds, hats, move_for
+
+# Photos only, as phones take them; Pillow reads the file to tell its real type, whatever its name says.
+ATTACHMENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENTS_PER_CASE = 10
+
+
+class CaseConflict(Exception):
+    """The case moved on since the user's page was drawn (someone else acted first)."""
+
+
+class CaseActionRefused(PermissionDenied):
+    """The workflow table does not let this user take this action."""
+
+
+@dataclass
+class Requester:
+    """Who raised the request: a resident of the registry, a named outsider, or nobody (anonymous)."""
+
+    resident: Resident | None = None
+    name: str = ""
+    phone: str = ""
+    anonymous: bool = False
+
+
+@dataclass
+class Intake:
+    """What the desk (or a worker at a door or on patrol) writes down for a new request."""
+
+    channel: str
+    grid: Grid
+    category: Category
+    urgency: str
+    description: str
+    requester: Requester = field(default_factory=Requester)
+    building: Building | None = None
+    household: Household | None = None
+    address: str = ""
+    origin_visit: Visit | None = None
+    origin_finding: PatrolFinding | None = None
+
+
+def can_register_case(user, grid: Grid) -> bool:
+    """首接负责: anyone serving the grid records the requests they receive."""
+    return user.is_superuser or bool(roles_over_grid(user, grid))
+
+
+def attachment_check(upload: UploadedFile) -> str:
+    """The photo's content type, or a ValidationError saying what is wrong with the file."""
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("“%(name)s”有 %(size).1f MB，照片不能超过 %(max)d MB。")
+            % {"name": upload.name, "size": upload.size / 2**20, "max": ATTACHMENT_MAX_BYTES // 2**20}
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        kind = None
+    finally:
+        upload.seek(0)
+    if kind not in ATTACHMENT_TYPES:
+        raise ValidationError(
+            _("“%(name)s”不是照片：只接受 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}
+        )
+    return ATTACHMENT_TYPES[kind]
+
+
+def _too_many_photos() -> str:
+    return _("每件最多上传 %(n)d 张照片。") % {"n": ATTACHMENTS_PER_CASE}
+
+
+def _check_intake(intake: Intake, actor) -> None:
+    errors: dict[str, list[str]] = {}
+
+    def error(field_name: str, message: str) -> None:
+        errors.setdefault(field_name, []).append(message)
+
+    requester = intake.requester
+    if requester.anonymous and (requester.resident or requester.name.strip() or requester.phone.strip()):
+        error("requester", _("匿名诉求不能填写诉求人。"))
+    if not requester.anonymous and not requester.resident and not requester.name.strip():
+        error("requester", _("请选择登记的居民、填写诉求人姓名，或勾选匿名。"))
+    # A resident may raise a request about a place in another of the user's grids.
+    if (
+        requester.resident
+        and not Resident.objects.visible_to(actor).filter(pk=requester.resident.pk).exists()
+    ):
+        error("requester", _("该居民不在您负责的网格内。"))
+    if intake.building and intake.building.grid_id != intake.grid.pk:
+        error("building", _("该楼栋不属于所选网格。"))
+    if intake.household and intake.household.grid_id != intake.grid.pk:
+        error("household", _("该户不属于所选网格。"))
+    if not intake.category.active:
+        error("category", _("该事项类别已停用。"))
+    if intake.urgency not in Urgency.values:
+        error("urgency", _("请选择紧急程度。"))
+    if not intake.description.strip():
+        error("description", _("请填写诉求内容。"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = "", **details) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        action=action,
+        actor=actor,
+        at=at,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        details=details,
+    )
+
+
+@transaction.atomic
+def case_register(*, intake: Intake, actor, attachments: list[UploadedFile] = ()) -> Case:
+    """Record a new request as a case waiting to be accepted (待受理), with its photos."""
+    if not can_register_case(actor, intake.grid):
+        raise PermissionDenied(_("您不负责该网格，不能登记其诉求。"))
+    _check_intake(intake, actor)
+    if len(attachments) > ATTACHMENTS_PER_CASE:
+        raise ValidationError({"attachments": [_too_many_photos()]})
+    types = []
+    for upload in attachments:
+        try:
+            types.append(attachment_check(upload))
+        except ValidationError as error:
+            raise ValidationError({"attachments": error.messages}) from None
+    now = timezone.now()
+    requester = intake.requester
+    case = Case.objects.create(
+        number=uuid.uuid4().hex[:20],  # replaced below, once the id is known
+        channel=intake.channel,
+        requester=requester.resident,
+        requester_name="" if requester.resident else requester.name.strip(),
+        requester_phone="" if requester.resident else requester.phone.strip(),
+        anonymous=requester.anonymous,
+        grid=intake.grid,
+        building=intake.building,
+        household=intake.household or (requester.resident.household if requester.resident else None),
+        address=intake.address.strip(),
+        category=intake.category,
+        urgency=intake.urgency,
+        description=intake.description.strip(),
+        origin_visit=intake.origin_visit,
+        origin_finding=intake.origin_finding,
+        created_by=actor,
+    )
+    # The number is the local date and the row id: unique without a counter to lock.
+    case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
+    case.save(update_fields=["number"])
+    for upload, content_type in zip(attachments, types, strict=True):
+        _attach(case, upload, content_type, actor)
+    _event(case, action=Action.REGISTER, actor=actor, at=now, from_status="")
+    return case
+
+
+def _attach(case: Case, upload: UploadedFile, content_type: str, actor) -> CaseAttachment:
+    return CaseAttachment.objects.create(
+        case=case,
+        file=upload,
+        original_name=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+
+
+@transaction.atomic
+def attachments_add(*, case: Case, actor, files: list[UploadedFile]) -> list[CaseAttachment]:
+    """Add photos to an open case (anyone who may register requests in its grid)."""
+    if case.status == Status.CLOSED or not can_register_case(actor, case.grid):
+        raise PermissionDenied(_("不能为该工单添加照片。"))
+    if case.attachments.count() + len(files) > ATTACHMENTS_PER_CASE:
+        raise ValidationError({"files": [_too_many_photos()]})
+    checked = []
+    for upload in files:
+        try:
+            checked.append((upload, attachment_check(upload)))
+        except ValidationError as error:
+            raise ValidationError({"files": error.messages}) from None
+    return [_attach(case, upload, content_type, actor) for upload, content_type in checked]
+
+
+# --- the one transition service -------------------------------------------------------------------
+
+
+def _conflict_message(case: Case) -> str:
+    last = case.events.select_related("actor").order_by("-at", "-id").first()
+    if last is None:
+        return _("该工单的状态已变化，请刷新后再操作。")
+    who = last.actor.first_name or last.actor.get_username()
+    if last.action == Action.TAKE:
+        return _("%(who)s 已于 %(time)s 接单，您无需再接。") % {
+            "who": who,
+            "time": timezone.localtime(last.at).strftime("%H:%M"),
+        }
+    return _("%(who)s 已于 %(time)s %(action)s，工单现为“%(status)s”，请查看后再操作。") % {
+        "who": who,
+        "time": timezone.localtime(last.at).strftime("%m-%d %H:%M"),
+        "action": Action(last.action).label if last.action in Action.values else last.action,
+        "status": case.get_status_display(),
+    }
+
+
+def _required(note: str, message: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [message]})
+    return note
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    action: str,
+    actor,
+    note: str = "",
+    expected_status: str | None = None,
+    now: datetime.datetime | None = None,
+    **params,
+) -> Case:
+    """Apply one workflow action to a case and record it on the timeline.
+
+    The row is locked first, so of two workers pressing 接单 at once one wins and the other gets a
+    CaseConflict naming who took it. `expected_status` is the state the user's page showed: a form
+    posted after someone else moved the case is refused the same way, and nothing changes.
+    """
+    now = now or timezone.now()
+    case = Case.objects.select_for_update().select_related("grid", "category").get(pk=case.pk)
+    if expected_status is not None and case.status != expected_status:
+        raise CaseConflict(_conflict_message(case))
+    move = move_for(case, action)
+    worn = hats(actor, case)
+    if move is None or not worn & move.who:
+        raise CaseActionRefused(
+            _("您不能对“%(status)s”的工单执行“%(action)s”。")
+            % {"status": case.get_status_display(), "action": Action(action).label}
+        )
+    if not guard_holds(move.guard, case):
+        raise ValidationError(_GUARD_MESSAGES[move.guard])
+    if move.note_required:
+        note = _required(note, _NOTE_MESSAGES.get(action, _("请填写说明。")))
+    note = (note or "").strip()
+
+    from_status = case.status
+    changed: set[str] = {"status"}
+    details: dict = {}
+    # A case that leaves the handling states is no longer waiting on the requester.
+    if case.paused_at is not None and move.to is not None and move.to != from_status:
+        details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
+        changed |= {"paused_at", "pause_reason", "response_due", "resolution_due"}
+
+    apply = _APPLY[action]
+    changed |= apply(case, actor=actor, note=note, now=now, details=details, **params)
+    if move.to is not None:
+        case.status = move.to
+    clock.set_running_clock(case)
+    changed |= set(clock.CLOCK_FIELDS)
+    case.full_clean(exclude=["number"], validate_unique=False, validate_constraints=False)
+    case.save(update_fields=sorted(changed))
+    _event(case, action=action, actor=actor, at=now, from_status=from_status, note=note, **details)
+    return case
+
+
+_GUARD_MESSAGES = {
+    "paused": _("该工单没有暂停计时。"),
+    "not_paused": _("该工单已在暂停计时。"),
+    "followed_up": _("请先回访诉求人，再归档。"),
+    "needs_reopen": _("回访确认已解决且满意的工单不需要重办。"),
+}
+_NOTE_MESSAGES = {
+    Action.REJECT: _("请填写不予受理的理由。"),
+    Action.RETURN: _("请填写退单理由。"),
+    Action.ESCALATE: _("请填写上报街道的理由。"),
+    Action.HAND_BACK: _("请填写回派的处理意见。"),
+    Action.PAUSE: _("请填写暂停计时的原因，如等待诉求人补充材料。"),
+    Action.RESOLVE: _("请填写办理结果。"),
+    Action.REOPEN: _("请填写重办的原因。"),
+    Action.CLOSE: _("请填写归档说明。"),
+}
+
+
+def _grid_and_worker(case: Case, actor, grid: Grid | None, worker) -> set[str]:
+    """Send the case to a grid (any of its workers) or to one worker of it."""
+    grid = grid or case.grid
+    if grid.pk != case.grid_id and not Grid.objects.visible_to(actor).filter(pk=grid.pk).exists():
+        raise ValidationError({"grid": [_("只能派往您负责的网格。")]})
+    if worker is not None and not (worker.is_superuser or roles_over_grid(worker, grid) & WORKER_ROLES):
+        raise ValidationError({"worker": [_("%(name)s 不是该网格的网格员。") % {"name": worker.first_name}]})
+    changed = {"assigned_worker"}
+    if grid.pk != case.grid_id:
+        case.grid = grid
+        changed.add("grid")
+        if case.building_id and case.building.grid_id != grid.pk:
+            case.building = None
+            changed.add("building")
+        if case.household_id and case.household.grid_id != grid.pk:
+            case.household = None
+            changed.add("household")
+    case.assigned_worker = worker
+    return changed
+
+
+def _apply_accept(case, *, actor, now, details, category=None, urgency=None, grid=None, worker=None, **_):
+    changed = {"accepted_at", "response_limit", "resolution_limit", "response_due", "resolution_due"}
+    if category is not None and category.pk != case.category_id:
+        case.category = category
+        changed.add("category")
+    if urgency:
+        if urgency not in Urgency.values:
+            raise ValidationError({"urgency": [_("请选择紧急程度。")]})
+        case.urgency = urgency
+        changed.add("urgency")
+    changed |= _grid_and_worker(case, actor, grid, worker)
+    clock.start(case, now)
+    details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
+    return changed
+
+
+def _apply_reject(case, *, now, **_):
+    case.outcome = Outcome.REJECTED
+    case.closed_at = now
+    return {"outcome", "closed_at"}
+
+
+def _apply_merge(case, *, actor, now, details, target: Case | None = None, **_):
+    if target is None:
+        raise ValidationError({"target": [_("请选择要合并到的工单。")]})
+    target = Case.objects.select_for_update().get(pk=target.pk)
+    if target.pk == case.pk or target.status == Status.CLOSED:
+        raise ValidationError({"target": [_("只能合并到另一件未归档的工单。")]})
+    if not Case.objects.visible_to(actor).filter(pk=target.pk).exists():
+        raise ValidationError({"target": [_("找不到该工单。")]})
+    case.outcome = Outcome.MERGED
+    case.merged_into = target
+    case.closed_at = now
+    details["into"] = target.number
+    # The case it joins records the merge too, so both timelines tell the story.
+    CaseEvent.objects.create(
+        case=target,
+        action=Action.MERGED_FROM,
+        actor=actor,
+        at=now,
+        from_status=target.status,
+        to_status=target.status,
+        note=case.description[:200],
+        details={"from": case.number},
+    )
+    return {"outcome", "merged_into", "closed_at"}
+
+
+def _apply_dispatch(case, *, actor, details, grid=None, worker=None, **_):
+    changed = _grid_and_worker(case, actor, grid, worker)
+    details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
+    return changed
+
+
+def _apply_take(case, *, actor, now, **_):
+    case.handler = actor
+    case.taken_at = now
+    case.assigned_worker = actor
+    changed = {"handler", "taken_at", "assigned_worker"}
+    if case.first_taken_at is None:
+        case.first_taken_at = now
+        changed.add("first_taken_at")
+    return changed
+
+
+def _apply_return(case, **_):
+    case.handler = None
+    case.taken_at = None
+    case.assigned_worker = None
+    return {"handler", "taken_at", "assigned_worker"}
+
+
+def _apply_escalate(case, *, now, **_):
+    case.escalated_at = now
+    return {"escalated_at"}
+
+
+def _apply_nothing(case, **_):
+    return set()
+
+
+def _apply_pause(case, *, now, note, **_):
+    clock.pause(case, now, note[:200])
+    return {"paused_at", "pause_reason"}
+
+
+def _apply_resume(case, *, now, details, **_):
+    details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
+    return {"paused_at", "pause_reason", "response_due", "resolution_due"}
+
+
+def _apply_resolve(case, *, now, note, **_):
+    case.resolution = note
+    case.resolved_at = now
+    # A new resolution needs a new follow-up.
+    case.followed_up_at = None
+    case.follow_up_resolved = None
+    case.satisfaction = ""
+    return {"resolution", "resolved_at", "followed_up_at", "follow_up_resolved", "satisfaction"}
+
+
+def _apply_follow_up(case, *, now, details, resolved: bool | None = None, satisfaction: str = "", **_):
+    if resolved is None:
+        raise ValidationError({"resolved": [_("请选择诉求人是否确认已解决。")]})
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": [_("请选择满意度。")]})
+    case.followed_up_at = now
+    case.follow_up_resolved = resolved
+    case.satisfaction = satisfaction
+    details.update(resolved=resolved, satisfaction=satisfaction)
+    return {"followed_up_at", "follow_up_resolved", "satisfaction"}
+
+
+def _apply_reopen(case, *, now, **_):
+    case.reopen_count += 1
+    case.resolved_at = None
+    case.taken_at = now
+    # Back to the worker who handled it; the resolution clock runs on from where it stood.
+    return {"reopen_count", "resolved_at", "taken_at"}
+
+
+def _apply_close(case, *, now, details, reason: str = "", **_):
+    if case.status == Status.RESOLVED and case.follow_up_resolved:
+        case.outcome = Outcome.RESOLVED
+    else:
+        if reason not in UnresolvedReason.values:
+            raise ValidationError({"reason": [_("未解决归档须选择原因。")]})
+        case.outcome = Outcome.UNRESOLVED
+        case.unresolved_reason = reason
+        details["reason"] = reason
+    case.closed_at = now
+    return {"outcome", "unresolved_reason", "closed_at"}
+
+
+def _apply_urge(case, *, now, **_):
+    case.urge_count += 1
+    case.last_urged_at = now
+    return {"urge_count", "last_urged_at"}
+
+
+_APPLY = {
+    Action.ACCEPT: _apply_accept,
+    Action.REJECT: _apply_reject,
+    Action.MERGE: _apply_merge,
+    Action.DISPATCH: _apply_dispatch,
+    Action.TAKE: _apply_take,
+    Action.RETURN: _apply_return,
+    Action.ESCALATE: _apply_escalate,
+    Action.HAND_BACK: _apply_nothing,
+    Action.OPEN_CONSULTATION: _apply_nothing,
+    Action.RECORD_MEETING: _apply_nothing,
+    Action.PAUSE: _apply_pause,
+    Action.RESUME: _apply_resume,
+    Action.RESOLVE: _apply_resolve,
+    Action.FOLLOW_UP: _apply_follow_up,
+    Action.REOPEN: _apply_reopen,
+    Action.CLOSE: _apply_close,
+    Action.URGE: _apply_urge,
+}
+
+
+# --- consultation meetings --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticipantEntry:
+    role: str
+    name: str
+    organisation: str = ""
+    resident: Resident | None = None
+
+
+@dataclass(frozen=True)
+class TermEntry:
+    party: str
+    action: str
+    due: datetime.date
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    held_at: datetime.datetime
+    place: str
+    chair: str
+    question: str
+    minutes: str
+    outcome: str
+    participants: list[ParticipantEntry]
+    terms: list[TermEntry]
+
+
+def _check_meeting(record: MeetingRecord) -> None:
+    errors: dict[str, list[str]] = {}
+    if record.held_at > timezone.now():
+        errors.setdefault("held_at", []).append(_("会议时间不能晚于现在。"))
+    if record.outcome not in Meeting.Outcome.values:
+        errors.setdefault("outcome", []).append(_("请选择会议结果。"))
+    if len(record.participants) < 2:
+        errors.setdefault("participants", []).append(_("请至少登记两名参会人。"))
+    if record.outcome in (Meeting.Outcome.AGREEMENT, Meeting.Outcome.PARTIAL) and not record.terms:
+        errors.setdefault("terms", []).append(_("达成协议时请写明协议条款：谁、做什么、何时完成。"))
+    if record.outcome in (Meeting.Outcome.NONE, Meeting.Outcome.ADJOURNED) and record.terms:
+        errors.setdefault("terms", []).append(_("未达成协议的会议不登记协议条款。"))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def meeting_record(
+    *, case: Case, actor, record: MeetingRecord, expected_status: str | None = None
+) -> Meeting:
+    """Record one consultation round of a case in consultation, with its participants and agreed terms."""
+    _check_meeting(record)
+    case = case_transition(
+        case=case,
+        action=Action.RECORD_MEETING,
+        actor=actor,
+        expected_status=expected_status,
+        note=record.question[:200],
+    )
+    round_number = (case.meetings.aggregate(last=Max("round"))["last"] or 0) + 1
+    meeting = Meeting.objects.create(
+        case=case,
+        round=round_number,
+        held_at=record.held_at,
+        place=record.place,
+        chair=record.chair,
+        question=record.question,
+        minutes=record.minutes,
+        outcome=record.outcome,
+        recorded_by=actor,
+    )
+    Participant.objects.bulk_create(
+        Participant(
+            meeting=meeting, role=e.role, name=e.name, organisation=e.organisation, resident=e.resident
+        )
+        for e in record.participants
+    )
+    AgreementTerm.objects.bulk_create(
+        AgreementTerm(meeting=meeting, party=t.party, action=t.action, due=t.due) for t in record.terms
+    )
+    event = case.events.order_by("-id").first()
+    event.details = {"round": round_number, "outcome": record.outcome}
+    event.save(update_fields=["details"])
+    return meeting

@@ -92,7 +92,8 @@ def attachment_check(upload: UploadedFile) -> str:
         with Image.open(upload) as image:
             kind = image.format
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    # A tiny file claiming a huge picture (a decompression bomb) is refused like any other non-photo.
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         kind = None
     finally:
         upload.seek(0)
@@ -342,7 +343,8 @@ def _grid_and_worker(case: Case, actor, grid: Grid | None, worker) -> set[str]:
     return changed
 
 
-def _apply_accept(case, *, actor, now, details, category=None, urgency=None, grid=None, worker=None, **_):
+# Each applier ignores the other actions' parameters (**_rest; a bare **_ would hide gettext's _).
+def _apply_accept(case, *, actor, now, details, category=None, urgency=None, grid=None, worker=None, **_rest):
     changed = {"accepted_at", "response_limit", "resolution_limit", "response_due", "resolution_due"}
     if category is not None and category.pk != case.category_id:
         case.category = category
@@ -358,13 +360,13 @@ def _apply_accept(case, *, actor, now, details, category=None, urgency=None, gri
     return changed
 
 
-def _apply_reject(case, *, now, **_):
+def _apply_reject(case, *, now, **_rest):
     case.outcome = Outcome.REJECTED
     case.closed_at = now
     return {"outcome", "closed_at"}
 
 
-def _apply_merge(case, *, actor, now, details, target: Case | None = None, **_):
+def _apply_merge(case, *, actor, now, details, target: Case | None = None, **_rest):
     if target is None:
         raise ValidationError({"target": [_("请选择要合并到的工单。")]})
     target = Case.objects.select_for_update().get(pk=target.pk)
@@ -390,13 +392,13 @@ def _apply_merge(case, *, actor, now, details, target: Case | None = None, **_):
     return {"outcome", "merged_into", "closed_at"}
 
 
-def _apply_dispatch(case, *, actor, details, grid=None, worker=None, **_):
+def _apply_dispatch(case, *, actor, details, grid=None, worker=None, **_rest):
     changed = _grid_and_worker(case, actor, grid, worker)
     details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
     return changed
 
 
-def _apply_take(case, *, actor, now, **_):
+def _apply_take(case, *, actor, now, **_rest):
     case.handler = actor
     case.taken_at = now
     case.assigned_worker = actor
@@ -407,33 +409,33 @@ def _apply_take(case, *, actor, now, **_):
     return changed
 
 
-def _apply_return(case, **_):
+def _apply_return(case, **_rest):
     case.handler = None
     case.taken_at = None
     case.assigned_worker = None
     return {"handler", "taken_at", "assigned_worker"}
 
 
-def _apply_escalate(case, *, now, **_):
+def _apply_escalate(case, *, now, **_rest):
     case.escalated_at = now
     return {"escalated_at"}
 
 
-def _apply_nothing(case, **_):
+def _apply_nothing(case, **_rest):
     return set()
 
 
-def _apply_pause(case, *, now, note, **_):
+def _apply_pause(case, *, now, note, **_rest):
     clock.pause(case, now, note[:200])
     return {"paused_at", "pause_reason"}
 
 
-def _apply_resume(case, *, now, details, **_):
+def _apply_resume(case, *, now, details, **_rest):
     details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
     return {"paused_at", "pause_reason", "response_due", "resolution_due"}
 
 
-def _apply_resolve(case, *, now, note, **_):
+def _apply_resolve(case, *, now, note, **_rest):
     case.resolution = note
     case.resolved_at = now
     # A new resolution needs a new follow-up.
@@ -443,7 +445,7 @@ def _apply_resolve(case, *, now, note, **_):
     return {"resolution", "resolved_at", "followed_up_at", "follow_up_resolved", "satisfaction"}
 
 
-def _apply_follow_up(case, *, now, details, resolved: bool | None = None, satisfaction: str = "", **_):
+def _apply_follow_up(case, *, now, details, resolved: bool | None = None, satisfaction: str = "", **_rest):
     if resolved is None:
         raise ValidationError({"resolved": [_("请选择诉求人是否确认已解决。")]})
     if satisfaction not in Satisfaction.values:
@@ -455,7 +457,7 @@ def _apply_follow_up(case, *, now, details, resolved: bool | None = None, satisf
     return {"followed_up_at", "follow_up_resolved", "satisfaction"}
 
 
-def _apply_reopen(case, *, now, **_):
+def _apply_reopen(case, *, now, **_rest):
     case.reopen_count += 1
     case.resolved_at = None
     case.taken_at = now
@@ -463,7 +465,7 @@ def _apply_reopen(case, *, now, **_):
     return {"reopen_count", "resolved_at", "taken_at"}
 
 
-def _apply_close(case, *, now, details, reason: str = "", **_):
+def _apply_close(case, *, now, details, reason: str = "", **_rest):
     if case.status == Status.RESOLVED and case.follow_up_resolved:
         case.outcome = Outcome.RESOLVED
     else:
@@ -476,7 +478,7 @@ def _apply_close(case, *, now, details, reason: str = "", **_):
     return {"outcome", "unresolved_reason", "closed_at"}
 
 
-def _apply_urge(case, *, now, **_):
+def _apply_urge(case, *, now, **_rest):
     case.urge_count += 1
     case.last_urged_at = now
     return {"urge_count", "last_urged_at"}
@@ -587,3 +589,25 @@ def meeting_record(
     event.details = {"round": round_number, "outcome": record.outcome}
     event.save(update_fields=["details"])
     return meeting
+
+
+@transaction.atomic
+def case_intake(
+    *,
+    intake: Intake,
+    actor,
+    attachments: list[UploadedFile] = (),
+    accept: bool = False,
+    worker=None,
+    merge_into: Case | None = None,
+) -> Case:
+    """Register a request and, in the same transaction, accept and dispatch it or merge it into a duplicate.
+
+    Either everything is written or nothing: a refused acceptance leaves no half-registered case behind.
+    """
+    case = case_register(intake=intake, actor=actor, attachments=attachments)
+    if merge_into is not None:
+        return case_transition(case=case, action=Action.MERGE, actor=actor, target=merge_into)
+    if accept:
+        return case_transition(case=case, action=Action.ACCEPT, actor=actor, worker=worker)
+    return case

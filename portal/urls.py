@@ -23,4 +23,5 @@ urlpatterns = [
     path("residents/households/<int:pk>/", views.household_file, name="household_file"),
     path("residents/", include("residents.urls")),
     path("visits/", include("visits.urls")),
+    path("cases/", include("cases.urls")),
 ]

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases import selectors as case_selectors
 from grids import selectors as grid_selectors
 from grids.models import Grid
 from grids.permissions import can_add_building, can_edit_registry
@@ -18,6 +19,7 @@ from visits import selectors as visit_selectors
 from .pagination import paginate
 
 HOUSEHOLD_FILE_VISITS = 20
+HOUSEHOLD_FILE_CASES = 20
 
 
 @require_GET
@@ -57,7 +59,7 @@ def grid_detail(request, pk: int):
 
 @require_GET
 def household_file(request, pk: int):
-    """一户一档: members, care enrolments, the liaison Party member and the visits on one page."""
+    """一户一档: members, care enrolments, the liaison Party member, visits and cases on one page."""
     try:
         household = resident_selectors.household_for_user(request.user, pk)
     except Household.DoesNotExist:
@@ -80,6 +82,9 @@ def household_file(request, pk: int):
             "reveal_form": RevealForm(),
             "visits": visit_selectors.household_visits(household, limit=HOUSEHOLD_FILE_VISITS),
             "visits_limit": HOUSEHOLD_FILE_VISITS,
+            "cases": case_selectors.household_cases(household, limit=HOUSEHOLD_FILE_CASES),
+            "cases_limit": HOUSEHOLD_FILE_CASES,
+            "now": timezone.now(),
             "visit_schedule": schedule,
             "can_log_visit": active and visit_permissions.can_log_visit(request.user, household.grid),
             "can_plan_visits": active and can_edit_registry(request.user, household.grid),

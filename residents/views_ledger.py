@@ -1,10 +1,7 @@
 """Excel ledgers (台账): downloading the template, importing a filled ledger, exporting the resident list."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,28 +10,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from grids.permissions import communities_for_ledger_import
+from portal.downloads import xlsx_response
 
 from . import ledger, permissions
 from .forms import ResidentSearchForm
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A file with thousands of bad rows would make a page nobody can read; the first ones show the pattern.
 ERRORS_SHOWN = 500
 
 
-def _xlsx_response(content: bytes, filename: str, fallback: str) -> HttpResponse:
-    """An .xlsx download; the Chinese file name goes in filename* (RFC 5987), with an ASCII fallback."""
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @require_http_methods(["GET"])
 def ledger_template(request):
-    return _xlsx_response(ledger.template_workbook(), "居民台账导入模板.xlsx", "ledger-template.xlsx")
+    return xlsx_response(ledger.template_workbook(), "居民台账导入模板.xlsx", "ledger-template.xlsx")
 
 
 @require_http_methods(["GET", "POST"])
@@ -95,4 +82,4 @@ def ledger_export(request):
         query.pop("full", None)
         return redirect(f"{search}?{query.urlencode()}" if query else search)
     day = timezone.localdate().strftime("%Y%m%d")
-    return _xlsx_response(export.content, f"居民台账-{day}.xlsx", f"residents-{day}.xlsx")
+    return xlsx_response(export.content, f"居民台账-{day}.xlsx", f"residents-{day}.xlsx")

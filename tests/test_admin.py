@@ -9,7 +9,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     "name",
-    ["grids_grid", "grids_assignment", "residents_household", "residents_resident", "residents_revealrecord"],
+    [
+        "grids_grid",
+        "grids_assignment",
+        "residents_household",
+        "residents_resident",
+        "residents_revealrecord",
+        "cases_category",
+        "cases_case",
+    ],
 )
 def test_admin_changelists_open_for_superusers(client, name):
     ResidentFactory()

@@ -1,11 +1,9 @@
 """Visit records for staff and leaders: the visits list and its export, the overdue overview, patrols."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,14 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from grids.models import Community, Grid
+from portal.downloads import xlsx_response
 from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 
 from . import exports, permissions, selectors, services
 from .forms_records import FindingFormSet, PatrolForm, VisitFilterForm, findings_of
 from .models import Patrol, Visit
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @require_GET
@@ -33,16 +30,6 @@ def visit_list(request):
     if request.headers.get("HX-Request"):
         return render(request, "visits/visit_list.html#results", context)
     return render(request, "visits/visit_list.html", context)
-
-
-def _xlsx_response(content: bytes, filename: str, fallback: str) -> HttpResponse:
-    """An .xlsx download; the Chinese file name goes in filename* (RFC 5987), with an ASCII fallback."""
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @require_GET
@@ -67,7 +54,7 @@ def visit_export(request):
         )
         return redirect(back)
     day = timezone.localdate().strftime("%Y%m%d")
-    return _xlsx_response(export.content, f"走访记录-{day}.xlsx", f"visits-{day}.xlsx")
+    return xlsx_response(export.content, f"走访记录-{day}.xlsx", f"visits-{day}.xlsx")
 
 
 def _grid_or_404(user, pk: str) -> Grid:

@@ -1,0 +1,339 @@
+"""Forms of the case pages: intake, the actions on a case, and the case list's filters.
+
+They check shape only; the workflow's rules (who may, which state, reasons required) live in
+cases/workflow.py and cases/services.py.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Building, Grid
+from portal.forms import DateInput, PlainSelect, StyledFormMixin
+from residents.models import Resident
+
+from . import services
+from .models import Case, Category, Channel, Satisfaction, Status, UnresolvedReason, Urgency
+from .selectors import CaseFilters
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several photos in one input (Django's documented pattern); each is checked by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def _grid_label(grid: Grid) -> str:
+    return f"{grid.name} · {grid.code}"
+
+
+def _user_label(user) -> str:
+    return user.first_name or user.get_username()
+
+
+class RequesterMode:
+    RESIDENT = "resident"
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+    CHOICES = [
+        (RESIDENT, _("本社区居民")),
+        (NAMED, _("其他人员")),
+        (ANONYMOUS, _("匿名")),
+    ]
+
+
+class IntakeForm(StyledFormMixin, forms.Form):
+    """登记诉求: what the desk (or a worker at a door or on patrol) writes down."""
+
+    channel = forms.ChoiceField(label=_("来源渠道"), choices=Channel.choices)
+    requester_mode = forms.ChoiceField(
+        label=_("诉求人"),
+        choices=RequesterMode.CHOICES,
+        initial=RequesterMode.RESIDENT,
+        widget=forms.RadioSelect,
+    )
+    requester = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    requester_name = forms.CharField(label=_("姓名"), required=False, max_length=50)
+    requester_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), widget=PlainSelect)
+    building = forms.ModelChoiceField(
+        label=_("楼栋"), queryset=Building.objects.none(), required=False, empty_label=_("（不涉及具体楼栋）")
+    )
+    address = forms.CharField(
+        label=_("具体地点"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：黄河食渡门前人行道")}),
+    )
+    category = forms.CharField(
+        label=_("事项类别"),
+        max_length=50,
+        widget=forms.TextInput(
+            attrs={"list": "category-list", "autocomplete": "off", "placeholder": _("输入关键字，如：下水")}
+        ),
+    )
+    urgency = forms.ChoiceField(
+        label=_("紧急程度"),
+        required=False,
+        choices=[("", _("按事项类别默认")), *Urgency.choices],
+    )
+    description = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    attachments = MultipleFileField(
+        label=_("照片"),
+        required=False,
+        help_text=_("可选，JPEG、PNG 或 WebP，每张不超过 5 MB，最多 10 张。"),
+    )
+    accept_now = forms.BooleanField(label=_("登记后直接受理派单"), required=False, initial=True)
+    worker = forms.ModelChoiceField(
+        label=_("指派网格员"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("派给网格（网格员均可接单）"),
+    )
+    # What the user chose after seeing possible duplicates: "new", or the id of the case to merge into.
+    duplicate_choice = forms.CharField(required=False, widget=forms.HiddenInput)
+    origin_visit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    origin_finding = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, grids, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["grid"].queryset = grids.order_by("code")
+        self.fields["grid"].label_from_instance = _grid_label
+        grid_id = self.data.get("grid") or getattr(self.initial.get("grid"), "pk", self.initial.get("grid"))
+        if grid_id and str(grid_id).isdigit():
+            self.fields["building"].queryset = Building.objects.filter(grid_id=grid_id, grid__in=grids)
+        self.fields["worker"].queryset = workers
+        self.fields["worker"].label_from_instance = _user_label
+        self.categories = list(Category.objects.filter(active=True))
+
+    def clean_category(self) -> Category:
+        name = self.cleaned_data["category"].strip()
+        for category in self.categories:
+            if category.name == name:
+                return category
+        raise forms.ValidationError(_("请从列表中选择事项类别。"))
+
+    def clean_requester(self) -> Resident | None:
+        pk = self.cleaned_data.get("requester")
+        if self.data.get("requester_mode") != RequesterMode.RESIDENT or not pk:
+            return None
+        resident = Resident.objects.visible_to(self.user).select_related("household").filter(pk=pk).first()
+        if resident is None:
+            raise forms.ValidationError(_("找不到该居民，请重新查找。"))
+        return resident
+
+    def clean(self):
+        data = super().clean()
+        mode = data.get("requester_mode")
+        if mode == RequesterMode.RESIDENT and not data.get("requester") and "requester" not in self.errors:
+            self.add_error("requester", _("请查找并选择诉求人，或选择“其他人员”“匿名”。"))
+        if mode == RequesterMode.NAMED and not data.get("requester_name", "").strip():
+            self.add_error("requester_name", _("请填写诉求人姓名。"))
+        return data
+
+    def intake(self, origin_visit=None, origin_finding=None) -> services.Intake:
+        data = self.cleaned_data
+        mode = data["requester_mode"]
+        requester = services.Requester(anonymous=mode == RequesterMode.ANONYMOUS)
+        if mode == RequesterMode.RESIDENT:
+            requester.resident = data["requester"]
+        elif mode == RequesterMode.NAMED:
+            requester.name, requester.phone = data["requester_name"], data["requester_phone"]
+        return services.Intake(
+            channel=data["channel"],
+            grid=data["grid"],
+            category=data["category"],
+            urgency=data["urgency"] or data["category"].default_urgency,
+            description=data["description"],
+            requester=requester,
+            building=data["building"],
+            household=requester.resident.household if requester.resident else None,
+            address=data["address"],
+            origin_visit=origin_visit,
+            origin_finding=origin_finding,
+        )
+
+
+class ActionForm(StyledFormMixin, forms.Form):
+    """One action on a case; the fields each action uses are listed in ACTION_FIELDS."""
+
+    expected_status = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.ModelChoiceField(label=_("事项类别"), queryset=Category.objects.none(), required=False)
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, required=False)
+    grid = forms.ModelChoiceField(
+        label=_("派往网格"), queryset=Grid.objects.none(), required=False, widget=PlainSelect
+    )
+    worker = forms.ModelChoiceField(
+        label=_("指派网格员"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("派给网格（网格员均可接单）"),
+    )
+    target = forms.CharField(label=_("合并到工单编号"), required=False, max_length=20)
+    resolved = forms.TypedChoiceField(
+        label=_("诉求人是否确认已解决"),
+        choices=[("yes", _("已解决")), ("no", _("未解决"))],
+        coerce=lambda value: value == "yes",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("满意度"), choices=Satisfaction.choices, required=False, widget=forms.RadioSelect
+    )
+    reason = forms.ChoiceField(
+        label=_("未解决原因"), choices=[("", "—"), *UnresolvedReason.choices], required=False
+    )
+
+    def __init__(self, *args, action: str, case: Case, grids=None, workers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+        used = {"expected_status", *ACTION_FIELDS.get(action, ())}
+        for name in list(self.fields):
+            if name not in used:
+                del self.fields[name]
+        if "note" in self.fields:
+            self.fields["note"].label = NOTE_LABELS.get(action, _("说明"))
+        if "category" in self.fields:
+            self.fields["category"].queryset = Category.objects.filter(active=True)
+            self.fields["category"].initial = case.category_id
+            self.fields["urgency"].initial = case.urgency
+        if "grid" in self.fields:
+            self.fields["grid"].queryset = grids
+            self.fields["grid"].label_from_instance = _grid_label
+            self.fields["grid"].initial = case.grid_id
+            self.fields["worker"].queryset = workers
+            self.fields["worker"].label_from_instance = _user_label
+            self.fields["worker"].initial = case.assigned_worker_id
+        self.fields["expected_status"].initial = case.status
+
+    def clean_target(self):
+        number = self.cleaned_data["target"].strip()
+        if self.action == "merge" and not number:
+            raise forms.ValidationError(_("请填写要合并到的工单编号。"))
+        return number
+
+    def clean(self):
+        data = super().clean()
+        if self.action == "follow_up":
+            if data.get("resolved") in (None, ""):
+                self.add_error("resolved", _("请选择诉求人是否确认已解决。"))
+            if not data.get("satisfaction"):
+                self.add_error("satisfaction", _("请选择满意度。"))
+        return data
+
+    def params(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("expected_status")
+        data.pop("note", None)
+        data.pop("target", None)
+        return data
+
+
+ACTION_FIELDS = {
+    "accept": ("category", "urgency", "grid", "worker", "note"),
+    "reject": ("note",),
+    "merge": ("target", "note"),
+    "dispatch": ("grid", "worker", "note"),
+    "take": (),
+    "return": ("note",),
+    "escalate": ("note",),
+    "hand_back": ("note",),
+    "open_consultation": ("note",),
+    "pause": ("note",),
+    "resume": ("note",),
+    "resolve": ("note",),
+    "follow_up": ("resolved", "satisfaction", "note"),
+    "reopen": ("note",),
+    "close": ("reason", "note"),
+    "urge": ("note",),
+}
+NOTE_LABELS = {
+    "reject": _("不予受理的理由"),
+    "return": _("退单理由"),
+    "escalate": _("上报理由"),
+    "hand_back": _("处理意见"),
+    "pause": _("暂停原因（如：等待诉求人补充材料）"),
+    "resolve": _("办理结果"),
+    "follow_up": _("回访记录"),
+    "reopen": _("重办原因"),
+    "close": _("归档说明"),
+    "urge": _("督办意见"),
+}
+
+
+class CaseFilterForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), ("open", _("未归档")), *Status.choices],
+    )
+    clock = forms.ChoiceField(
+        label=_("时限"),
+        required=False,
+        choices=[("", _("全部")), ("overdue", _("超期")), ("warning", _("临期"))],
+    )
+    category = forms.ModelChoiceField(
+        label=_("事项类别"), queryset=Category.objects.all(), required=False, empty_label=_("全部类别")
+    )
+    grid = forms.ModelChoiceField(
+        label=_("网格"),
+        queryset=Grid.objects.none(),
+        required=False,
+        empty_label=_("全部网格"),
+        widget=PlainSelect,
+    )
+    channel = forms.ChoiceField(
+        label=_("来源渠道"), required=False, choices=[("", _("全部渠道")), *Channel.choices]
+    )
+    urged = forms.BooleanField(label=_("仅看督办件"), required=False)
+    date_from = forms.DateField(label=_("登记起始日期"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("登记截止日期"), required=False, widget=DateInput())
+    q = forms.CharField(
+        label=_("工单编号、内容、地点或诉求人"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("如：黄河食渡、2026112")}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = Grid.objects.visible_to(user).order_by("code")
+        self.fields["grid"].label_from_instance = _grid_label
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        return data
+
+    def filters(self) -> CaseFilters | None:
+        """The filters to apply, or None while any of them is wrong (the page then shows the errors)."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return CaseFilters(
+            status=data["status"],
+            category=data["category"],
+            grid=data["grid"],
+            channel=data["channel"],
+            clock=data["clock"],
+            urged=data["urged"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            q=data["q"].strip(),
+        )

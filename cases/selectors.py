@@ -1,0 +1,240 @@
+"""Reads of cases shared by the queue, the desk, the case list and its export, and the household file."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case as When_
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from grids.models import Assignment, Grid
+from grids.selectors import visible_grid_ids
+
+from .models import Case, CaseEvent, Meeting, Status
+from .workflow import WORKER_ROLES
+
+# Duplicates: an open case of the same category at the same building or in the same grid, this recent.
+DUPLICATE_WINDOW = datetime.timedelta(days=30)
+# Resolved cases whose requester should have been called back by now (ours: within two days).
+FOLLOW_UP_WITHIN = datetime.timedelta(days=2)
+
+
+def _urgency_order(now: datetime.datetime):
+    """0 overdue, 1 past 80% of its limit, 2 on time, 3 no clock running (paused, not yet accepted)."""
+    return When_(
+        When(clock_due_at__lte=now, then=Value(0)),
+        When(clock_warn_at__lte=now, then=Value(1)),
+        When(clock_due_at__isnull=False, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """What a row of any case list shows."""
+    return cases.select_related("category", "grid", "building", "handler", "assigned_worker", "requester")
+
+
+def cases_for_user(user) -> QuerySet[Case]:
+    """Cases in the user's grids (scoped by a literal id list; see grids.selectors.visible_grid_ids)."""
+    return Case.objects.filter(grid_id__in=visible_grid_ids(user))
+
+
+def case_for_user(user, pk: int) -> Case:
+    """One case in the user's scope, with everything its page shows (Case.DoesNotExist outside it)."""
+    return (
+        cases_for_user(user)
+        .select_related(
+            "category",
+            "grid__community__street",
+            "building",
+            "household__dwelling__building",
+            "requester",
+            "handler",
+            "assigned_worker",
+            "created_by",
+            "merged_into",
+            "origin_visit__household__dwelling__building",
+            "origin_finding__patrol",
+        )
+        .prefetch_related(
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("at", "id")),
+            "attachments",
+            Prefetch("meetings", queryset=Meeting.objects.prefetch_related("participants", "terms")),
+            Prefetch(
+                "merged_cases", queryset=Case.objects.only("id", "number", "merged_into_id", "created_at")
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def worker_queue(user, now: datetime.datetime) -> dict[str, QuerySet[Case]]:
+    """我的工单: waiting to be taken in my grids (or sent to me), and mine in hand; overdue first."""
+    my_grids = [] if user.is_superuser else _worker_grid_ids(user)
+    waiting = Case.objects.filter(status=Status.DISPATCHED, grid_id__in=my_grids).filter(
+        Q(assigned_worker__isnull=True) | Q(assigned_worker=user)
+    )
+    mine = Case.objects.filter(
+        handler=user, status__in=[Status.IN_PROGRESS, Status.IN_CONSULTATION, Status.ESCALATED]
+    )
+    order = ["urgency_order", "clock_due_at", "id"]
+    return {
+        "waiting": _list_rows(waiting).annotate(urgency_order=_urgency_order(now)).order_by(*order),
+        "mine": _list_rows(mine).annotate(urgency_order=_urgency_order(now)).order_by(*order),
+    }
+
+
+def _worker_grid_ids(user) -> list[int]:
+    return list(
+        Assignment.objects.filter(user=user, role__in=WORKER_ROLES, grid__isnull=False).values_list(
+            "grid_id", flat=True
+        )
+    )
+
+
+def desk(user, now: datetime.datetime) -> dict:
+    """The community desk: open cases by state with their counts, and the follow-ups due."""
+    cases = cases_for_user(user)
+    open_cases = cases.exclude(status=Status.CLOSED)
+    counts = dict(open_cases.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    flagged = open_cases.aggregate(
+        overdue=Count("id", filter=Q(clock_due_at__lte=now)),
+        warning=Count("id", filter=Q(clock_warn_at__lte=now, clock_due_at__gt=now)),
+        urged=Count("id", filter=Q(urge_count__gt=0)),
+    )
+    return {
+        "counts": [
+            (status, label, counts.get(status, 0)) for status, label in Status.choices if status != "closed"
+        ],
+        "flagged": flagged,
+        "follow_ups": _list_rows(
+            open_cases.filter(status=Status.RESOLVED, followed_up_at__isnull=True)
+        ).order_by("resolved_at", "id"),
+        "follow_up_late_before": now - FOLLOW_UP_WITHIN,
+    }
+
+
+def open_cases_in_state(user, status: str, now: datetime.datetime) -> QuerySet[Case]:
+    return (
+        _list_rows(cases_for_user(user).filter(status=status))
+        .annotate(urgency_order=_urgency_order(now))
+        .order_by("urgency_order", "clock_due_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What the case list and its export filter on; empty values mean no filter. Dates are local days."""
+
+    status: str = ""
+    category: object | None = None
+    grid: Grid | None = None
+    channel: str = ""
+    clock: str = ""  # "overdue" or "warning"
+    urged: bool = False
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    q: str = ""
+
+    def as_dict(self) -> dict:
+        """The filters as recorded with an export."""
+        return {
+            "status": self.status,
+            "category": self.category.name if self.category else "",
+            "grid": self.grid.code if self.grid else "",
+            "channel": self.channel,
+            "clock": self.clock,
+            "urged": self.urged,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.q,
+        }
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def filtered_cases(user, filters: CaseFilters, now: datetime.datetime) -> QuerySet[Case]:
+    """Cases in the user's scope matching the filters, newest first, with what a row shows."""
+    cases = cases_for_user(user)
+    if filters.status == "open":
+        cases = cases.exclude(status=Status.CLOSED)
+    elif filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.category is not None:
+        cases = cases.filter(category=filters.category)
+    if filters.grid is not None:
+        cases = cases.filter(grid=filters.grid)
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
+    if filters.clock == "overdue":
+        cases = cases.filter(clock_due_at__lte=now)
+    elif filters.clock == "warning":
+        cases = cases.filter(clock_warn_at__lte=now, clock_due_at__gt=now)
+    if filters.urged:
+        cases = cases.filter(urge_count__gt=0).exclude(status=Status.CLOSED)
+    if filters.date_from is not None:
+        cases = cases.filter(created_at__gte=_start_of(filters.date_from))
+    if filters.date_to is not None:
+        cases = cases.filter(created_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
+    q = filters.q.strip()
+    if q:
+        if q.isdigit():
+            cases = cases.filter(number__startswith=q)
+        else:
+            cases = cases.filter(
+                Q(description__contains=q)
+                | Q(address__contains=q)
+                | Q(requester_name=q)
+                | Q(requester__name=q)
+            )
+    return _list_rows(cases).order_by("-created_at", "-id")
+
+
+def possible_duplicates(
+    *, grid: Grid, category, building=None, now: datetime.datetime, exclude_pk: int | None = None
+) -> list[Case]:
+    """Open cases of the same category at the same building (or, without one, in the same grid), last 30 days.
+
+    The seed's repeated complaints about the rubbish around 黄河食渡 are one problem, not five cases.
+    """
+    cases = Case.objects.open().filter(category=category, created_at__gte=now - DUPLICATE_WINDOW)
+    cases = cases.filter(building=building) if building is not None else cases.filter(grid=grid)
+    if exclude_pk is not None:
+        cases = cases.exclude(pk=exclude_pk)
+    return list(_list_rows(cases).order_by("-created_at", "-id")[:5])
+
+
+def household_cases(household, limit: int) -> list[Case]:
+    """The household's cases for its file, newest first (raised by a member or about the household)."""
+    return list(
+        _list_rows(Case.objects.filter(Q(household=household) | Q(requester__household=household))).order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def cases_from_visit(visit) -> list[Case]:
+    return list(Case.objects.filter(origin_visit=visit).select_related("category").order_by("id"))
+
+
+def cases_from_findings(finding_ids: list[int]) -> dict[int, list[Case]]:
+    by_finding: dict[int, list[Case]] = {}
+    for case in (
+        Case.objects.filter(origin_finding_id__in=finding_ids).select_related("category").order_by("id")
+    ):
+        by_finding.setdefault(case.origin_finding_id, []).append(case)
+    return by_finding
+
+
+def workers_in(grids: QuerySet[Grid]) -> QuerySet:
+    """Users who may take cases in these grids, for the dispatch pickers."""
+    return (
+        get_user_model()
+        .objects.filter(assignments__grid__in=grids, assignments__role__in=WORKER_ROLES)
+        .distinct()
+        .order_by("first_name", "username")
+    )

@@ -1,0 +1,433 @@
+"""Case pages: intake, the worker's queue, the community desk, the case page with its actions, the list."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from grids.models import Building, Grid
+from grids.permissions import roles_over_grid
+from portal.downloads import xlsx_response
+from portal.pagination import paginate
+from residents import selectors as resident_selectors
+from visits.models import PatrolFinding, Visit
+from visits.selectors import request_draft_from_finding, request_draft_from_visit
+
+from . import exports, selectors, services, workflow
+from .forms import ACTION_FIELDS, ActionForm, CaseFilterForm, IntakeForm, RequesterMode
+from .models import Case, CaseAttachment, Status
+
+QUEUE_LIMIT = 100
+REQUESTER_RESULTS = 8
+# Actions shown as one big button: they need no more than a press.
+ONE_PRESS = ("take", "open_consultation", "resume")
+
+
+def _case_or_404(user, pk: int) -> Case:
+    try:
+        return selectors.case_for_user(user, pk)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+# --- intake ------------------------------------------------------------------------------------------
+
+
+def _origin(request) -> tuple[Visit | None, PatrolFinding | None]:
+    """The visit or patrol finding a request is raised from (?visit= / ?finding=), in the user's grids."""
+    source = request.POST if request.method == "POST" else request.GET
+    visit_id = source.get("origin_visit") or source.get("visit")
+    finding_id = source.get("origin_finding") or source.get("finding")
+    grids = Grid.objects.visible_to(request.user)
+    visit = finding = None
+    if visit_id:
+        visit = (
+            Visit.objects.filter(pk=visit_id if str(visit_id).isdigit() else 0, household__grid__in=grids)
+            .select_related("household__dwelling__building", "household__grid")
+            .first()
+        )
+        if visit is None:
+            raise Http404
+    if finding_id:
+        finding = (
+            PatrolFinding.objects.filter(
+                pk=finding_id if str(finding_id).isdigit() else 0, patrol__grid__in=grids
+            )
+            .select_related("patrol__grid")
+            .first()
+        )
+        if finding is None:
+            raise Http404
+    return visit, finding
+
+
+def _initial_from(visit, finding) -> dict:
+    if visit is not None:
+        draft = request_draft_from_visit(visit)
+    elif finding is not None:
+        draft = request_draft_from_finding(finding)
+    else:
+        return {}
+    initial = {
+        "channel": draft.channel,
+        "grid": draft.grid,
+        "description": draft.description,
+        "address": draft.location,
+        "origin_visit": visit.pk if visit else None,
+        "origin_finding": finding.pk if finding else None,
+    }
+    if draft.household is not None:
+        initial["building"] = draft.household.dwelling.building_id
+        head = next(iter(resident_selectors.household_file(draft.household).members), None)
+        if head is not None:
+            initial["requester"] = head.pk
+            initial["requester_label"] = head.name
+    else:
+        initial["requester_mode"] = RequesterMode.ANONYMOUS
+    return initial
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            target = field if field in form.fields else None
+            if field == "files":
+                target = "attachments"
+            for message in messages_:
+                form.add_error(target if target in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+@require_http_methods(["GET", "POST"])
+def case_create(request):
+    """登记诉求: fast intake at the desk, at a door (?visit=) or on patrol (?finding=)."""
+    grids = Grid.objects.visible_to(request.user)
+    visit, finding = _origin(request)
+    initial = _initial_from(visit, finding)
+    if not initial.get("grid") and grids[:2].count() == 1:
+        initial["grid"] = grids.first()
+    workers = selectors.workers_in(grids)
+    form = IntakeForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        grids=grids,
+        workers=workers,
+        initial=initial,
+    )
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        grid = data["grid"]
+        may_accept = workflow.STAFF_ROLES & roles_over_grid(request.user, grid) or request.user.is_superuser
+        choice = data["duplicate_choice"]
+        merge_into = None
+        if not choice:
+            duplicates = selectors.possible_duplicates(
+                grid=grid, category=data["category"], building=data["building"], now=timezone.now()
+            )
+        elif choice != "new":
+            merge_into = (
+                selectors.cases_for_user(request.user).filter(pk=choice if choice.isdigit() else 0).first()
+            )
+            if merge_into is None:
+                form.add_error(None, _("找不到要合并到的工单，请重新选择。"))
+        if not duplicates and not form.errors:
+            try:
+                case = services.case_intake(
+                    intake=form.intake(origin_visit=visit, origin_finding=finding),
+                    actor=request.user,
+                    attachments=data["attachments"],
+                    accept=bool(data["accept_now"] and may_accept),
+                    worker=data["worker"],
+                    merge_into=merge_into,
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error) or _("您不能在该网格登记或受理诉求。"))
+            else:
+                if merge_into is not None:
+                    messages.success(
+                        request,
+                        _("已登记为工单 %(number)s，并合并到工单 %(target)s。")
+                        % {"number": case.number, "target": merge_into.number},
+                    )
+                    return redirect("cases:detail", merge_into.pk)
+                messages.success(
+                    request,
+                    _("已登记工单 %(number)s（%(status)s）。")
+                    % {"number": case.number, "status": case.get_status_display()},
+                )
+                return redirect("cases:detail", case.pk)
+    return render(
+        request,
+        "cases/intake.html",
+        {
+            "form": form,
+            "categories": form.categories,
+            "duplicates": duplicates,
+            "origin_visit": visit,
+            "origin_finding": finding,
+            "requester_label": _requester_label(request, form, initial),
+        },
+    )
+
+
+def _requester_label(request, form, initial) -> str:
+    """The chosen resident's name, so a re-drawn form still shows whom the request is from."""
+    if request.method == "POST":
+        resident = form.cleaned_data.get("requester") if hasattr(form, "cleaned_data") else None
+        return resident.name if resident else ""
+    return initial.get("requester_label", "")
+
+
+@require_GET
+def requester_search(request):
+    """htmx: residents of the user's grids matching a name, address or phone tail, to pick as requester."""
+    q = request.GET.get("q", "").strip()
+    residents = []
+    if len(q) >= 1:
+        filters = resident_selectors.ResidentFilters(q=q)
+        residents = list(resident_selectors.search_residents(request.user, filters)[:REQUESTER_RESULTS])
+    return render(request, "cases/_requester_results.html", {"residents": residents, "q": q})
+
+
+@require_GET
+def building_options(request):
+    """htmx: the buildings of the chosen grid, for the intake form's building picker."""
+    grid_id = request.GET.get("grid", "")
+    buildings = []
+    if grid_id.isdigit():
+        buildings = list(
+            Building.objects.filter(grid_id=grid_id, grid__in=Grid.objects.visible_to(request.user)).order_by(
+                "address"
+            )
+        )
+    return render(request, "cases/_building_options.html", {"buildings": buildings})
+
+
+# --- the worker's queue and the desk ------------------------------------------------------------------
+
+
+@require_GET
+def queue(request):
+    """我的工单: cases waiting to be taken in my grids and the ones I hold, overdue and 临期 first."""
+    now = timezone.now()
+    sections = selectors.worker_queue(request.user, now)
+    waiting = list(sections["waiting"][: QUEUE_LIMIT + 1])
+    mine = list(sections["mine"][: QUEUE_LIMIT + 1])
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "now": now,
+            "waiting": waiting[:QUEUE_LIMIT],
+            "mine": mine[:QUEUE_LIMIT],
+            "more_waiting": len(waiting) > QUEUE_LIMIT,
+            "more_mine": len(mine) > QUEUE_LIMIT,
+            "limit": QUEUE_LIMIT,
+        },
+    )
+
+
+@require_GET
+def desk(request):
+    """社区受理台: every open case by state, follow-up calls due, and one state's cases listed."""
+    now = timezone.now()
+    state = request.GET.get("state", Status.SUBMITTED)
+    if state not in Status.values or state == Status.CLOSED:
+        state = Status.SUBMITTED
+    board = selectors.desk(request.user, now)
+    return render(
+        request,
+        "cases/desk.html",
+        {
+            "now": now,
+            "board": board,
+            "state": state,
+            "state_label": Status(state).label,
+            "follow_ups": list(board["follow_ups"][:QUEUE_LIMIT]),
+            "page": paginate(request, selectors.open_cases_in_state(request.user, state, now)),
+        },
+    )
+
+
+# --- the case page and its actions -------------------------------------------------------------------
+
+
+def _action_forms(request, case: Case, actions: list[str], bound: ActionForm | None = None) -> list:
+    """(action, label, form, one-press?) for each action the user may take now."""
+    grids = workers = None
+    if "accept" in actions or "dispatch" in actions:
+        grids = Grid.objects.visible_to(request.user).order_by("code")
+        workers = selectors.workers_in(Grid.objects.filter(pk=case.grid_id))
+    forms = []
+    for action in actions:
+        if bound is not None and bound.action == action:
+            form = bound
+        else:
+            form = ActionForm(action=action, case=case, grids=grids, workers=workers, prefix=action)
+        forms.append((action, workflow.Action(action).label, form, action in ONE_PRESS))
+    return forms
+
+
+def _labelled(events) -> list:
+    events = list(events)
+    for event in events:
+        event.action_label = (
+            workflow.Action(event.action).label if event.action in workflow.Action.values else ""
+        )
+    return events
+
+
+def _render_case(request, case: Case, bound: ActionForm | None = None, status: int = 200):
+    now = timezone.now()
+    actions = workflow.allowed_actions(request.user, case)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "now": now,
+            "clock": case.clock_state(now),
+            "events": _labelled(case.events.all()),
+            "meetings": list(case.meetings.all()),
+            "attachments": list(case.attachments.all()),
+            "merged_cases": list(case.merged_cases.all()),
+            "action_forms": _action_forms(request, case, actions, bound),
+            "open_action": bound.action if bound is not None else "",
+            "can_record_meeting": "record_meeting" in actions,
+            "can_add_photos": case.status != Status.CLOSED
+            and services.can_register_case(request.user, case.grid),
+        },
+        status=status,
+    )
+
+
+@require_GET
+def case_detail(request, pk: int):
+    return _render_case(request, _case_or_404(request.user, pk))
+
+
+@require_POST
+def case_act(request, pk: int, action: str):
+    """Apply one action from the case page; a refused or stale action says why and changes nothing."""
+    case = _case_or_404(request.user, pk)
+    if action not in ACTION_FIELDS or action == "record_meeting":
+        raise Http404
+    if not workflow.may(request.user, case, action) and case.status == request.POST.get(
+        f"{action}-expected_status"
+    ):
+        raise PermissionDenied(_("您不能对该工单执行此操作。"))
+    grids = workers = None
+    if action in ("accept", "dispatch"):
+        grids = Grid.objects.visible_to(request.user)
+        workers = selectors.workers_in(grids)
+    form = ActionForm(request.POST, action=action, case=case, grids=grids, workers=workers, prefix=action)
+    if not form.is_valid():
+        return _render_case(request, case, bound=form, status=400)
+    params = form.params()
+    if action == "merge":
+        target = selectors.cases_for_user(request.user).filter(number=form.cleaned_data["target"]).first()
+        if target is None:
+            form.add_error(
+                "target", _("找不到编号为 %(number)s 的工单。") % {"number": form.cleaned_data["target"]}
+            )
+            return _render_case(request, case, bound=form, status=400)
+        params["target"] = target
+    try:
+        services.case_transition(
+            case=case,
+            action=action,
+            actor=request.user,
+            note=form.cleaned_data.get("note", ""),
+            expected_status=form.cleaned_data["expected_status"],
+            **params,
+        )
+    except services.CaseConflict as conflict:
+        messages.error(request, str(conflict))
+        return redirect("cases:detail", case.pk)
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return _render_case(request, case, bound=form, status=400)
+    messages.success(request, _("已%(action)s。") % {"action": workflow.Action(action).label})
+    return redirect("cases:detail", case.pk)
+
+
+@require_POST
+def attachment_add(request, pk: int):
+    case = _case_or_404(request.user, pk)
+    files = request.FILES.getlist("files")
+    if not files:
+        messages.error(request, _("请选择要上传的照片。"))
+        return redirect("cases:detail", case.pk)
+    try:
+        added = services.attachments_add(case=case, actor=request.user, files=files)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已上传 %(n)d 张照片。") % {"n": len(added)})
+    return redirect("cases:detail", case.pk)
+
+
+@require_GET
+def attachment(request, pk: int):
+    """A case photo, only for users who may see the case (photos are never served by a public URL)."""
+    found = CaseAttachment.objects.filter(pk=pk, case__in=selectors.cases_for_user(request.user)).first()
+    if found is None:
+        raise Http404
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- the case list and its export ---------------------------------------------------------------------
+
+
+@require_GET
+def case_list(request):
+    form = CaseFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    now = timezone.now()
+    cases = Case.objects.none() if filters is None else selectors.filtered_cases(request.user, filters, now)
+    context = {"form": form, "page": paginate(request, cases), "filters": filters, "now": now}
+    if request.headers.get("HX-Request"):
+        return render(request, "cases/case_list.html#results", context)
+    return render(request, "cases/case_list.html", context)
+
+
+@require_GET
+def case_export(request):
+    form = CaseFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    list_url = reverse("cases:list")
+    back = f"{list_url}?{request.GET.urlencode()}" if request.GET else list_url
+    if filters is None:
+        messages.error(request, _("筛选条件有误，请更正后再导出。"))
+        return redirect(back)
+    try:
+        export = exports.case_export(user=request.user, filters=filters)
+    except exports.CaseExportTooLarge as exc:
+        messages.error(
+            request,
+            _(
+                "符合条件的工单有 %(count)s 件，一次最多导出 %(max)s 件："
+                "请缩小筛选范围（如按网格或日期）后分批导出。"
+            )
+            % {"count": exc.row_count, "max": exports.MAX_EXPORT_ROWS},
+        )
+        return redirect(back)
+    day = timezone.localdate().strftime("%Y%m%d")
+    return xlsx_response(export.content, f"诉求工单-{day}.xlsx", f"cases-{day}.xlsx")

@@ -370,10 +370,11 @@ def _apply_merge(case, *, actor, now, details, target: Case | None = None, **_re
     if target is None:
         raise ValidationError({"target": [_("请选择要合并到的工单。")]})
     target = Case.objects.select_for_update().get(pk=target.pk)
-    if target.pk == case.pk or target.status == Status.CLOSED:
-        raise ValidationError({"target": [_("只能合并到另一件未归档的工单。")]})
+    # Scope first: a case outside the user's grids is "not found", whatever its state.
     if not Case.objects.visible_to(actor).filter(pk=target.pk).exists():
         raise ValidationError({"target": [_("找不到该工单。")]})
+    if target.pk == case.pk or target.status == Status.CLOSED:
+        raise ValidationError({"target": [_("只能合并到另一件未归档的工单。")]})
     case.outcome = Outcome.MERGED
     case.merged_into = target
     case.closed_at = now
@@ -457,12 +458,17 @@ def _apply_follow_up(case, *, now, details, resolved: bool | None = None, satisf
     return {"followed_up_at", "follow_up_resolved", "satisfaction"}
 
 
-def _apply_reopen(case, *, now, **_rest):
+def _apply_reopen(case, *, now, details, **_rest):
+    # Back to the worker who handled it. The resolution clock runs on from where it stood at the
+    # resolution: the days spent waiting for the follow-up call are not the handler's.
+    waited = now - case.resolved_at
+    case.response_due += waited
+    case.resolution_due += waited
+    details["waited_minutes"] = int(waited.total_seconds() // 60)
     case.reopen_count += 1
     case.resolved_at = None
     case.taken_at = now
-    # Back to the worker who handled it; the resolution clock runs on from where it stood.
-    return {"reopen_count", "resolved_at", "taken_at"}
+    return {"reopen_count", "resolved_at", "taken_at", "response_due", "resolution_due"}
 
 
 def _apply_close(case, *, now, details, reason: str = "", **_rest):

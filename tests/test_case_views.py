@@ -469,3 +469,22 @@ def test_request_raised_from_a_patrol_finding(client, grid, worker):
     client.post(reverse("cases:new"), data)
     case = Case.objects.get()
     assert (case.origin_finding, case.anonymous) == (finding, True)
+
+
+def test_reopened_case_resumes_its_clock_where_it_stood(grid, staff, worker):
+    start = timezone.now() - datetime.timedelta(days=6)
+    case = case_in("resolved", grid, staff=staff, worker=worker, now=start)
+    left = case.resolution_due - start
+    services.case_transition(
+        case=case,
+        action="follow_up",
+        actor=staff,
+        now=start + datetime.timedelta(days=3),
+        resolved=False,
+        satisfaction="unsatisfied",
+    )
+    reopened_at = start + datetime.timedelta(days=4)
+    case = services.case_transition(case=case, action="reopen", actor=staff, note="仍未解决", now=reopened_at)
+    assert (case.status, case.handler, case.reopen_count) == ("in_progress", worker, 1)
+    assert case.resolution_due == reopened_at + left
+    assert case.clock_due_at == case.resolution_due

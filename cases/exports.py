@@ -4,13 +4,11 @@ Column names and choice labels stay in Chinese whatever the interface language (
 Requesters appear by name only: no phones, no ID numbers.
 """
 
-import io
 from dataclasses import dataclass
 
-import openpyxl
 from django.utils import timezone, translation
-from openpyxl.cell import WriteOnlyCell
 
+from portal.xlsx import ExportSheet, labels
 from residents import services as resident_services
 from residents.ledger import MAX_EXPORT_ROWS
 
@@ -55,28 +53,6 @@ class CaseExport:
     row_count: int
 
 
-def _labels(choices) -> dict[str, str]:
-    with translation.override("zh-hans"):
-        return {choice.value: str(choice.label) for choice in choices}
-
-
-def _text(sheet, value: str):
-    """Text typed by users must reach Excel as text, never as a formula."""
-    if value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def _time(sheet, value):
-    if value is None:
-        return None
-    cell = WriteOnlyCell(sheet, value=timezone.localtime(value).replace(tzinfo=None))
-    cell.number_format = "yyyy-mm-dd hh:mm"
-    return cell
-
-
 def case_export(*, user, filters: CaseFilters) -> CaseExport:
     """The filtered cases as a workbook, recorded as an export of the 'cases' ledger."""
     now = timezone.now()
@@ -84,51 +60,42 @@ def case_export(*, user, filters: CaseFilters) -> CaseExport:
     row_count = cases.count()
     if row_count > MAX_EXPORT_ROWS:
         raise CaseExportTooLarge(row_count)
-    labels = {
-        "channel": _labels(Channel),
-        "urgency": _labels(Urgency),
-        "status": _labels(Status),
-        "satisfaction": _labels(Satisfaction),
-        "outcome": _labels(Outcome),
+    names = {
+        "channel": labels(Channel),
+        "urgency": labels(Urgency),
+        "status": labels(Status),
+        "satisfaction": labels(Satisfaction),
+        "outcome": labels(Outcome),
     }
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAME)
-    for index, width in enumerate(_WIDTHS, start=1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(COLUMNS)
-    written = 0
+    sheet = ExportSheet(SHEET_NAME, COLUMNS, _WIDTHS)
     with translation.override("zh-hans"):
         for case in cases.iterator(chunk_size=2000):
-            sheet.append(_row(sheet, case, labels, now))
-            written += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+            sheet.append(_row(sheet, case, names, now))
     resident_services.export_record(
-        user=user, filters={**filters.as_dict(), "ledger": "cases"}, row_count=written, unmasked=False
+        user=user, filters={**filters.as_dict(), "ledger": "cases"}, row_count=sheet.rows, unmasked=False
     )
-    return CaseExport(content=buffer.getvalue(), row_count=written)
+    return CaseExport(content=sheet.content(), row_count=sheet.rows)
 
 
-def _row(sheet, case: Case, labels: dict, now) -> tuple:
+def _row(sheet: ExportSheet, case: Case, names: dict, now) -> tuple:
     place = " ".join(part for part in (case.building.address if case.building else "", case.address) if part)
     handler = case.handler.first_name or case.handler.get_username() if case.handler else ""
     return (
         case.number,
-        _time(sheet, case.created_at),
-        labels["channel"].get(case.channel, case.channel),
-        _text(sheet, case.grid.name),
-        _text(sheet, place),
-        _text(sheet, case.category.name),
-        labels["urgency"].get(case.urgency, case.urgency),
-        _text(sheet, case.requester_label),
-        _text(sheet, case.description),
-        labels["status"].get(case.status, case.status),
-        _text(sheet, handler),
-        _time(sheet, case.resolution_due),
+        sheet.local_time(case.created_at),
+        names["channel"].get(case.channel, case.channel),
+        sheet.text(case.grid.name),
+        sheet.text(place),
+        sheet.text(case.category.name),
+        names["urgency"].get(case.urgency, case.urgency),
+        sheet.text(case.requester_label),
+        sheet.text(case.description),
+        names["status"].get(case.status, case.status),
+        sheet.text(handler),
+        sheet.local_time(case.resolution_due),
         _CLOCK[case.clock_state(now)],
-        _text(sheet, case.resolution),
-        labels["satisfaction"].get(case.satisfaction, ""),
-        labels["outcome"].get(case.outcome, ""),
-        _time(sheet, case.closed_at),
+        sheet.text(case.resolution),
+        names["satisfaction"].get(case.satisfaction, ""),
+        names["outcome"].get(case.outcome, ""),
+        sheet.local_time(case.closed_at),
     )

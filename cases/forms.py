@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Building, Grid
-from portal.forms import DateInput, PlainSelect, StyledFormMixin
+from portal.forms import DateInput, DateRangeMixin, PlainSelect, StyledFormMixin
 from residents.models import Resident
 
 from . import services
@@ -275,7 +275,7 @@ NOTE_LABELS = {
 }
 
 
-class CaseFilterForm(StyledFormMixin, forms.Form):
+class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("状态"),
         required=False,
@@ -313,13 +313,6 @@ class CaseFilterForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["grid"].queryset = Grid.objects.visible_to(user).order_by("code")
         self.fields["grid"].label_from_instance = _grid_label
-
-    def clean(self):
-        data = super().clean()
-        date_from, date_to = data.get("date_from"), data.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", _("截止日期不能早于起始日期。"))
-        return data
 
     def filters(self) -> CaseFilters | None:
         """The filters to apply, or None while any of them is wrong (the page then shows the errors)."""

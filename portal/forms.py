@@ -5,6 +5,7 @@ from django.forms.renderers import TemplatesSetting
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalFormRenderer(TemplatesSetting):
@@ -76,3 +77,14 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateRangeMixin:
+    """Filter forms with `date_from` and `date_to` (both optional, both days included)."""
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        return data

@@ -16,7 +16,6 @@ import openpyxl
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
@@ -24,6 +23,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from grids.models import Building, Community, Dwelling, Grid
+from portal.xlsx import labels
 
 from . import permissions, services
 from .models import Household, Resident
@@ -99,12 +99,6 @@ _DATE_TEXT = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _DWELLING_PART_MAX = 20
 
 
-def _labels(choices) -> dict[str, str]:
-    """value -> label as written in the sheet (Simplified Chinese, whatever the interface language)."""
-    with translation.override("zh-hans"):
-        return {choice.value: str(choice.label) for choice in choices}
-
-
 # --- Errors and results -------------------------------------------------------------------------
 
 
@@ -160,8 +154,8 @@ class LedgerExport:
 
 def _guide_rows() -> list[tuple[str, str, str, str]]:
     """(column, required, how to fill it, example) for the 填写说明 sheet."""
-    sexes, relations = _labels(Resident.Sex), _labels(Resident.Relation)
-    political, residence = _labels(Resident.PoliticalStatus), _labels(Resident.ResidenceType)
+    sexes, relations = labels(Resident.Sex), labels(Resident.Relation)
+    political, residence = labels(Resident.PoliticalStatus), labels(Resident.ResidenceType)
     yes, no = _("必填"), _("选填")
 
     def options(labels: dict[str, str]) -> str:
@@ -257,8 +251,8 @@ def template_workbook() -> bytes:
         elif column == BIRTH_DATE:
             sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
         if column in _CHOICE_COLUMNS:
-            labels = ",".join(_labels(_CHOICE_COLUMNS[column]).values())
-            validation = DataValidation(type="list", formula1=f'"{labels}"', allow_blank=True)
+            options = ",".join(labels(_CHOICE_COLUMNS[column]).values())
+            validation = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True)
             validation.add(f"{letter}2:{letter}{last_row}")
             sheet.add_data_validation(validation)
 
@@ -598,7 +592,7 @@ def check_ledger(
     """Check every row; the entries are complete only when there are no errors."""
     errors: list[RowError] = []
     choices = {
-        column: {label: value for value, label in _labels(choice_class).items()}
+        column: {label: value for value, label in labels(choice_class).items()}
         for column, choice_class in _CHOICE_COLUMNS.items()
     }
     parsed_rows = [_parse_row(number, values, errors, choices) for number, values in rows]
@@ -742,9 +736,9 @@ def ledger_export(*, user, filters: ResidentFilters, unmasked: bool) -> LedgerEx
     if row_count > MAX_EXPORT_ROWS:
         raise LedgerTooLarge(row_count)
 
-    sexes, relations = _labels(Resident.Sex), _labels(Resident.Relation)
-    political, residence = _labels(Resident.PoliticalStatus), _labels(Resident.ResidenceType)
-    statuses = _labels(Resident.Status)
+    sexes, relations = labels(Resident.Sex), labels(Resident.Relation)
+    political, residence = labels(Resident.PoliticalStatus), labels(Resident.ResidenceType)
+    statuses = labels(Resident.Status)
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_NAME)
     for index, column in enumerate(EXPORT_COLUMNS, start=1):

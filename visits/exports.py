@@ -4,14 +4,12 @@ The sheet's column names and choice labels are the file format shared with every
 Chinese whatever the interface language. The export holds names only: no ID numbers, no phones.
 """
 
-import io
 from dataclasses import dataclass
 
-import openpyxl
 from django.db.models import Prefetch
-from django.utils import timezone, translation
-from openpyxl.cell import WriteOnlyCell
+from django.utils import translation
 
+from portal.xlsx import ExportSheet, labels
 from residents import services as resident_services
 from residents.ledger import MAX_EXPORT_ROWS
 from residents.models import Resident
@@ -51,22 +49,8 @@ class VisitExport:
     row_count: int
 
 
-def _labels(choices) -> dict[str, str]:
-    with translation.override("zh-hans"):
-        return {choice.value: str(choice.label) for choice in choices}
-
-
 def _person(user) -> str:
     return user.first_name or user.get_username()
-
-
-def _text(sheet, value: str):
-    """Text typed by users ('=HYPERLINK(...)' in a note) must reach Excel as text, never as a formula."""
-    if value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def _gift_text(visit: Visit) -> str:
@@ -76,23 +60,20 @@ def _gift_text(visit: Visit) -> str:
     )
 
 
-def _row(sheet, visit: Visit, kinds: dict[str, str], conditions: dict[str, str]) -> tuple:
+def _row(sheet: ExportSheet, visit: Visit, kinds: dict[str, str], conditions: dict[str, str]) -> tuple:
     household = visit.household
-    # Excel has no time zones: the local time is what the visitor wrote down.
-    when = WriteOnlyCell(sheet, value=timezone.localtime(visit.visited_at).replace(tzinfo=None))
-    when.number_format = "yyyy-mm-dd hh:mm"
     return (
-        when,
-        _text(sheet, household.grid.name),
-        _text(sheet, household.dwelling.label(household.dwelling.building.address)),
+        sheet.local_time(visit.visited_at),
+        sheet.text(household.grid.name),
+        sheet.text(household.dwelling.label(household.dwelling.building.address)),
         kinds.get(visit.kind, visit.kind),
-        _text(sheet, _LIST_SEPARATOR.join(_person(u) for u in visit.visitors.all())),
-        _text(sheet, _LIST_SEPARATOR.join(r.name for r in visit.residents_met.all())),
+        sheet.text(_LIST_SEPARATOR.join(_person(u) for u in visit.visitors.all())),
+        sheet.text(_LIST_SEPARATOR.join(r.name for r in visit.residents_met.all())),
         conditions.get(visit.condition, visit.condition),
-        _text(sheet, visit.notes),
-        _text(sheet, visit.needs_found),
-        _text(sheet, _gift_text(visit)),
-        _text(sheet, _person(visit.author)),
+        sheet.text(visit.notes),
+        sheet.text(visit.needs_found),
+        sheet.text(_gift_text(visit)),
+        sheet.text(_person(visit.author)),
     )
 
 
@@ -105,22 +86,13 @@ def visit_export(*, user, filters: VisitFilters) -> VisitExport:
     if row_count > MAX_EXPORT_ROWS:
         raise VisitExportTooLarge(row_count)
 
-    kinds, conditions = _labels(Visit.Kind), _labels(Visit.Condition)
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAME)
-    for index, width in enumerate(_WIDTHS, start=1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(COLUMNS)
-    written = 0
+    kinds, conditions = labels(Visit.Kind), labels(Visit.Condition)
+    sheet = ExportSheet(SHEET_NAME, COLUMNS, _WIDTHS)
     # Addresses ("1单元 101室") are written as in the other ledgers, whatever the interface language.
     with translation.override("zh-hans"):
         for visit in visits.iterator(chunk_size=2000):
             sheet.append(_row(sheet, visit, kinds, conditions))
-            written += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     resident_services.export_record(
-        user=user, filters={**filters.as_dict(), "ledger": "visits"}, row_count=written, unmasked=False
+        user=user, filters={**filters.as_dict(), "ledger": "visits"}, row_count=sheet.rows, unmasked=False
     )
-    return VisitExport(content=buffer.getvalue(), row_count=written)
+    return VisitExport(content=sheet.content(), row_count=sheet.rows)

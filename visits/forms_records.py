@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Assignment, Grid
-from portal.forms import DateInput, DateTimeInput, PlainSelect, StyledFormMixin
+from portal.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 
 from .models import Visit
 from .selectors import VisitFilters
@@ -32,7 +32,7 @@ def users_serving(grids: QuerySet[Grid]):
     )
 
 
-class VisitFilterForm(StyledFormMixin, forms.Form):
+class VisitFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
     grid = forms.ModelChoiceField(
         label=_("网格"),
         queryset=Grid.objects.none(),
@@ -66,13 +66,6 @@ class VisitFilterForm(StyledFormMixin, forms.Form):
         self.fields["grid"].label_from_instance = lambda g: f"{g.name} · {g.code}"
         self.fields["visitor"].queryset = users_serving(grids)
         self.fields["visitor"].label_from_instance = lambda u: u.first_name or u.get_username()
-
-    def clean(self):
-        data = super().clean()
-        date_from, date_to = data.get("date_from"), data.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", _("截止日期不能早于起始日期。"))
-        return data
 
     def filters(self) -> VisitFilters | None:
         """The filters to apply, or None while any of them is wrong (the page then shows the errors)."""

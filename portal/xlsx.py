@@ -1,0 +1,56 @@
+"""Writing the portal's Excel exports: one sheet, Chinese headings, text that stays text.
+
+Column names and choice labels are the file format shared with every user, so they stay in Chinese
+whatever the interface language.
+"""
+
+import datetime
+import io
+
+import openpyxl
+from django.utils import timezone, translation
+from openpyxl.cell import WriteOnlyCell
+
+
+def labels(choices) -> dict[str, str]:
+    """A TextChoices' values with their Chinese labels."""
+    with translation.override("zh-hans"):
+        return {choice.value: str(choice.label) for choice in choices}
+
+
+class ExportSheet:
+    """A write-only workbook with one sheet: headings frozen on the first row, one call per row."""
+
+    def __init__(self, name: str, columns: tuple[str, ...], widths: tuple[int, ...]):
+        self.workbook = openpyxl.Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet(name)
+        for index, width in enumerate(widths, start=1):
+            self.sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
+        self.sheet.freeze_panes = "A2"
+        self.sheet.append(columns)
+        self.rows = 0
+
+    def text(self, value: str):
+        """Text typed by users ('=HYPERLINK(...)' in a note) must reach Excel as text, never as a formula."""
+        if value.startswith("="):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
+
+    def local_time(self, value: datetime.datetime | None):
+        """Excel has no time zones: the local time is what people wrote down and expect to read."""
+        if value is None:
+            return None
+        cell = WriteOnlyCell(self.sheet, value=timezone.localtime(value).replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+
+    def append(self, row: tuple) -> None:
+        self.sheet.append(row)
+        self.rows += 1
+
+    def content(self) -> bytes:
+        buffer = io.BytesIO()
+        self.workbook.save(buffer)
+        return buffer.getvalue()

@@ -488,3 +488,14 @@ def test_reopened_case_resumes_its_clock_where_it_stood(grid, staff, worker):
     assert (case.status, case.handler, case.reopen_count) == ("in_progress", worker, 1)
     assert case.resolution_due == reopened_at + left
     assert case.clock_due_at == case.resolution_due
+
+
+def test_case_page_reads_in_english_once_chosen(client, grid, staff, worker):
+    case = case_in("in_progress", grid, staff=staff, worker=worker)
+    services.case_transition(case=case, action="pause", actor=worker, note="等待诉求人补充材料")
+    client.force_login(worker)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Clock paused" in html
+    assert "办理过程" not in html
+    assert "My cases" in client.get(reverse("cases:queue")).content.decode()

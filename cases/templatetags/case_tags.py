@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -21,7 +22,8 @@ def _remaining(delta) -> str:
 def clock_badge(case, now):
     state = case.clock_state(now)
     if state == "paused":
-        return format_html('<span class="badge text-bg-secondary">{}</span>', _("暂停计时"))
+        label = pgettext("clock badge", "暂停计时")
+        return format_html('<span class="badge text-bg-secondary">{}</span>', label)
     if state == "overdue":
         return format_html(
             '<span class="badge text-bg-danger">{}</span>',

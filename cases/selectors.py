@@ -94,9 +94,8 @@ def _worker_grid_ids(user) -> list[int]:
     )
 
 
-def desk(user, now: datetime.datetime) -> dict:
-    """The community desk: open cases by state with their counts, and the follow-ups due."""
-    cases = cases_for_user(user)
+def desk(cases: QuerySet[Case], now: datetime.datetime) -> dict:
+    """The community desk over `cases` (the user's): open cases by state, flags, the follow-ups due."""
     open_cases = cases.exclude(status=Status.CLOSED)
     counts = dict(open_cases.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     flagged = open_cases.aggregate(
@@ -116,9 +115,9 @@ def desk(user, now: datetime.datetime) -> dict:
     }
 
 
-def open_cases_in_state(user, status: str, now: datetime.datetime) -> QuerySet[Case]:
+def open_cases_in_state(cases: QuerySet[Case], status: str, now: datetime.datetime) -> QuerySet[Case]:
     return (
-        _list_rows(cases_for_user(user).filter(status=status))
+        _list_rows(cases.filter(status=status))
         .annotate(urgency_order=_urgency_order(now))
         .order_by("urgency_order", "clock_due_at", "-id")
     )

@@ -244,7 +244,8 @@ def desk(request):
     state = request.GET.get("state", Status.SUBMITTED)
     if state not in Status.values or state == Status.CLOSED:
         state = Status.SUBMITTED
-    board = selectors.desk(request.user, now)
+    cases = selectors.cases_for_user(request.user)
+    board = selectors.desk(cases, now)
     return render(
         request,
         "cases/desk.html",
@@ -254,7 +255,7 @@ def desk(request):
             "state": state,
             "state_label": Status(state).label,
             "follow_ups": list(board["follow_ups"][:QUEUE_LIMIT]),
-            "page": paginate(request, selectors.open_cases_in_state(request.user, state, now)),
+            "page": paginate(request, selectors.open_cases_in_state(cases, state, now)),
         },
     )
 

@@ -499,3 +499,23 @@ def test_case_page_reads_in_english_once_chosen(client, grid, staff, worker):
     assert "Clock paused" in html
     assert "办理过程" not in html
     assert "My cases" in client.get(reverse("cases:queue")).content.decode()
+
+
+def test_case_page_query_count(client, grid, staff, worker):
+    # session, user, the user's grid ids, the case with its joins, events, photos, meetings,
+    # merged cases, the user's roles over the grid (for the actions) = 9
+    case = case_in("in_progress", grid, staff=staff, worker=worker)
+    client.force_login(worker)
+    assert _count(client, reverse("cases:detail", args=[case.pk])) == 9
+
+
+def test_queue_and_desk_query_counts(client, grid, staff, worker):
+    case_in("submitted", grid, staff=staff, worker=worker)
+    case_in("dispatched", grid, staff=staff, worker=worker)
+    case_in("in_progress", grid, staff=staff, worker=worker)
+    client.force_login(worker)
+    # session, user, the worker's grids, waiting cases, cases in hand = 5
+    assert _count(client, reverse("cases:queue")) == 5
+    client.force_login(staff)
+    # session, user, the user's grid ids, counts by state, flag counts, follow-ups, page count, page = 8
+    assert _count(client, reverse("cases:desk")) == 8

@@ -10,6 +10,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Building, Grid
@@ -196,7 +197,7 @@ class Case(models.Model):
         related_name="cases_registered",
         verbose_name=_("登记人"),
     )
-    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, editable=False)
 
     # Clocks, fixed at acceptance (cases.clock). A pause moves the due times on by its length when it ends.
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -377,7 +378,7 @@ class Meeting(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
     )
-    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("协商会议")

@@ -208,9 +208,13 @@ def possible_duplicates(
 
 
 def household_cases(household, limit: int) -> list[Case]:
-    """The household's cases for its file, newest first (raised by a member or about the household)."""
+    """The household's cases for its file, newest first (about the household or raised by a member).
+
+    The members' ids are fetched first: joined through residents in one OR, PostgreSQL scanned both tables.
+    """
+    members = list(household.members.values_list("pk", flat=True))
     return list(
-        _list_rows(Case.objects.filter(Q(household=household) | Q(requester__household=household))).order_by(
+        _list_rows(Case.objects.filter(Q(household=household) | Q(requester_id__in=members))).order_by(
             "-created_at", "-id"
         )[:limit]
     )

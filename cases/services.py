@@ -153,8 +153,13 @@ def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = 
 
 
 @transaction.atomic
-def case_register(*, intake: Intake, actor, attachments: list[UploadedFile] = ()) -> Case:
-    """Record a new request as a case waiting to be accepted (待受理), with its photos."""
+def case_register(
+    *, intake: Intake, actor, attachments: list[UploadedFile] = (), now: datetime.datetime | None = None
+) -> Case:
+    """Record a new request as a case waiting to be accepted (待受理), with its photos.
+
+    `now` is when the request arrived (a ledger or the demo records requests received earlier).
+    """
     if not can_register_case(actor, intake.grid):
         raise PermissionDenied(_("您不负责该网格，不能登记其诉求。"))
     _check_intake(intake, actor)
@@ -166,7 +171,7 @@ def case_register(*, intake: Intake, actor, attachments: list[UploadedFile] = ()
             types.append(attachment_check(upload))
         except ValidationError as error:
             raise ValidationError({"attachments": error.messages}) from None
-    now = timezone.now()
+    now = now or timezone.now()
     requester = intake.requester
     case = Case.objects.create(
         number=uuid.uuid4().hex[:20],  # replaced below, once the id is known
@@ -185,6 +190,7 @@ def case_register(*, intake: Intake, actor, attachments: list[UploadedFile] = ()
         origin_visit=intake.origin_visit,
         origin_finding=intake.origin_finding,
         created_by=actor,
+        created_at=now,
     )
     # The number is the local date and the row id: unique without a counter to lock.
     case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
@@ -541,9 +547,9 @@ class MeetingRecord:
     terms: list[TermEntry]
 
 
-def _check_meeting(record: MeetingRecord) -> None:
+def _check_meeting(record: MeetingRecord, now: datetime.datetime) -> None:
     errors: dict[str, list[str]] = {}
-    if record.held_at > timezone.now():
+    if record.held_at > now:
         errors.setdefault("held_at", []).append(_("会议时间不能晚于现在。"))
     if record.outcome not in Meeting.Outcome.values:
         errors.setdefault("outcome", []).append(_("请选择会议结果。"))
@@ -559,16 +565,23 @@ def _check_meeting(record: MeetingRecord) -> None:
 
 @transaction.atomic
 def meeting_record(
-    *, case: Case, actor, record: MeetingRecord, expected_status: str | None = None
+    *,
+    case: Case,
+    actor,
+    record: MeetingRecord,
+    expected_status: str | None = None,
+    now: datetime.datetime | None = None,
 ) -> Meeting:
     """Record one consultation round of a case in consultation, with its participants and agreed terms."""
-    _check_meeting(record)
+    now = now or timezone.now()
+    _check_meeting(record, now)
     case = case_transition(
         case=case,
         action=Action.RECORD_MEETING,
         actor=actor,
         expected_status=expected_status,
         note=record.question[:200],
+        now=now,
     )
     round_number = (case.meetings.aggregate(last=Max("round"))["last"] or 0) + 1
     meeting = Meeting.objects.create(
@@ -581,6 +594,7 @@ def meeting_record(
         minutes=record.minutes,
         outcome=record.outcome,
         recorded_by=actor,
+        recorded_at=now,
     )
     Participant.objects.bulk_create(
         Participant(

@@ -62,13 +62,19 @@ PAGES = [
     Page("overdue list (grid)", "bench_street", "visits:overdue", query={"grid": "{overdue_grid}"}),
     Page("overdue list (district)", "bench_street", "visits:overdue", query={"all": "1"}),
     Page("visits list (district)", "bench_street", "visits:list"),
+    Page("case queue (worker)", "bench_worker", "cases:queue"),
+    Page("case page", "bench_worker", "cases:detail", {"pk": "{case}"}),
+    Page("case desk (community)", "bench_staff", "cases:desk"),
+    Page("case list (district)", "bench_street", "cases:list"),
 ]
 
 
 def sample_records() -> dict[str, str]:
     """Records of the benchmark users' places that the pages look up."""
     from django.contrib.auth import get_user_model
+    from django.db.models import Count
 
+    from cases.models import Case
     from grids.models import Assignment, Role
     from residents.models import CareEnrolment, Resident
     from visits.selectors import overdue_by_grid
@@ -100,14 +106,27 @@ def sample_records() -> dict[str, str]:
         for row in overdue_by_grid(get_user_model().objects.get(username="bench_street"))
         if row["overdue"]
     ]
-    if not (name and phone and enrolled and overdue):
-        sys.exit("The generated district lacks a resident name, a phone, an enrolment or an overdue visit.")
+    # The case of the worker's grid with the longest timeline (the generator gives most cases six lines).
+    case = (
+        Case.objects.filter(grid=grid)
+        .annotate(events_count=Count("events"))
+        .filter(events_count__gte=4)
+        .order_by("-events_count", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if not (name and phone and enrolled and overdue and case):
+        sys.exit(
+            "The generated district lacks a resident name, a phone, an enrolment, an overdue visit "
+            "or a case with a timeline in bench_worker's grid."
+        )
     return {
         "grid": str(grid),
         "name_fragment": name[1:],
         "phone_tail": phone[-4:],
         "enrolled_household": str(enrolled["household"]),
         "overdue_grid": str(overdue[0]["grid"].pk),
+        "case": str(case),
     }
 
 

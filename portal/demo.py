@@ -6,23 +6,38 @@ runs on every `make demo`: it writes everything in one transaction, or nothing w
 there, so whatever users have added or changed since survives.
 
 Everything is drawn from a fixed seed and counted from a fixed reference date, not from today, so every
-machine loads the same rows. Visits and patrols alone are counted back from the day the demo is loaded, so
-that the due and overdue lists look like a working week whenever it is loaded; which household is overdue
-is still drawn from the seed.
+machine loads the same rows. Visits, patrols and cases alone are counted back from the moment the demo is
+loaded, so that the due and overdue lists look like a working week and the cases' clocks stand where the
+story wants them (临期, 超期) whenever it is loaded; which household is overdue is still drawn from the seed.
+Cases go through cases.services like every case the portal records, so their timelines are real.
 """
 
 import dataclasses
 import datetime
+import functools
+import importlib
 import random
 from collections import Counter
 from decimal import Decimal
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
+from cases import services as case_services
+from cases.models import (
+    Case,
+    Category,
+    Channel,
+    Meeting,
+    Participant,
+    Satisfaction,
+    UnresolvedReason,
+)
+from cases.workflow import Action
 from grids.models import (
     COMMUNITY_ROLES,
     GRID_ROLES,
@@ -48,7 +63,7 @@ from residents.models import (
 )
 from visits import selectors as visit_selectors
 from visits import services as visit_services
-from visits.models import Visit
+from visits.models import PatrolFinding, Visit
 
 DEMO_PASSWORD = "demo12345"
 SEED = 20230309
@@ -794,7 +809,8 @@ def load() -> Counter | None:
     story_people = _load_households(dwellings, counts)
     users, team = _load_accounts(grids, communities, streets, counts)
     _load_visits(grids, users, team, story_people, counts)
-    _load_patrols(grids, users, counts)
+    findings = _load_patrols(grids, users, counts)
+    _load_cases(grids, users, story_people, findings, counts)
     return counts
 
 
@@ -1248,8 +1264,11 @@ def _log_history(writer: _VisitWriter, household: Household, overdue: bool) -> N
         )
 
 
-def _load_patrols(grids: dict, users: dict, counts: Counter) -> None:
-    """Patrols around 黄河食渡, where residents complained of litter and parked cars, and one at home."""
+def _load_patrols(grids: dict, users: dict, counts: Counter) -> list[PatrolFinding]:
+    """Patrols around 黄河食渡, where residents complained of litter and parked cars, and one at home.
+
+    Returns what they found, in the order found.
+    """
     today = timezone.localdate()
 
     def at(days_ago: int, hour: int) -> datetime.datetime:
@@ -1287,8 +1306,9 @@ def _load_patrols(grids: dict, users: dict, counts: Counter) -> None:
         ),
         ("JCG-01", "worker", 2, "靖远路9号—靖远路11号—靖远路23号院", "巡查楼道和院落，未发现问题", []),
     )
+    logged = []
     for code, username, days_ago, route, notes, findings in patrols:
-        visit_services.patrol_log(
+        patrol = visit_services.patrol_log(
             grid=grids[code],
             worker=users[username],
             started_at=at(days_ago, 9),
@@ -1297,8 +1317,659 @@ def _load_patrols(grids: dict, users: dict, counts: Counter) -> None:
             notes=notes,
             findings=findings,
         )
+        logged.append(patrol)
         counts["patrols"] += 1
         counts["patrol_findings"] += len(findings)
+    return list(PatrolFinding.objects.filter(patrol__in=logged).order_by("id"))
+
+
+# Cases (诉求 / 工单) -----------------------------------------------------------------------------------
+#
+# Every case is registered and moved on through cases.services, so its timeline is the one the portal
+# would have written. Times are counted back from the moment the demo is loaded, like the visits: service
+# orders in hours, so that their clocks stand where the comments say (临期, 超期) whenever it is loaded.
+
+CASE_SEED = SEED + 3  # the phone numbers of requesters from outside the registry
+
+# (hours ago, action, username, note, params); params name accounts by username ("worker": "gw2").
+Step = tuple[float, str, str, str, dict]
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceOrder:
+    """A request from the service list (服务清单) and what was done with it; the first step registers it."""
+
+    grid: str
+    category: str
+    channel: str
+    description: str
+    steps: tuple[Step, ...]
+    outsider: str = ""  # a requester from outside the registry; otherwise the grid's next resident
+
+
+def _steps(*steps: tuple) -> tuple[Step, ...]:
+    """Steps written without the note or params they do not need."""
+    return tuple(step + ("", {})[len(step) - 3 :] for step in steps)
+
+
+A = Action
+SERVICE_ORDERS = (
+    # 待受理: on the desk of `staff`.
+    ServiceOrder(
+        "JCG-01",
+        "下水疏通",
+        Channel.PHONE,
+        "厨房下水堵塞，洗菜池污水反溢，请网格员上门疏通。",
+        _steps((1.5, A.REGISTER, "staff")),
+    ),
+    ServiceOrder(
+        "JCG-03",
+        "上门认证",
+        Channel.ONLINE,
+        "老人卧床，行动不便，无法到社保窗口，申请上门办理养老金领取资格认证。",
+        _steps((3, A.REGISTER, "staff")),
+    ),
+    # 待接单: sent to 金城关第一网格 (any of its workers), running.
+    ServiceOrder(
+        "JCG-01",
+        "送餐送药",
+        Channel.WALK_IN,
+        "老人独居，近日感冒行动不便，请帮忙到药店代购感冒药和降压药并送上门。",
+        _steps((7, A.REGISTER, "staff"), (6.5, A.ACCEPT, "staff")),
+    ),
+    # 待接单: sent to `worker` by name 21 of its 24 hours ago, past 80% of the response limit (临期).
+    ServiceOrder(
+        "JCG-01",
+        "陪同就医",
+        Channel.PHONE,
+        "女儿在外地工作，想请网格员陪同到社区卫生服务中心复查血压、配药。",
+        _steps((21.5, A.REGISTER, "staff"), (21, A.ACCEPT, "staff", "", {"worker": "worker"})),
+    ),
+    # 待接单 and overdue: taken, returned while the worker was away, and urged (督办) by `leader`.
+    ServiceOrder(
+        "JCG-02",
+        "上门认证",
+        Channel.HOTLINE,
+        "12345转办：老人瘫痪在床，申请上门办理养老金领取资格认证。",
+        _steps(
+            (90, A.REGISTER, "staff"),
+            (89, A.ACCEPT, "staff"),
+            (80, A.TAKE, "gw2"),
+            (78, A.RETURN, "gw2", "本周参加区里集中培训，无法按约上门，退回重新派单"),
+            (5, A.URGE, "leader", "超期未接单，请网格长尽快安排人员上门认证"),
+        ),
+    ),
+    # 办理中 by `worker`, past 80% of the resolution limit (临期).
+    ServiceOrder(
+        "JCG-01",
+        "下水疏通",
+        Channel.PHONE,
+        "卫生间地漏返水，下水很慢，自己疏通不了。",
+        _steps(
+            (61, A.REGISTER, "staff"),
+            (60.5, A.ACCEPT, "staff", "", {"worker": "worker"}),
+            (59, A.TAKE, "worker", "已电话联系，约好上门时间"),
+        ),
+    ),
+    # 办理中 by `worker` and overdue.
+    ServiceOrder(
+        "JCG-01",
+        "送餐送药",
+        Channel.PHONE,
+        "常用的降压药快吃完了，腿脚不便，请帮忙到医院代开并送药上门。",
+        _steps(
+            (58, A.REGISTER, "staff"),
+            (57, A.ACCEPT, "staff"),
+            (56, A.TAKE, "worker", "医院药房暂时缺药，等待到货后代开"),
+        ),
+    ),
+    # 办理中 by `worker`, well within its time.
+    ServiceOrder(
+        "JCG-01",
+        "上门认证",
+        Channel.WALK_IN,
+        "家属来社区反映：老人行动不便，申请上门办理养老金领取资格认证。",
+        _steps(
+            (30, A.REGISTER, "staff"),
+            (29.5, A.ACCEPT, "staff", "", {"worker": "worker"}),
+            (26, A.TAKE, "worker"),
+        ),
+    ),
+    # Reopened (重办) after the follow-up call found the drain blocked again; back with `worker`, its clock
+    # running on from where it stood at the resolution.
+    ServiceOrder(
+        "JCG-01",
+        "下水疏通",
+        Channel.PHONE,
+        "厨房下水管道堵塞，污水从地漏反溢。",
+        _steps(
+            (120, A.REGISTER, "staff"),
+            (119.5, A.ACCEPT, "staff", "", {"worker": "worker"}),
+            (118, A.TAKE, "worker"),
+            (116, A.RESOLVE, "worker", "上门疏通厨房下水管道，试水正常"),
+            (
+                50,
+                A.FOLLOW_UP,
+                "staff",
+                "居民反映疏通后第二天又堵了",
+                {"resolved": False, "satisfaction": Satisfaction.UNSATISFIED},
+            ),
+            (49.5, A.REOPEN, "staff", "疏通不彻底，再次堵塞，请联系专业疏通人员重新处理"),
+        ),
+    ),
+    # 已上报街道: the blockage is in the municipal sewer outside the building.
+    ServiceOrder(
+        "JCG-04",
+        "下水疏通",
+        Channel.PHONE,
+        "一楼卫生间污水反溢，楼上几户也反映下水不畅。",
+        _steps(
+            (30, A.REGISTER, "staff"),
+            (29.5, A.ACCEPT, "staff"),
+            (28, A.TAKE, "gw4"),
+            (24, A.ESCALATE, "gw4", "排查为楼外市政污水主管道堵塞，整栋楼反溢，需街道协调市政排水部门疏通"),
+        ),
+    ),
+    # 协商中: who pays for clearing a shared drain blocked by a neighbour's renovation.
+    ServiceOrder(
+        "JCG-03",
+        "下水疏通",
+        Channel.WALK_IN,
+        "楼上住户装修后公共下水管道堵塞，一楼家中反溢；疏通和赔偿费用由谁承担，双方有争议。",
+        _steps(
+            (50, A.REGISTER, "staff"),
+            (49.5, A.ACCEPT, "staff", "", {"worker": "gw3"}),
+            (48, A.TAKE, "gw3"),
+            (40, A.OPEN_CONSULTATION, "gw3", "约楼上住户、一楼住户和楼栋长到社区协商"),
+        ),
+    ),
+    # 已办结，待回访: on the desk of `staff` for the follow-up call.
+    ServiceOrder(
+        "JCG-01",
+        "陪同就医",
+        Channel.PHONE,
+        "老人需要到医院做心脏复查，子女不在身边，请网格员陪同。",
+        _steps(
+            (70, A.REGISTER, "staff"),
+            (69.5, A.ACCEPT, "staff", "", {"worker": "worker"}),
+            (68, A.TAKE, "worker"),
+            (20, A.RESOLVE, "worker", "陪同老人到医院做心脏复查，取回报告并配好一个月的药，已送回家"),
+        ),
+    ),
+    ServiceOrder(
+        "JCG-02",
+        "送餐送药",
+        Channel.WALK_IN,
+        "老人术后在家休养，请帮忙代购药品送上门。",
+        _steps(
+            (40, A.REGISTER, "staff"),
+            (39.5, A.ACCEPT, "staff"),
+            (38, A.TAKE, "gw2"),
+            (30, A.RESOLVE, "gw2", "代购药品送药上门，当面核对药品和用法用量"),
+        ),
+    ),
+    # 已归档, resolved.
+    ServiceOrder(
+        "JCG-01",
+        "下水疏通",
+        Channel.PHONE,
+        "洗衣机排水口堵塞，卫生间积水。",
+        _steps(
+            (290, A.REGISTER, "staff"),
+            (289.5, A.ACCEPT, "staff", "", {"worker": "worker"}),
+            (288, A.TAKE, "worker"),
+            (285, A.RESOLVE, "worker", "上门疏通排水口，清出毛发杂物，试水正常"),
+            (265, A.FOLLOW_UP, "staff", "", {"resolved": True, "satisfaction": Satisfaction.SATISFIED}),
+            (264.9, A.CLOSE, "staff"),
+        ),
+    ),
+    ServiceOrder(
+        "JCG-01",
+        "上门认证",
+        Channel.WALK_IN,
+        "老人高龄，申请上门办理养老金领取资格认证。",
+        _steps(
+            (430, A.REGISTER, "staff"),
+            (429, A.ACCEPT, "staff"),
+            (400, A.TAKE, "worker"),
+            (380, A.RESOLVE, "worker", "上门协助老人通过手机完成人脸识别认证"),
+            (
+                360,
+                A.FOLLOW_UP,
+                "staff",
+                "老人说等的时间有点长",
+                {"resolved": True, "satisfaction": Satisfaction.BASICALLY},
+            ),
+            (359.9, A.CLOSE, "staff"),
+        ),
+    ),
+    ServiceOrder(
+        "JCG-04",
+        "送餐送药",
+        Channel.PHONE,
+        "老人独居，近期腿疼下不了楼，请帮忙送餐。",
+        _steps(
+            (200, A.REGISTER, "staff"),
+            (199.5, A.ACCEPT, "staff"),
+            (198, A.TAKE, "gw4"),
+            (190, A.RESOLVE, "gw4", "联系社区老年餐桌每天午餐送餐上门，已送一周"),
+            (170, A.FOLLOW_UP, "staff", "", {"resolved": True, "satisfaction": Satisfaction.SATISFIED}),
+            (169.9, A.CLOSE, "staff"),
+        ),
+    ),
+    ServiceOrder(
+        "JCG-02",
+        "陪同就医",
+        Channel.VISIT,
+        "走访时老人提出需要有人陪同到医院眼科复查。",
+        _steps(
+            (350, A.REGISTER, "gw2"),
+            (348, A.ACCEPT, "staff", "", {"worker": "gw2"}),
+            (346, A.TAKE, "gw2"),
+            (320, A.RESOLVE, "gw2", "陪同老人到医院眼科复查，协助挂号、取药"),
+            (300, A.FOLLOW_UP, "staff", "", {"resolved": True, "satisfaction": Satisfaction.SATISFIED}),
+            (299.9, A.CLOSE, "staff"),
+        ),
+    ),
+    # 已归档 unresolved: the requester could not be reached; the requester withdrew.
+    ServiceOrder(
+        "JCG-03",
+        "上门认证",
+        Channel.PHONE,
+        "申请上门办理养老金领取资格认证。",
+        _steps(
+            (260, A.REGISTER, "staff"),
+            (259, A.ACCEPT, "staff"),
+            (250, A.TAKE, "gw3"),
+            (
+                100,
+                A.CLOSE,
+                "staff",
+                "多次电话联系不上诉求人，两次上门无人应答",
+                {"reason": UnresolvedReason.UNREACHABLE},
+            ),
+        ),
+    ),
+    ServiceOrder(
+        "JCG-02",
+        "下水疏通",
+        Channel.PHONE,
+        "厨房下水不畅，请派人疏通。",
+        _steps(
+            (150, A.REGISTER, "staff"),
+            (149.5, A.ACCEPT, "staff"),
+            (
+                147,
+                A.CLOSE,
+                "staff",
+                "诉求人来电说已自行请人疏通，撤回诉求",
+                {"reason": UnresolvedReason.WITHDRAWN},
+            ),
+        ),
+    ),
+    # 不予受理.
+    ServiceOrder(
+        "JCG-02",
+        "上门认证",
+        Channel.HOTLINE,
+        "12345转办：申请社区为其在外省参保的亲属上门办理养老金资格认证。",
+        _steps(
+            (75, A.REGISTER, "staff"),
+            (
+                74,
+                A.REJECT,
+                "staff",
+                "亲属在外省参保，不属本社区服务事项；已告知通过国家社会保险公共服务平台自助认证或联系参保地社保经办机构",
+            ),
+        ),
+        outsider="李先生",
+    ),
+)
+
+
+class _CaseWriter:
+    """Registers the demo's requests and moves them on through cases.services, at times in the past."""
+
+    def __init__(self, users: dict, counts: Counter) -> None:
+        self.users = users
+        self.counts = counts
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        # The migration seeds the 事项清单 the stories use. A database flushed since it was migrated (as
+        # transactional tests do) has lost it: seed what is missing the same way, leaving the rest alone.
+        importlib.import_module("cases.migrations.0002_category_catalogue").seed(django_apps, None)
+        self.categories = {category.name: category for category in Category.objects.all()}
+
+    def hours_ago(self, hours: float) -> datetime.datetime:
+        return self.now - datetime.timedelta(hours=hours)
+
+    def date_ago(self, days: int) -> datetime.date:
+        return self.today - datetime.timedelta(days=days)
+
+    def day_at(self, days_ago: int, hour: int, minute: int = 0) -> datetime.datetime:
+        day = self.date_ago(days_ago)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+    def name(self, username: str) -> str:
+        return self.users[username].first_name
+
+    def intake(self, grid: Grid, category: str, **fields) -> case_services.Intake:
+        category = self.categories[category]
+        return case_services.Intake(grid=grid, category=category, urgency=category.default_urgency, **fields)
+
+    def register(self, at: datetime.datetime, username: str, intake: case_services.Intake) -> Case:
+        case = case_services.case_register(intake=intake, actor=self.users[username], now=at)
+        self.counts["cases"] += 1
+        return case
+
+    def act(self, case: Case, at: datetime.datetime, action: str, username: str, note: str = "", **params):
+        if "worker" in params:
+            params["worker"] = self.users[params["worker"]]
+        return case_services.case_transition(
+            case=case, action=action, actor=self.users[username], note=note, now=at, **params
+        )
+
+    def meeting(
+        self, case: Case, recorded_at: datetime.datetime, username: str, record: case_services.MeetingRecord
+    ) -> Meeting:
+        meeting = case_services.meeting_record(
+            case=case, actor=self.users[username], record=record, now=recorded_at
+        )
+        self.counts["meetings"] += 1
+        return meeting
+
+
+def _requesters(grids: dict) -> dict[str, list[Resident]]:
+    """Who asks for the service orders of each grid: one adult per household, households in care first."""
+    today = timezone.localdate()
+    adult = _birthday(today, -18)
+    in_care = CareEnrolment.objects.active_on(today).filter(household=OuterRef("household"))
+    pools = {}
+    for code, grid in grids.items():
+        residents = (
+            Resident.objects.current()
+            .filter(household__grid=grid, household__status=Household.Status.ACTIVE, birth_date__lte=adult)
+            .exclude(name__in=STORY_NAMES)
+            .annotate(in_care=Exists(in_care))
+            .select_related("household__dwelling__building")
+            .order_by("-in_care", "household_id", "id")
+        )
+        seen, pool = set(), []
+        for resident in residents:
+            if resident.household_id not in seen:
+                seen.add(resident.household_id)
+                pool.append(resident)
+        pools[code] = pool
+    return pools
+
+
+def _load_cases(
+    grids: dict, users: dict, people: dict, findings: list[PatrolFinding], counts: Counter
+) -> None:
+    """赵女士's mediated dispute, 朱先生's application, the 黄河食渡 clean-up and the service orders."""
+    writer = _CaseWriter(users, counts)
+    _zhao_solar_heater(writer, grids, people["赵丽萍"])
+    _zhu_assistance(writer, people["朱建国"])
+    _huanghe_shidu(writer, grids, findings)
+    _service_orders(writer, grids)
+
+
+ZHAO_QUESTION = "楼顶保温层施工中赵女士家太阳能热水器被掀翻损坏，损失如何承担"
+ZHAO_ROUND_1 = (
+    "施工方承认施工时挪动过太阳能热水器，但认为热水器早已老化，不同意赔偿新热水器；赵女士要求照价赔偿。"
+    "律师志愿者讲解了施工损坏他人财物的民事责任，调解员请双方各自考虑折中方案，约定一周后再议。"
+)
+ZHAO_ROUND_2 = (
+    "经调解员和律师志愿者耐心劝解，双方达成协议：赵女士提供家中另一台旧太阳能热水器，施工方负责维修并在"
+    "楼顶安装到位、恢复上下水管路，费用由施工方承担。双方签字确认。"
+)
+CONTRACTOR = "楼顶保温层施工队"
+
+
+def _zhao_solar_heater(writer: _CaseWriter, grids: dict, zhao: Resident) -> None:
+    """The heater knocked over by the roof insulation work: two rounds of mediation, then agreement."""
+    household = zhao.household
+    case = writer.register(
+        writer.day_at(30, 9, 20),
+        "ccj_staff",
+        writer.intake(
+            grids["CCJ-02"],
+            "邻里纠纷",
+            channel=Channel.WALK_IN,
+            description="自家楼顶的太阳能热水器被人掀翻，怀疑是楼顶保温层施工所致，希望社区出面协商处理。",
+            requester=case_services.Requester(resident=zhao),
+            household=household,
+            building=household.dwelling.building,
+            address=str(household.dwelling),
+        ),
+    )
+    case = writer.act(case, writer.day_at(30, 9, 45), A.ACCEPT, "ccj_staff", worker="gw6")
+    case = writer.act(
+        case, writer.day_at(30, 11), A.TAKE, "gw6", "已与施工负责人电话联系，对方同意到社区协商"
+    )
+    case = writer.act(
+        case,
+        writer.day_at(29, 14),
+        A.OPEN_CONSULTATION,
+        "gw6",
+        "约施工方与赵女士到社区协商，邀请“法援帮帮团”律师志愿者和人民调解员参加",
+    )
+    Role = Participant.Role
+    Entry = case_services.ParticipantEntry
+    present = [
+        Entry(Role.REQUESTER, zhao.name, resident=zhao),
+        Entry(Role.OTHER_PARTY, "刘志明", f"{CONTRACTOR}（负责人）"),
+        Entry(Role.VOLUNTEER_LAWYER, "陈静", "法援帮帮团"),
+        Entry(Role.MEDIATOR, "马玉兰", "草场街社区人民调解委员会"),
+        Entry(Role.STAFF, writer.name("gw6"), COMMUNITY_CCJ),
+    ]
+    meeting = functools.partial(
+        case_services.MeetingRecord,
+        place="草场街社区协商议事室",
+        chair="马玉兰",
+        question=ZHAO_QUESTION,
+        participants=present,
+    )
+    writer.meeting(
+        case,
+        writer.day_at(27, 17, 30),
+        "gw6",
+        meeting(
+            held_at=writer.day_at(27, 15), minutes=ZHAO_ROUND_1, outcome=Meeting.Outcome.ADJOURNED, terms=[]
+        ),
+    )
+    writer.meeting(
+        case,
+        writer.day_at(20, 17),
+        "gw6",
+        meeting(
+            held_at=writer.day_at(20, 15),
+            minutes=ZHAO_ROUND_2,
+            outcome=Meeting.Outcome.AGREEMENT,
+            terms=[
+                case_services.TermEntry(
+                    zhao.name, "提供另一台旧太阳能热水器，放在楼下院内待施工方取用", writer.date_ago(19)
+                ),
+                case_services.TermEntry(
+                    CONTRACTOR,
+                    "维修旧太阳能热水器并在楼顶安装到位，恢复上下水管路，试水正常",
+                    writer.date_ago(16),
+                ),
+            ],
+        ),
+    )
+    case = writer.act(
+        case,
+        writer.day_at(16, 16, 30),
+        A.RESOLVE,
+        "gw6",
+        "施工方已按协议将赵女士提供的旧太阳能热水器维修并安装到楼顶，上下水管路恢复，试水正常",
+    )
+    case = writer.act(
+        case,
+        writer.day_at(14, 10),
+        A.FOLLOW_UP,
+        "ccj_staff",
+        "赵女士对社区的工作态度和办事效率给予充分肯定，对处理结果满意",
+        resolved=True,
+        satisfaction=Satisfaction.SATISFIED,
+    )
+    writer.act(case, writer.day_at(14, 10, 5), A.CLOSE, "ccj_staff")
+
+
+def _zhu_assistance(writer: _CaseWriter, zhu: Resident) -> None:
+    """临时救助 raised from the needs visit; paused while the family gathers the last papers."""
+    visit = zhu.household.visits.get(kind=Visit.Kind.NEEDS)
+    draft = visit_selectors.request_draft_from_visit(visit)
+    case = writer.register(
+        visit.visited_at + datetime.timedelta(minutes=90),
+        "worker",
+        writer.intake(
+            draft.grid,
+            "临时救助",
+            channel=draft.channel,
+            description=draft.description,
+            requester=case_services.Requester(resident=zhu),
+            household=draft.household,
+            building=draft.household.dwelling.building,
+            address=draft.location,
+            origin_visit=draft.origin_visit,
+        ),
+    )
+    case = writer.act(case, writer.day_at(23, 9, 10), A.ACCEPT, "staff", worker="worker")
+    case = writer.act(case, writer.day_at(23, 10), A.TAKE, "worker", "已联系朱先生，协助准备临时救助申请材料")
+    case = writer.act(
+        case,
+        writer.day_at(22, 16),
+        A.PAUSE,
+        "worker",
+        "待补充材料：李秀梅的诊断证明和化疗费用票据，朱先生正在医院开具",
+    )
+    case = writer.act(case, writer.day_at(15, 10), A.RESUME, "worker", "诊断证明和费用票据已交齐")
+    writer.act(case, writer.day_at(6, 11), A.PAUSE, "worker", "待补充材料：朱浩宇的在校证明，学校正在邮寄")
+
+
+def _huanghe_shidu(writer: _CaseWriter, grids: dict, findings: list[PatrolFinding]) -> None:
+    """The litter and the parked cars the patrol found at 黄河食渡, and a resident's call about the litter."""
+    litter, parking = findings[0], findings[1]
+    found_at = litter.patrol.ended_at
+
+    def from_finding(finding: PatrolFinding, category: str) -> case_services.Intake:
+        draft = visit_selectors.request_draft_from_finding(finding)
+        return writer.intake(
+            draft.grid,
+            category,
+            channel=draft.channel,
+            description=draft.description,
+            requester=case_services.Requester(anonymous=True),  # found on patrol: nobody asked
+            address=draft.location,
+            origin_finding=finding,
+        )
+
+    minutes = datetime.timedelta(minutes=1)
+    sanitation = writer.register(found_at + 30 * minutes, "gw2", from_finding(litter, "环境卫生"))
+    cars = writer.register(found_at + 40 * minutes, "gw2", from_finding(parking, "乱停放"))
+    sanitation = writer.act(sanitation, writer.day_at(20, 14), A.ACCEPT, "staff", worker="gw2")
+    cars = writer.act(cars, writer.day_at(20, 14, 5), A.ACCEPT, "staff", worker="gw2")
+    sanitation = writer.act(
+        sanitation,
+        writer.day_at(20, 14, 30),
+        A.TAKE,
+        "gw2",
+        "联系“一亲三心”工作队和沿街商户，约定集中清理时间",
+    )
+    cars = writer.act(cars, writer.day_at(20, 14, 40), A.TAKE, "gw2")
+    cars = writer.act(
+        cars,
+        writer.day_at(19, 10),
+        A.ESCALATE,
+        "gw2",
+        "机动车占用人行道和消防通道，需交警、城管执法，超出社区职权，上报街道协调",
+    )
+
+    # Two days later a resident calls about the same litter: the desk merges the call into the case.
+    repeat = writer.register(
+        writer.day_at(18, 10),
+        "staff",
+        writer.intake(
+            grids["JCG-02"],
+            "环境卫生",
+            channel=Channel.PHONE,
+            description="黄河食渡门前人行道旁餐饮垃圾堆放，气味很大，希望尽快清理。",
+            requester=case_services.Requester(
+                name="刘先生", phone=synthetic.make_mobile(random.Random(CASE_SEED))
+            ),
+            address="北滨河中路黄河食渡门前",
+        ),
+    )
+    writer.act(repeat, writer.day_at(18, 10, 15), A.MERGE, "staff", target=sanitation)
+
+    sanitation = writer.act(
+        sanitation,
+        writer.day_at(13, 12),
+        A.RESOLVE,
+        "gw2",
+        "会同“一亲三心”工作队全面清理黄河食渡周边，餐饮垃圾已清运；督促商户落实“门前三包”，引导文明经营",
+    )
+    cars = writer.act(cars, writer.day_at(14, 9), A.URGE, "leader", "占道停车影响消防通道，请街道加快协调")
+    cars = writer.act(
+        cars,
+        writer.day_at(8, 16),
+        A.RESOLVE,
+        "street",
+        "街道协调交警和城管联合整治，劝离占道车辆，施划停车泊位并安装隔离桩",
+    )
+    # Both are followed up after the patrol that checked the street again.
+    sanitation = writer.act(
+        sanitation,
+        writer.day_at(6, 14),
+        A.FOLLOW_UP,
+        "staff",
+        "复查黄河食渡周边环境整洁；回访来电反映的刘先生，表示满意",
+        resolved=True,
+        satisfaction=Satisfaction.SATISFIED,
+    )
+    writer.act(sanitation, writer.day_at(6, 14, 5), A.CLOSE, "staff")
+    cars = writer.act(
+        cars,
+        writer.day_at(6, 14, 10),
+        A.FOLLOW_UP,
+        "staff",
+        "复查车辆停放基本有序，沿街商户和居民基本满意",
+        resolved=True,
+        satisfaction=Satisfaction.BASICALLY,
+    )
+    writer.act(cars, writer.day_at(6, 14, 15), A.CLOSE, "staff")
+
+
+def _service_orders(writer: _CaseWriter, grids: dict) -> None:
+    """下水疏通, 陪同就医, 送餐送药 and 上门认证 in every state of the workflow."""
+    requesters = {code: iter(pool) for code, pool in _requesters(grids).items()}
+    rng = random.Random(CASE_SEED + 1)
+    for order in SERVICE_ORDERS:
+        (hours, _register, registrar, _note, _params), *steps = order.steps
+        if order.outsider:
+            requester = case_services.Requester(name=order.outsider, phone=synthetic.make_mobile(rng))
+            household = None
+        else:
+            resident = next(requesters[order.grid])
+            requester, household = case_services.Requester(resident=resident), resident.household
+        case = writer.register(
+            writer.hours_ago(hours),
+            registrar,
+            writer.intake(
+                grids[order.grid],
+                order.category,
+                channel=order.channel,
+                description=order.description,
+                requester=requester,
+                household=household,
+                building=household.dwelling.building if household else None,
+                address=str(household.dwelling) if household else "",
+            ),
+        )
+        for hours, action, username, note, params in steps:
+            case = writer.act(case, writer.hours_ago(hours), action, username, note, **dict(params))
 
 
 def summary(counts: Counter) -> str:
@@ -1307,6 +1978,7 @@ def summary(counts: Counter) -> str:
         "{buildings} buildings, {dwellings} dwellings, {households} households "
         "({moved_out_households} moved out), {residents} residents, {enrolments} care enrolments, "
         "{liaison_links} liaison links, {users} users, {assignments} assignments, "
-        "{work_team_members} work-team members, {visits} visits, {patrols} patrols. "
+        "{work_team_members} work-team members, {visits} visits, {patrols} patrols, {cases} cases "
+        "({meetings} consultation meetings). "
         "Password for every account: {password}"
     ).format(password=DEMO_PASSWORD, **counts)

@@ -1,6 +1,9 @@
 """The benchmark district generator and the timing headers `make bench` reads."""
 
+import datetime
+import itertools
 import re
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -12,8 +15,12 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
 
+from cases.clock import limits_for, set_running_clock
+from cases.models import Case, CaseEvent, Category, Channel, Outcome, Status
+from cases.workflow import LEADER_ROLES, STAFF_ROLES, STREET_ROLES, WORKER_ROLES, WORKFLOW, Action, Hat
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
 from grids.permissions import roles_over_grid
+from portal.management.commands.generate_district import SHOWCASE
 from portal.middleware import ServerTimingMiddleware
 from residents import identity
 from residents.models import ALLOWANCE_CATEGORIES, CareCategory, CareEnrolment, Household, Resident
@@ -274,3 +281,149 @@ def test_generate_district_stores_the_schedule_the_rule_computes():
     stored = dict(VisitPlan.objects.filter(next_due__isnull=False).values_list("household", "next_due"))
     assert len(live) > 0
     assert stored == live
+
+
+# Cases -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_generate_district_cases_about_one_per_household_in_every_state():
+    generate()
+
+    cases = Case.objects.all()
+    # One per household, and the showcase of open cases in the first grid.
+    assert cases.count() == N + len(SHOWCASE)
+    statuses = Counter(cases.values_list("status", flat=True))
+    assert set(statuses) == set(Status.values)
+    assert statuses[Status.CLOSED] > 0.9 * cases.count()  # two years of cases: most are long archived
+    outcomes = Counter(cases.filter(status=Status.CLOSED).values_list("outcome", flat=True))
+    assert set(outcomes) == set(Outcome.values)
+    assert outcomes[Outcome.RESOLVED] > 0.85 * statuses[Status.CLOSED]
+    assert set(cases.exclude(outcome=Outcome.UNRESOLVED).values_list("unresolved_reason", flat=True)) == {""}
+    assert set(cases.values_list("category__name", flat=True)) == set(
+        Category.objects.values_list("name", flat=True)
+    )
+    assert set(cases.values_list("channel", flat=True)) == set(Channel.values)
+    now = timezone.now()
+    clocks = Counter(case.clock_state(now) for case in cases.exclude(status=Status.CLOSED))
+    assert clocks["overdue"] and clocks["running"] and clocks["paused"]
+    assert not cases.filter(created_at__gte=now).exists()
+    created = list(cases.order_by("id").values_list("created_at", flat=True))[:N]
+    assert created == sorted(created)  # numbered in the order they came in
+    assert min(created) < now - datetime.timedelta(days=600)
+
+
+@pytest.mark.django_db
+def test_generate_district_case_fields_follow_the_clock_and_the_workflow():
+    generate()
+
+    for case in Case.objects.select_related("category").prefetch_related("events"):
+        events = list(case.events.all())
+        assert events[0].action == Action.REGISTER and events[0].at == case.created_at, case.number
+        assert case.number == f"{timezone.localtime(case.created_at):%Y%m%d}{case.pk:06d}"
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert all(a.to_status == b.from_status for a, b in itertools.pairwise(events)), case.number
+        assert events[-1].to_status == case.status
+        for event in events[1:]:
+            if event.action == Action.MERGED_FROM:
+                continue
+            move = WORKFLOW[event.from_status, event.action]
+            assert event.to_status == (move.to or event.from_status), (case.number, event.action)
+        # Deadlines as cases.clock fixes them at acceptance.
+        if case.accepted_at is None:
+            assert case.response_due is case.clock_due_at is None
+            continue
+        limits = limits_for(case.category, case.urgency)
+        # Moved on by each pause and by the wait for the follow-up before a reopening.
+        moved = sum(e.details.get("paused_minutes", 0) + e.details.get("waited_minutes", 0) for e in events)
+        assert (case.response_limit, case.resolution_limit) == (limits.response, limits.resolution)
+        assert case.response_due == case.accepted_at + limits.response + datetime.timedelta(minutes=moved)
+        assert case.resolution_due - case.response_due == limits.resolution - limits.response
+        clock_now = (case.clock_due_at, case.clock_warn_at)
+        set_running_clock(case)
+        assert (case.clock_due_at, case.clock_warn_at) == clock_now, case.number
+
+
+@pytest.mark.django_db
+def test_generate_district_cases_are_handled_by_the_people_serving_their_grid():
+    generate()
+
+    users = get_user_model().objects.in_bulk()
+    grids = Grid.objects.in_bulk()
+    hats = {
+        Hat.STAFF: STAFF_ROLES,
+        Hat.WORKER: WORKER_ROLES,
+        Hat.HANDLER: WORKER_ROLES,
+        Hat.LEADER: LEADER_ROLES,
+        Hat.STREET: STREET_ROLES,
+    }
+    pairs = set(
+        CaseEvent.objects.exclude(action__in=[Action.REGISTER, Action.MERGED_FROM]).values_list(
+            "actor", "case__grid", "from_status", "action"
+        )
+    )
+    for actor, grid, from_status, action in pairs:
+        roles = roles_over_grid(users[actor], grids[grid])
+        allowed = set().union(*(hats[hat] for hat in WORKFLOW[from_status, action].who))
+        assert roles & allowed, (users[actor].username, from_status, action)
+    for case in Case.objects.exclude(handler=None).select_related("handler"):
+        assert case.handler.username == f"gw_{case.grid_id}"
+        assert case.assigned_worker_id in (None, case.handler_id)
+    for user_id, grid_id in set(Case.objects.values_list("created_by", "grid")):
+        assert roles_over_grid(users[user_id], grids[grid_id])
+    assert set(Case.objects.values_list("created_by__username", flat=True)) == {
+        *(f"gw_{g}" for g in grids),
+        f"cs_{Community.objects.get().pk}",
+    }
+
+
+@pytest.mark.django_db
+def test_generate_district_cases_from_visits_and_merges_name_their_origin():
+    generate()
+
+    from_visits = Case.objects.filter(origin_visit__isnull=False).select_related("origin_visit")
+    assert from_visits.exists()
+    for case in from_visits:
+        assert case.channel == Channel.VISIT and case.household_id == case.origin_visit.household_id
+        assert case.description == case.origin_visit.needs_found
+        assert case.origin_visit.visited_at < case.created_at
+    merged = Case.objects.filter(outcome=Outcome.MERGED).select_related("merged_into")
+    assert merged.exists()
+    for case in merged:
+        target = case.merged_into
+        assert (target.grid_id, target.category_id) == (case.grid_id, case.category_id)
+        assert target.created_at < case.created_at
+        assert target.events.filter(action=Action.MERGED_FROM, details__from=case.number).exists()
+    patrol = Case.objects.filter(channel=Channel.PATROL)
+    assert patrol.exists() and not patrol.exclude(anonymous=True).exists()
+
+
+@pytest.mark.django_db
+def test_generate_district_bench_worker_has_cases_waiting_in_the_queue():
+    generate()
+
+    worker = get_user_model().objects.get(username="bench_worker")
+    grid = worker.assignments.get().grid
+    mine = Case.objects.filter(grid=grid)
+    assert mine.filter(status=Status.DISPATCHED).count() >= 2
+    assert mine.filter(status=Status.IN_PROGRESS).count() >= 3
+    assert mine.annotate(n=Count("events")).filter(n__gte=4).exists()
+
+
+@pytest.mark.django_db
+def test_generate_district_restores_the_foreign_keys_it_drops():
+    if connection.vendor != "postgresql":
+        pytest.skip("foreign keys are dropped for the load on PostgreSQL only")
+
+    def foreign_keys():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' ORDER BY 1, 2"
+            )
+            return cursor.fetchall()
+
+    before = foreign_keys()
+    generate()
+    assert foreign_keys() == before
+    assert any(table == "cases_caseevent" for table, _name, _definition in before)

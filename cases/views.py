@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grids.models import Building, Grid
-from grids.permissions import roles_over_grid
+from grids.permissions import roles_over_grid, user_roles
 from portal.downloads import xlsx_response
 from portal.pagination import paginate
 from residents import selectors as resident_selectors
@@ -176,6 +176,8 @@ def case_create(request):
             "origin_visit": visit,
             "origin_finding": finding,
             "requester_label": _requester_label(request, form, initial),
+            # Only the desk accepts; others' requests wait for it, so they are not offered the choice.
+            "can_accept": request.user.is_superuser or bool(user_roles(request.user) & workflow.STAFF_ROLES),
         },
     )
 

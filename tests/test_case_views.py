@@ -129,6 +129,7 @@ def test_intake_registers_accepts_and_dispatches(client, grid, staff, worker):
 
 def test_intake_by_a_worker_waits_for_the_desk(client, grid, worker):
     client.force_login(worker)
+    assert "登记后直接受理派单" not in client.get(reverse("cases:new")).content.decode()
     client.post(reverse("cases:new"), _intake_data(grid))
     assert Case.objects.get().status == "submitted"
 

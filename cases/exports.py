@@ -78,7 +78,8 @@ def case_export(*, user, filters: CaseFilters) -> CaseExport:
 
 
 def _row(sheet: ExportSheet, case: Case, names: dict, now) -> tuple:
-    place = " ".join(part for part in (case.building.address if case.building else "", case.address) if part)
+    # The address written at intake is the most precise; it often names the building already.
+    place = case.address or (case.building.address if case.building else "")
     handler = case.handler.first_name or case.handler.get_username() if case.handler else ""
     return (
         case.number,

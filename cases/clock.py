@@ -8,7 +8,7 @@ utilities within 24; a complex request may take 15 days to resolve.
 import datetime
 from dataclasses import dataclass
 
-from .models import Case, Category, Status, Urgency
+from .models import HANDLING_STATUSES, Case, Category, Status, Urgency
 
 HOUR = datetime.timedelta(hours=1)
 # The longest response each urgency allows, whatever the category says.
@@ -75,7 +75,7 @@ def set_running_clock(case: Case) -> None:
         due, limit = None, None
     elif case.status == Status.DISPATCHED:
         due, limit = case.response_due, case.response_limit
-    elif case.status in (Status.IN_PROGRESS, Status.ESCALATED, Status.IN_CONSULTATION):
+    elif case.status in HANDLING_STATUSES:
         due, limit = case.resolution_due, case.resolution_limit
     else:
         due, limit = None, None

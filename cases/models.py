@@ -83,7 +83,6 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("已归档")
 
 
-OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED})
 # States whose resolution clock runs (the response clock runs while the case waits in dispatched).
 HANDLING_STATUSES = frozenset({Status.IN_PROGRESS, Status.ESCALATED, Status.IN_CONSULTATION})
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from grids.models import Assignment, Grid
 from grids.selectors import visible_grid_ids
 
-from .models import Case, CaseEvent, Meeting, Status
+from .models import HANDLING_STATUSES, Case, CaseEvent, Meeting, Status
 from .workflow import WORKER_ROLES
 
 # Duplicates: an open case of the same category at the same building or in the same grid, this recent.
@@ -76,9 +76,7 @@ def worker_queue(user, now: datetime.datetime) -> dict[str, QuerySet[Case]]:
     waiting = Case.objects.filter(status=Status.DISPATCHED, grid_id__in=my_grids).filter(
         Q(assigned_worker__isnull=True) | Q(assigned_worker=user)
     )
-    mine = Case.objects.filter(
-        handler=user, status__in=[Status.IN_PROGRESS, Status.IN_CONSULTATION, Status.ESCALATED]
-    )
+    mine = Case.objects.filter(handler=user, status__in=HANDLING_STATUSES)
     order = ["urgency_order", "clock_due_at", "id"]
     return {
         "waiting": _list_rows(waiting).annotate(urgency_order=_urgency_order(now)).order_by(*order),
@@ -218,19 +216,6 @@ def household_cases(household, limit: int) -> list[Case]:
             "-created_at", "-id"
         )[:limit]
     )
-
-
-def cases_from_visit(visit) -> list[Case]:
-    return list(Case.objects.filter(origin_visit=visit).select_related("category").order_by("id"))
-
-
-def cases_from_findings(finding_ids: list[int]) -> dict[int, list[Case]]:
-    by_finding: dict[int, list[Case]] = {}
-    for case in (
-        Case.objects.filter(origin_finding_id__in=finding_ids).select_related("category").order_by("id")
-    ):
-        by_finding.setdefault(case.origin_finding_id, []).append(case)
-    return by_finding
 
 
 def workers_in(grids: QuerySet[Grid]) -> QuerySet:

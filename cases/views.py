@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grids.models import Building, Grid
-from grids.permissions import roles_over_grid, user_roles
 from portal.downloads import xlsx_response
 from portal.pagination import paginate
 from residents import selectors as resident_selectors
@@ -125,7 +124,6 @@ def case_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         grid = data["grid"]
-        may_accept = workflow.STAFF_ROLES & roles_over_grid(request.user, grid) or request.user.is_superuser
         choice = data["duplicate_choice"]
         merge_into = None
         if not choice:
@@ -144,7 +142,7 @@ def case_create(request):
                     intake=form.intake(origin_visit=visit, origin_finding=finding),
                     actor=request.user,
                     attachments=data["attachments"],
-                    accept=bool(data["accept_now"] and may_accept),
+                    accept=data["accept_now"] and workflow.is_desk(request.user, grid),
                     worker=data["worker"],
                     merge_into=merge_into,
                 )
@@ -177,7 +175,7 @@ def case_create(request):
             "origin_finding": finding,
             "requester_label": _requester_label(request, form, initial),
             # Only the desk accepts; others' requests wait for it, so they are not offered the choice.
-            "can_accept": request.user.is_superuser or bool(user_roles(request.user) & workflow.STAFF_ROLES),
+            "can_accept": workflow.is_desk(request.user),
         },
     )
 
@@ -323,7 +321,7 @@ def case_detail(request, pk: int):
 def case_act(request, pk: int, action: str):
     """Apply one action from the case page; a refused or stale action says why and changes nothing."""
     case = _case_or_404(request.user, pk)
-    if action not in ACTION_FIELDS or action == "record_meeting":
+    if action not in ACTION_FIELDS:
         raise Http404
     if not workflow.may(request.user, case, action) and case.status == request.POST.get(
         f"{action}-expected_status"

@@ -18,7 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Role
-from grids.permissions import roles_over_grid
+from grids.permissions import roles_over_grid, user_roles
 
 from .models import Case, Status
 
@@ -140,6 +140,14 @@ def hats(user, case: Case) -> set[Hat]:
     if roles & STREET_ROLES:
         worn.add(Hat.STREET)
     return worn
+
+
+def is_desk(user, grid=None) -> bool:
+    """Whether the user works the desk (accepts and dispatches) for this grid, or for any grid."""
+    if user.is_superuser:
+        return True
+    roles = roles_over_grid(user, grid) if grid is not None else user_roles(user)
+    return bool(roles & STAFF_ROLES)
 
 
 def guard_holds(guard: Guard | None, case: Case) -> bool:

@@ -8,11 +8,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Building, Grid
+from grids.models import Building, Community, Grid, Street
 from portal.forms import DateInput, DateRangeMixin, PlainSelect, StyledFormMixin
 from residents.models import Resident
 
 from . import services
+from .measures import MEASURES, PART_NAMES
 from .models import Case, Category, Channel, Satisfaction, Status, UnresolvedReason, Urgency
 from .selectors import CaseFilters
 
@@ -309,10 +310,46 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("如：黄河食渡、2026112")}),
     )
 
+    # Set by the dashboard's links; shown as a line above the results rather than as inputs.
+    street = forms.ModelChoiceField(queryset=Street.objects.none(), required=False, widget=forms.HiddenInput)
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    measure = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), *((k, m.label) for k, m in MEASURES.items())],
+        widget=forms.HiddenInput,
+    )
+    part = forms.ChoiceField(
+        required=False, choices=[("", ""), *((p, p) for p in PART_NAMES)], widget=forms.HiddenInput
+    )
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.visible_to(user).order_by("code")
+        grids = Grid.objects.visible_to(user)
+        self.fields["grid"].queryset = grids.order_by("code")
         self.fields["grid"].label_from_instance = _grid_label
+        self.fields["community"].queryset = Community.objects.filter(grids__in=grids).distinct()
+        self.fields["street"].queryset = Street.objects.filter(communities__grids__in=grids).distinct()
+
+    def drill_note(self) -> dict | None:
+        """What a dashboard link asked for ("响应率 · 按时接单 · 金城关社区") and the measure's definition."""
+        if not self.is_valid() or not self.cleaned_data["measure"]:
+            return None
+        data = self.cleaned_data
+        measure = MEASURES[data["measure"]]
+        part = data["part"]
+        part_label = {"hit": measure.hit_label, "miss": measure.miss_label}.get(part) or (
+            measure.parts[part][0] if part in measure.parts else ""
+        )
+        place = data["grid"] or data["community"] or data["street"]
+        return {
+            "label": " · ".join(str(x) for x in (measure.label, part_label, place) if x),
+            "definition": measure.definition,
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+            "dated": measure.field is not None or measure.key == "reopened",
+        }
 
     def filters(self) -> CaseFilters | None:
         """The filters to apply, or None while any of them is wrong (the page then shows the errors)."""
@@ -329,4 +366,8 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
             date_from=data["date_from"],
             date_to=data["date_to"],
             q=data["q"].strip(),
+            street=data["street"],
+            community=data["community"],
+            measure=data["measure"],
+            part=data["part"],
         )

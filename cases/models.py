@@ -246,6 +246,13 @@ class Case(models.Model):
             models.Index(fields=["handler", "status"], name="case_handler_status"),
             models.Index(fields=["-created_at", "-id"], name="case_latest"),
             models.Index(fields=["grid", "category", "-created_at"], name="case_grid_category"),
+            # The dashboard's measures each count the cases whose own date falls in the period.
+            *(
+                models.Index(fields=[f], condition=Q(**{f"{f}__isnull": False}), name=f"case_{f}")
+                for f in ("accepted_at", "first_taken_at", "resolved_at", "followed_up_at", "closed_at")
+            ),
+            # ... and the open cases overdue now, across a street's grids.
+            models.Index(fields=["clock_due_at"], condition=~Q(status=Status.CLOSED), name="case_open_clock"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -323,7 +330,10 @@ class CaseEvent(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="case_event_timeline")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="case_event_timeline"),
+            models.Index(fields=["action", "at"], name="case_event_action_at"),  # reopens in a period
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} · {self.action}"

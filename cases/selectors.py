@@ -11,6 +11,7 @@ from django.utils import timezone
 from grids.models import Assignment, Grid
 from grids.selectors import visible_grid_ids
 
+from . import measures
 from .models import HANDLING_STATUSES, Case, CaseEvent, Meeting, Status
 from .workflow import WORKER_ROLES
 
@@ -134,6 +135,11 @@ class CaseFilters:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     q: str = ""
+    street: object | None = None
+    community: object | None = None
+    # A dashboard figure's cases (cases.measures): the dates then bound the measure's own date.
+    measure: str = ""
+    part: str = ""
 
     def as_dict(self) -> dict:
         """The filters as recorded with an export."""
@@ -147,6 +153,10 @@ class CaseFilters:
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
             "q": self.q,
+            "street": self.street.name if self.street else "",
+            "community": self.community.name if self.community else "",
+            "measure": self.measure,
+            "part": self.part,
         }
 
 
@@ -163,6 +173,10 @@ def filtered_cases(user, filters: CaseFilters, now: datetime.datetime) -> QueryS
         cases = cases.filter(status=filters.status)
     if filters.category is not None:
         cases = cases.filter(category=filters.category)
+    if filters.street is not None:
+        cases = cases.filter(grid__community__street=filters.street)
+    if filters.community is not None:
+        cases = cases.filter(grid__community=filters.community)
     if filters.grid is not None:
         cases = cases.filter(grid=filters.grid)
     if filters.channel:
@@ -173,10 +187,15 @@ def filtered_cases(user, filters: CaseFilters, now: datetime.datetime) -> QueryS
         cases = cases.filter(clock_warn_at__lte=now, clock_due_at__gt=now)
     if filters.urged:
         cases = cases.filter(urge_count__gt=0).exclude(status=Status.CLOSED)
-    if filters.date_from is not None:
-        cases = cases.filter(created_at__gte=_start_of(filters.date_from))
-    if filters.date_to is not None:
-        cases = cases.filter(created_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
+    if filters.measure:
+        start = _start_of(filters.date_from) if filters.date_from else None
+        end = _start_of(filters.date_to + datetime.timedelta(days=1)) if filters.date_to else None
+        cases = measures.drill(cases, filters.measure, filters.part or "all", start, end, now)
+    else:
+        if filters.date_from is not None:
+            cases = cases.filter(created_at__gte=_start_of(filters.date_from))
+        if filters.date_to is not None:
+            cases = cases.filter(created_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
     q = filters.q.strip()
     if q:
         if q.isdigit():

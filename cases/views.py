@@ -403,7 +403,8 @@ def case_list(request):
     filters = form.filters()
     now = timezone.now()
     cases = Case.objects.none() if filters is None else selectors.filtered_cases(request.user, filters, now)
-    context = {"form": form, "page": paginate(request, cases), "filters": filters, "now": now}
+    exact = filters is not None and bool(filters.measure)
+    context = {"form": form, "page": paginate(request, cases, exact=exact), "filters": filters, "now": now}
     if request.headers.get("HX-Request"):
         return render(request, "cases/case_list.html#results", context)
     return render(request, "cases/case_list.html", context)

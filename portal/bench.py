@@ -50,6 +50,14 @@ class Page(NamedTuple):
     query: dict[str, str] = {}
 
 
+# The leaders' dashboard over last month's whole calendar month, street-wide.
+LAST_MONTH = {
+    "scope": "street:{street}",
+    "period": "custom",
+    "date_from": "{month_first}",
+    "date_to": "{month_last}",
+}
+
 PAGES = [
     Page("grid page", "bench_worker", "grids:detail", {"pk": "{grid}"}),
     Page("household list", "bench_worker", "residents:household_list", query={"grid": "{grid}"}),
@@ -66,6 +74,19 @@ PAGES = [
     Page("case page", "bench_worker", "cases:detail", {"pk": "{case}"}),
     Page("case desk (community)", "bench_staff", "cases:desk"),
     Page("case list (district)", "bench_street", "cases:list"),
+    Page("dashboard (street, month)", "bench_street", "dashboard:index", query=LAST_MONTH),
+    Page(
+        "dashboard (community, month)",
+        "bench_staff",
+        "dashboard:index",
+        query={**LAST_MONTH, "scope": "community:{community}"},
+    ),
+    Page(
+        "monthly report (street)",
+        "bench_street",
+        "dashboard:report",
+        query={"scope": "street:{street}", "month": "{month}"},
+    ),
 ]
 
 
@@ -120,7 +141,17 @@ def sample_records() -> dict[str, str]:
             "The generated district lacks a resident name, a phone, an enrolment, an overdue visit "
             "or a case with a timeline in bench_worker's grid."
         )
+    from django.utils import timezone
+
+    from portal.dashboard import last_month
+
+    month = last_month(timezone.localdate())
     return {
+        "street": str(street),
+        "community": str(community),
+        "month": month.first.strftime("%Y-%m"),
+        "month_first": month.first.isoformat(),
+        "month_last": month.last.isoformat(),
         "grid": str(grid),
         "name_fragment": name[1:],
         "phone_tail": phone[-4:],

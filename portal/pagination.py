@@ -20,7 +20,10 @@ class CappedPaginator(Paginator):
         return self.count > COUNT_CAP
 
 
-def paginate(request, rows: QuerySet, per_page: int = PAGE_SIZE) -> Page:
-    """The requested page (?page=N); a missing, bad or too-high number gives the nearest real page."""
-    paginator = CappedPaginator(rows, per_page)
+def paginate(request, rows: QuerySet, per_page: int = PAGE_SIZE, exact: bool = False) -> Page:
+    """The requested page (?page=N); a missing, bad or too-high number gives the nearest real page.
+
+    `exact` counts every row: a dashboard figure's list must show the figure's own number.
+    """
+    paginator = (Paginator if exact else CappedPaginator)(rows, per_page)
     return paginator.get_page(request.GET.get("page"))

@@ -1,7 +1,7 @@
-"""Pages that compose several apps: the home page, the grid pages and the household file."""
+"""Pages that compose several apps: the grid pages and the household file."""
 
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -20,11 +20,6 @@ from .pagination import paginate
 
 HOUSEHOLD_FILE_VISITS = 20
 HOUSEHOLD_FILE_CASES = 20
-
-
-@require_GET
-def home(request):
-    return redirect("grids:list")
 
 
 @require_GET

@@ -346,7 +346,9 @@ def test_logging_a_visit_removes_the_household_from_the_due_list(client, worker,
     assert due_pks(client) == [household.pk]
     assert f'data-household="{household.pk}"' in client.get(reverse("visits:due")).content.decode()
 
-    client.post(new_visit_url(household), visit_data(residents_met=[su], visitors=[worker]))
+    # Visited today (an hour ago, or at midnight in the first hour of the day): due again in a week.
+    today = max(an_hour_ago(), local(hour=0))
+    client.post(new_visit_url(household), visit_data(visited_at=today, residents_met=[su], visitors=[worker]))
 
     assert due_pks(client) == []
     assert f'data-household="{household.pk}"' not in client.get(reverse("visits:due")).content.decode()

@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from grids.models import Building, Community, Grid
 from grids.selectors import visible_grid_ids
@@ -131,8 +132,13 @@ def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
 
     Call visits.services.schedule_refresh_stale(today) first, so no plan outlives an enrolment date.
     """
+    return scheduled_in(visible_grid_ids(user))
+
+
+def scheduled_in(grid_ids: list[int]) -> QuerySet[Household]:
+    """Care-group households of these grids with their stored schedule (see scheduled_households)."""
     return Household.objects.filter(
-        grid_id__in=visible_grid_ids(user),
+        grid_id__in=grid_ids,
         status=Household.Status.ACTIVE,
         visit_plan__next_due__isnull=False,
     ).annotate(
@@ -140,6 +146,37 @@ def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
         interval_days=F("visit_plan__interval_days"),
         last_visited_at=F("visit_plan__last_visited_at"),
     )
+
+
+COVERAGE_LABEL = _("走访覆盖率")
+COVERAGE_DEFINITION = _(
+    "关爱对象户（今天有有效关爱登记的在册户）中，今天不在逾期未访之列的比例：下次应访日期不早于今天。"
+    "按今天的走访计划计算，与所选时段无关。"
+)
+
+
+def coverage_by_grid(grid_ids: list[int], today: datetime.date) -> dict[int, tuple[int, int]]:
+    """走访覆盖: per grid, (care-group households, those not overdue today). One grouped query.
+
+    Call visits.services.schedule_refresh_stale(today) first, as for the due lists.
+    """
+    rows = (
+        scheduled_in(grid_ids)
+        .values("grid_id")
+        .annotate(enrolled=Count("pk"), covered=Count("pk", filter=Q(visit_plan__next_due__gte=today)))
+        .order_by()
+    )
+    return {row["grid_id"]: (row["enrolled"], row["covered"]) for row in rows}
+
+
+def coverage_households(grid_ids: list[int], part: str, today: datetime.date) -> QuerySet[Household]:
+    """The households behind coverage_by_grid: all of them, the covered ("hit") or the overdue ("miss")."""
+    households = scheduled_in(grid_ids)
+    if part == "hit":
+        households = households.filter(visit_plan__next_due__gte=today)
+    elif part == "miss":
+        households = households.filter(visit_plan__next_due__lt=today)
+    return households
 
 
 def due_households(user, today: datetime.date | None = None) -> QuerySet[Household]:

@@ -42,7 +42,7 @@ def test_worker_logs_a_visit_to_su_and_she_leaves_the_due_list(live_server, page
     page.get_by_label("用户名").fill("worker")
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="我的网格")).to_be_visible()
+    expect(page.get_by_role("heading", name="我的工作台")).to_be_visible()  # a grid worker's home
 
     # 我的走访 from the menu (folded behind the toggler on a phone).
     page.get_by_role("button", name="菜单").click()

@@ -1,0 +1,430 @@
+"""The measures leaders watch (DOMAIN.md, "Measures leaders watch"), each defined once, here.
+
+A measure counts the cases whose own date (`field`) falls in the period and that meet `base`; a rate is
+the share of those that also meet `hit`. The dashboard counts both in SQL (`Count` with a filter) and the
+drill-down list filters with the very same conditions (`drill`), so a list's count is the figure.
+
+Periods are half-open: [start, end) in aware datetimes (the dashboard turns local days into them).
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case, CaseEvent, Outcome, Satisfaction, Status
+from .workflow import Action
+
+# A rate resting on fewer cases than this is shown, but the unit is not ranked by it.
+MIN_CASES_TO_RANK = 5
+
+# Outcomes of cases that were handled as cases of their own (merged ones live on in their target;
+# rejected ones were never accepted).
+HANDLED_OUTCOMES = [Outcome.RESOLVED, Outcome.UNRESOLVED]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure: which cases it counts (`base`) and, for a rate, which of them count as a success.
+
+    `base` and `hit` take the time of the request: whether a case's time to be taken has run out depends
+    on it. `parts` are further drill-downs of the base (the three-way satisfaction split).
+    """
+
+    key: str
+    label: str
+    kind: str  # "rate", "count" or "duration"
+    field: str | None  # the date that places a case in a period; None: the state now
+    definition: str
+    base: Callable[[datetime.datetime], Q]
+    hit: Callable[[datetime.datetime], Q] | None = None
+    hit_label: str = ""
+    miss_label: str = ""
+    # duration measures: the average of (field - since) over the base
+    since: str = ""
+    parts: dict[str, tuple[str, Q]] = field(default_factory=dict)
+
+    def in_period(self, start: datetime.datetime | None, end: datetime.datetime | None) -> Q:
+        """Its date in [start, end); an open bound (None) does not limit."""
+        return _between(self.field, start, end) if self.field else Q()
+
+
+def _between(date_field: str, start: datetime.datetime | None, end: datetime.datetime | None) -> Q:
+    bounds = {}
+    if start is not None:
+        bounds[f"{date_field}__gte"] = start
+    if end is not None:
+        bounds[f"{date_field}__lt"] = end
+    return Q(**bounds)
+
+
+def _always(now: datetime.datetime) -> Q:
+    return Q()
+
+
+# The first response deadline. `response_due` itself moves on when a resolved case is reopened (its
+# clock resumes where it stood), so the measure goes back to acceptance plus the limit; no pause can come
+# before the first take, so nothing else moves it.
+FIRST_RESPONSE_DUE = ExpressionWrapper(F("accepted_at") + F("response_limit"), output_field=DateTimeField())
+
+
+def measured(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`cases` with what the measures' conditions refer to besides the columns."""
+    return cases.alias(first_response_due=FIRST_RESPONSE_DUE)
+
+
+def _response_decided(now: datetime.datetime) -> Q:
+    # Taken; or its time to be taken ran out while it was still open. A case closed untaken before its
+    # deadline (merged into another, withdrawn) never owed a response.
+    return (
+        Q(first_taken_at__isnull=False)
+        | Q(closed_at__isnull=True, first_response_due__lte=now)
+        | Q(closed_at__isnull=False, first_response_due__lte=F("closed_at"))
+    )
+
+
+RESPONSE = Measure(
+    key="response",
+    label=_("响应率"),
+    kind="rate",
+    field="accepted_at",
+    definition=_(
+        "本期受理派单的工单中，在接单期限内被网格员接单的比例。分母为本期受理、且已接单或接单期限已过"
+        "（归档前已过）的工单；期限未到、尚未接单的不计入。"
+    ),
+    base=_response_decided,
+    hit=lambda now: Q(first_taken_at__isnull=False, first_taken_at__lte=F("first_response_due")),
+    hit_label=_("按时接单"),
+    miss_label=_("超时接单或未接单"),
+)
+
+RESOLUTION = Measure(
+    key="resolution",
+    label=_("解决率"),
+    kind="rate",
+    field="followed_up_at",
+    definition=_(
+        "本期回访的工单中，诉求人确认问题已解决的比例。每件工单按其最近一次回访计；重办后再次办结的，"
+        "以新的回访为准。"
+    ),
+    base=_always,
+    hit=lambda now: Q(follow_up_resolved=True),
+    hit_label=_("确认已解决"),
+    miss_label=_("表示未解决"),
+)
+
+SATISFACTION = Measure(
+    key="satisfaction",
+    label=_("满意率"),
+    kind="rate",
+    field="followed_up_at",
+    definition=_("本期回访并评价的工单中，评价为“满意”或“基本满意”的比例；同时列出三项评价各自的件数。"),
+    base=lambda now: ~Q(satisfaction=""),
+    hit=lambda now: Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY]),
+    hit_label=_("满意或基本满意"),
+    miss_label=_("不满意"),
+    parts={value: (label, Q(satisfaction=value)) for value, label in Satisfaction.choices},
+)
+
+ON_TIME = Measure(
+    key="on_time",
+    label=_("按时办结率"),
+    kind="rate",
+    field="resolved_at",
+    definition=_(
+        "本期办结的工单中，在办结期限内办结的比例。期限已计入暂停计时的时长；重办的工单以最近一次办结为准。"
+    ),
+    base=lambda now: Q(resolution_due__isnull=False),
+    hit=lambda now: Q(resolved_at__lte=F("resolution_due")),
+    hit_label=_("按时办结"),
+    miss_label=_("超期办结"),
+)
+
+LOCAL = Measure(
+    key="local",
+    label=_("小事不出社区率"),
+    kind="rate",
+    field="closed_at",
+    definition=_(
+        "本期归档的工单中，从未上报街道的比例。只计已解决或未解决归档的工单；合并和不予受理的不计入。"
+    ),
+    base=lambda now: Q(outcome__in=HANDLED_OUTCOMES),
+    hit=lambda now: Q(escalated_at__isnull=True),
+    hit_label=_("社区内办结"),
+    miss_label=_("曾上报街道"),
+)
+
+OVERDUE_NOW = Measure(
+    key="overdue_now",
+    label=_("当前超期"),
+    kind="count",
+    field=None,
+    definition=_(
+        "此刻未归档、且正在计时的期限（接单或办结期限）已过的工单件数；暂停计时的不计入。与所选时段无关。"
+    ),
+    base=lambda now: ~Q(status=Status.CLOSED) & Q(clock_due_at__lte=now),
+)
+
+RECEIVED = Measure(
+    key="received",
+    label=_("登记诉求"),
+    kind="count",
+    field="created_at",
+    definition=_("本期登记的诉求件数，含之后不予受理或合并的。"),
+    base=_always,
+)
+
+TAKE_TIME = Measure(
+    key="take_time",
+    label=_("平均接单用时"),
+    kind="duration",
+    field="first_taken_at",
+    definition=_("本期首次接单的工单，从受理派单到首次接单的平均时长。"),
+    base=lambda now: Q(accepted_at__isnull=False),
+    since="accepted_at",
+)
+
+RESOLVE_TIME = Measure(
+    key="resolve_time",
+    label=_("平均办结用时"),
+    kind="duration",
+    field="resolved_at",
+    definition=_("本期办结的工单，从受理派单到办结的平均时长（含暂停计时的时间）。"),
+    base=lambda now: Q(accepted_at__isnull=False),
+    since="accepted_at",
+)
+
+REOPENED = Measure(
+    key="reopened",
+    label=_("重办工单"),
+    kind="count",
+    field=None,
+    definition=_("本期因回访未解决或不满意而重办的工单件数；同一工单本期重办多次只计一件。"),
+    base=_always,
+)
+
+# The order the dashboard shows them in.
+MEASURES = {
+    m.key: m
+    for m in (
+        RESPONSE,
+        RESOLUTION,
+        SATISFACTION,
+        ON_TIME,
+        LOCAL,
+        OVERDUE_NOW,
+        RECEIVED,
+        TAKE_TIME,
+        RESOLVE_TIME,
+        REOPENED,
+    )
+}
+RATES = [m for m in MEASURES.values() if m.kind == "rate"]
+RANKABLE = [m.key for m in RATES]
+# What a drill-down may ask for: the base, its successes, the rest, or a named part.
+PART_NAMES = ["all", "hit", "miss", *Satisfaction.values]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share with what it rests on; `value` is None when nothing was counted (shown as "—")."""
+
+    hit: int
+    n: int
+
+    @property
+    def value(self) -> float | None:
+        return None if self.n == 0 else self.hit * 100 / self.n
+
+    @property
+    def miss(self) -> int:
+        return self.n - self.hit
+
+    @property
+    def rankable(self) -> bool:
+        return self.n >= MIN_CASES_TO_RANK
+
+
+@dataclass(frozen=True)
+class Average:
+    n: int
+    seconds: float
+
+    @property
+    def hours(self) -> float | None:
+        return None if self.n == 0 else self.seconds / self.n / 3600
+
+
+def _reopened_case_ids(start: datetime.datetime | None, end: datetime.datetime | None) -> QuerySet:
+    return CaseEvent.objects.filter(_between("at", start, end), action=Action.REOPEN).values("case_id")
+
+
+def drill(
+    cases: QuerySet[Case],
+    key: str,
+    part: str,
+    start: datetime.datetime | None,
+    end: datetime.datetime | None,
+    now: datetime.datetime,
+) -> QuerySet[Case]:
+    """The cases behind one figure: the base of `key` ("all"), its successes ("hit"), the rest ("miss"),
+    or one of its named parts. Exactly the conditions `figures` counts with."""
+    measure = MEASURES[key]
+    if measure is REOPENED:
+        return cases.filter(pk__in=_reopened_case_ids(start, end))
+    cases = measured(cases).filter(measure.in_period(start, end) & measure.base(now))
+    if part == "hit" and measure.hit is not None:
+        return cases.filter(measure.hit(now))
+    if part == "miss" and measure.hit is not None:
+        return cases.exclude(measure.hit(now))
+    if part in measure.parts:
+        return cases.filter(measure.parts[part][1])
+    return cases
+
+
+def _aggregates(start: datetime.datetime, end: datetime.datetime, now: datetime.datetime) -> dict:
+    """Conditional counts (and duration sums) of every measure but REOPENED, for one aggregate query."""
+    out = {}
+    for m in MEASURES.values():
+        if m is REOPENED:
+            continue
+        counted = m.in_period(start, end) & m.base(now)
+        out[f"{m.key}__n"] = Count("pk", filter=counted)
+        if m.hit is not None:
+            out[f"{m.key}__hit"] = Count("pk", filter=counted & m.hit(now))
+        for name, (_label, condition) in m.parts.items():
+            out[f"{m.key}__{name}"] = Count("pk", filter=counted & condition)
+        if m.kind == "duration":
+            out[f"{m.key}__seconds"] = Sum(
+                ExpressionWrapper(F(m.field) - F(m.since), output_field=DurationField()), filter=counted
+            )
+    return out
+
+
+def _touched(start: datetime.datetime, end: datetime.datetime, now: datetime.datetime) -> Q:
+    """Cases any measure may count: one of their dates in the period, or overdue now."""
+    touched = OVERDUE_NOW.base(now)
+    for m in MEASURES.values():
+        if m.field is not None:
+            touched |= m.in_period(start, end)
+    return touched
+
+
+@dataclass
+class Figures:
+    """Every measure for one unit (the scope, a community, a grid) in one period."""
+
+    rates: dict[str, Rate] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    averages: dict[str, Average] = field(default_factory=dict)
+    parts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: dict, reopened: int = 0) -> "Figures":
+        figures = cls()
+        for m in MEASURES.values():
+            if m is REOPENED:
+                figures.counts[m.key] = reopened
+            elif m.kind == "rate":
+                figures.rates[m.key] = Rate(hit=row.get(f"{m.key}__hit") or 0, n=row.get(f"{m.key}__n") or 0)
+            elif m.kind == "count":
+                figures.counts[m.key] = row.get(f"{m.key}__n") or 0
+            else:
+                seconds = row.get(f"{m.key}__seconds")
+                figures.averages[m.key] = Average(
+                    n=row.get(f"{m.key}__n") or 0,
+                    seconds=seconds.total_seconds() if seconds is not None else 0.0,
+                )
+            if m.parts:
+                figures.parts[m.key] = {name: row.get(f"{m.key}__{name}") or 0 for name in m.parts}
+        return figures
+
+    def __add__(self, other: "Figures") -> "Figures":
+        total = Figures()
+        for key in self.rates.keys() | other.rates.keys():
+            a, b = self.rates.get(key, Rate(0, 0)), other.rates.get(key, Rate(0, 0))
+            total.rates[key] = Rate(hit=a.hit + b.hit, n=a.n + b.n)
+        for key in self.counts.keys() | other.counts.keys():
+            total.counts[key] = self.counts.get(key, 0) + other.counts.get(key, 0)
+        for key in self.averages.keys() | other.averages.keys():
+            a, b = self.averages.get(key, Average(0, 0.0)), other.averages.get(key, Average(0, 0.0))
+            total.averages[key] = Average(n=a.n + b.n, seconds=a.seconds + b.seconds)
+        for key in self.parts.keys() | other.parts.keys():
+            a, b = self.parts.get(key, {}), other.parts.get(key, {})
+            total.parts[key] = {name: a.get(name, 0) + b.get(name, 0) for name in a.keys() | b.keys()}
+        return total
+
+
+def figures_by_grid(
+    cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+) -> dict[int, Figures]:
+    """Every measure per grid of `cases`, in two grouped queries (the cases, then the reopen events).
+
+    Grids with nothing to count are absent; the scope's figures are the sum (`Figures.__add__`).
+    """
+    rows = (
+        measured(cases)
+        .filter(_touched(start, end, now))
+        .values("grid_id")
+        .annotate(**_aggregates(start, end, now))
+        .order_by()
+    )
+    reopened = dict(
+        CaseEvent.objects.filter(action=Action.REOPEN, at__gte=start, at__lt=end, case__in=cases.values("pk"))
+        .values("case__grid_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by()
+        .values_list("case__grid_id", "n")
+    )
+    by_grid = {row["grid_id"]: Figures.from_row(row, reopened.get(row["grid_id"], 0)) for row in rows}
+    for grid_id, n in reopened.items():
+        by_grid.setdefault(grid_id, Figures.from_row({}, n))
+    return by_grid
+
+
+def counts_by(cases: QuerySet[Case], column: str, start: datetime.datetime, end: datetime.datetime) -> dict:
+    """Cases registered in the period, counted by one column (category, status)."""
+    return dict(
+        cases.filter(RECEIVED.in_period(start, end))
+        .values_list(column)
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list(column, "n")
+    )
+
+
+# The weekly trend: measures grouped by the week of their own date, one query per date.
+TREND = [RECEIVED, RESPONSE, RESOLUTION, SATISFACTION]
+
+
+def weekly(
+    cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+) -> dict[datetime.date, Figures]:
+    """The TREND measures per week (Monday, local time) of [start, end)."""
+    by_field: dict[str, list[Measure]] = {}
+    for m in TREND:
+        by_field.setdefault(m.field, []).append(m)
+    weeks: dict[datetime.date, dict] = {}
+    for date_field, measures in by_field.items():
+        aggregates = {}
+        for m in measures:
+            counted = m.base(now)
+            aggregates[f"{m.key}__n"] = Count("pk", filter=counted)
+            if m.hit is not None:
+                aggregates[f"{m.key}__hit"] = Count("pk", filter=counted & m.hit(now))
+        rows = (
+            measured(cases)
+            .filter(**{f"{date_field}__gte": start, f"{date_field}__lt": end})
+            .annotate(week=TruncWeek(date_field))
+            .values("week")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        for row in rows:
+            week = row.pop("week")
+            week = week.date() if isinstance(week, datetime.datetime) else week
+            weeks.setdefault(week, {}).update(row)
+    return {week: Figures.from_row(row) for week, row in weeks.items()}

@@ -1,0 +1,317 @@
+"""The leaders' dashboard: which unit (scope) and which days (period), and the figures of both.
+
+The measures themselves are defined in cases/measures.py (cases) and visits.selectors.coverage_by_grid
+(visits); this module only chooses what to count over and puts the pieces together, with a fixed number
+of queries whatever the district's size.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import measures
+from cases.measures import Figures, Rate
+from cases.models import Case, Category, Status
+from grids.models import Assignment, Grid
+from visits.selectors import coverage_by_grid
+
+# ---------------------------------------------------------------------------------------------- scope
+
+
+@dataclass
+class Unit:
+    """A street, community or grid the user may look at as a whole."""
+
+    level: str  # "street", "community", "grid"
+    pk: int
+    name: str
+    parent: "Unit | None" = None
+    grid_ids: list[int] = field(default_factory=list)
+
+    @property
+    def param(self) -> str:
+        return f"{self.level}:{self.pk}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the figures cover: one unit, or everything the user sees (`unit` None)."""
+
+    unit: Unit | None
+    grid_ids: list[int]
+    label: str
+
+    @property
+    def param(self) -> str:
+        return self.unit.param if self.unit else "all"
+
+    @property
+    def level(self) -> str:
+        return self.unit.level if self.unit else "all"
+
+    def filter_params(self) -> dict[str, str]:
+        """The case list's filter for this scope (see cases.forms.CaseFilterForm)."""
+        if self.unit is None:
+            return {}
+        return {self.unit.level: str(self.unit.pk)}
+
+
+@dataclass
+class ScopeTree:
+    """The units a user may choose: whole streets and communities they are assigned to (or under), and
+    every grid they see. A community leader is never offered a street, nor anyone else's community."""
+
+    grids: dict[int, Unit]
+    communities: dict[int, Unit]
+    streets: dict[int, Unit]
+    all_grid_ids: list[int]
+    everything_label: str
+
+    def units(self) -> list[Unit]:
+        return [*self.streets.values(), *self.communities.values(), *self.grids.values()]
+
+    def default(self) -> Scope:
+        for level in (self.streets, self.communities, self.grids):
+            if len(level) == 1 and len(self.all_grid_ids) == len(next(iter(level.values())).grid_ids):
+                return self.scope(next(iter(level.values())))
+        return Scope(unit=None, grid_ids=self.all_grid_ids, label=self.everything_label)
+
+    def scope(self, unit: Unit) -> Scope:
+        return Scope(unit=unit, grid_ids=unit.grid_ids, label=unit.name)
+
+    def parse(self, param: str) -> Scope:
+        """The scope named by `param` ("community:3"), or Http404 when it is not the user's."""
+        if not param:
+            return self.default()
+        if param == "all":
+            return Scope(unit=None, grid_ids=self.all_grid_ids, label=self.everything_label)
+        level, _sep, pk = param.partition(":")
+        units = {"street": self.streets, "community": self.communities, "grid": self.grids}.get(level)
+        if units is None or not pk.isdigit() or int(pk) not in units:
+            raise Http404
+        return self.scope(units[int(pk)])
+
+
+def scope_tree(user) -> ScopeTree:
+    """The user's units, from two queries: the visible grids with their places, and the assignments."""
+    rows = list(
+        Grid.objects.visible_to(user)
+        .order_by("community__street__name", "community__name", "code")
+        .values(
+            "pk",
+            "code",
+            "name",
+            "community_id",
+            "community__name",
+            "community__street_id",
+            "community__street__name",
+        )
+    )
+    if user.is_superuser:
+        whole_streets = {row["community__street_id"] for row in rows}
+        whole_communities = {row["community_id"] for row in rows}
+    else:
+        assigned = list(Assignment.objects.filter(user=user).values_list("street_id", "community_id"))
+        whole_streets = {street for street, _c in assigned if street}
+        whole_communities = {community for _s, community in assigned if community} | {
+            row["community_id"] for row in rows if row["community__street_id"] in whole_streets
+        }
+    streets: dict[int, Unit] = {}
+    communities: dict[int, Unit] = {}
+    grids: dict[int, Unit] = {}
+    for row in rows:
+        street = None
+        if row["community__street_id"] in whole_streets:
+            street = streets.setdefault(
+                row["community__street_id"],
+                Unit("street", row["community__street_id"], row["community__street__name"]),
+            )
+            street.grid_ids.append(row["pk"])
+        community = None
+        if row["community_id"] in whole_communities:
+            community = communities.setdefault(
+                row["community_id"], Unit("community", row["community_id"], row["community__name"], street)
+            )
+            community.grid_ids.append(row["pk"])
+        grids[row["pk"]] = Unit("grid", row["pk"], f"{row['name']}（{row['code']}）", community, [row["pk"]])
+    label = _("全区") if user.is_superuser else _("我负责的全部网格")
+    return ScopeTree(grids, communities, streets, [row["pk"] for row in rows], str(label))
+
+
+# --------------------------------------------------------------------------------------------- period
+
+PERIOD_KINDS = {
+    "week": _("本周"),
+    "month": _("本月"),
+    "quarter": _("本季度"),
+    "custom": _("自定义"),
+}
+MAX_CUSTOM_DAYS = 366
+TREND_MIN_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days `first` to `last`, both included; `start`/`end` are the half-open aware bounds."""
+
+    first: datetime.date
+    last: datetime.date
+
+    @property
+    def start(self) -> datetime.datetime:
+        return _midnight(self.first)
+
+    @property
+    def end(self) -> datetime.datetime:
+        return _midnight(self.last + datetime.timedelta(days=1))
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def trend_weeks(self) -> list[datetime.date]:
+        """The Mondays of the weekly trend: the period's weeks, and at least TREND_MIN_WEEKS."""
+        last_monday = self.last - datetime.timedelta(days=self.last.weekday())
+        first_monday = self.first - datetime.timedelta(days=self.first.weekday())
+        first_monday = min(first_monday, last_monday - datetime.timedelta(weeks=TREND_MIN_WEEKS - 1))
+        weeks = (last_monday - first_monday).days // 7 + 1
+        return [first_monday + datetime.timedelta(weeks=i) for i in range(weeks)]
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def period_of(kind: str, today: datetime.date) -> Period:
+    """This week (from Monday), this month, or this quarter, up to and including today."""
+    if kind == "week":
+        return Period(today - datetime.timedelta(days=today.weekday()), today)
+    if kind == "quarter":
+        return Period(today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today)
+    return Period(today.replace(day=1), today)
+
+
+def last_month(today: datetime.date) -> Period:
+    """The monthly report's default: the last whole month."""
+    day = today.replace(day=1) - datetime.timedelta(days=1)
+    return month_period(day.year, day.month)
+
+
+def month_period(year: int, month: int) -> Period:
+    first = datetime.date(year, month, 1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return Period(first, following - datetime.timedelta(days=1))
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+
+
+@dataclass
+class UnitRow:
+    """One line of the ranking table: a grid (or community) with its figures and its rank."""
+
+    unit: Unit
+    figures: Figures
+    coverage: Rate
+    rank: int | None = None
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    period: Period
+    now: datetime.datetime
+    today: datetime.date
+    totals: Figures
+    coverage: Rate
+    grid_rows: list[UnitRow]
+    community_rows: list[UnitRow]
+    categories: list[tuple[Category, int]]
+    states: list[tuple[str, str, int]]
+    trend: list[tuple[datetime.date, Figures]]
+    rank_by: str
+
+
+def rank(rows: list[UnitRow], key: str) -> list[UnitRow]:
+    """Rank by one rate, highest first; rows whose rate rests on fewer than MIN_CASES_TO_RANK cases keep
+    rank None and follow the ranked ones, so one lucky case does not top the table. Ties share a rank."""
+
+    def rate(row: UnitRow) -> Rate:
+        return row.coverage if key == "coverage" else row.figures.rates[key]
+
+    ranked = sorted((r for r in rows if rate(r).rankable), key=lambda r: (-rate(r).value, r.unit.name))
+    previous, position = None, 0
+    for i, row in enumerate(ranked, start=1):
+        if rate(row).value != previous:
+            position, previous = i, rate(row).value
+        row.rank = position
+    unranked = sorted((r for r in rows if not rate(r).rankable), key=lambda r: r.unit.name)
+    for row in unranked:
+        row.rank = None
+    return ranked + unranked
+
+
+def dashboard(
+    tree: ScopeTree,
+    scope: Scope,
+    period: Period,
+    now: datetime.datetime,
+    today: datetime.date,
+    rank_by: str = "resolution",
+) -> Dashboard:
+    """Every figure of the scope in the period. Seven queries, whatever the district's size:
+    cases by grid, reopen events by grid, care coverage by grid, categories (two), states, and the
+    weekly trend (three dates)."""
+    cases = Case.objects.filter(grid_id__in=scope.grid_ids)
+    by_grid = measures.figures_by_grid(cases, period.start, period.end, now)
+    coverage = coverage_by_grid(scope.grid_ids, today)
+    empty = Figures.from_row({})
+
+    grid_rows = []
+    for pk in scope.grid_ids:
+        enrolled, covered = coverage.get(pk, (0, 0))
+        grid_rows.append(UnitRow(tree.grids[pk], by_grid.get(pk, empty), Rate(hit=covered, n=enrolled)))
+    totals = sum((row.figures for row in grid_rows), empty)
+    total_coverage = Rate(
+        hit=sum(row.coverage.hit for row in grid_rows), n=sum(row.coverage.n for row in grid_rows)
+    )
+    community_rows = []
+    if scope.level in ("street", "all"):
+        by_community: dict[int, UnitRow] = {}
+        for row in grid_rows:
+            community = row.unit.parent
+            if community is None:
+                continue
+            line = by_community.setdefault(community.pk, UnitRow(community, empty, Rate(0, 0)))
+            line.figures = line.figures + row.figures
+            line.coverage = Rate(line.coverage.hit + row.coverage.hit, line.coverage.n + row.coverage.n)
+        community_rows = rank(list(by_community.values()), rank_by)
+
+    received = measures.counts_by(cases, "category", period.start, period.end)
+    categories = [(c, received[c.pk]) for c in Category.objects.filter(pk__in=received)]
+    categories.sort(key=lambda pair: (-pair[1], pair[0].sort_order, pair[0].name))
+    by_state = measures.counts_by(cases, "status", period.start, period.end)
+    states = [(value, label, by_state.get(value, 0)) for value, label in Status.choices]
+
+    weeks = period.trend_weeks()
+    trend_start = _midnight(weeks[0])
+    weekly = measures.weekly(cases, trend_start, period.end, now)
+    trend = [(week, weekly.get(week, empty)) for week in weeks]
+
+    return Dashboard(
+        scope=scope,
+        period=period,
+        now=now,
+        today=today,
+        totals=totals,
+        coverage=total_coverage,
+        grid_rows=rank(grid_rows, rank_by) if len(grid_rows) > 1 else grid_rows,
+        community_rows=community_rows,
+        categories=categories,
+        states=states,
+        trend=trend,
+        rank_by=rank_by,
+    )

@@ -1,0 +1,185 @@
+"""The leaders' dashboard (数据看板), its drill-down to care-group households, Excel export and monthly
+report. Scope outside the user's units is a 404 (portal.dashboard.ScopeTree.parse)."""
+
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from cases.measures import MEASURES, MIN_CASES_TO_RANK
+from residents.models import CareEnrolment, Resident
+from visits import selectors as visit_selectors
+from visits import services as visit_services
+
+from . import dashboard as dash
+from . import dashboard_export
+from .dashboard_export import RATE_KEYS
+from .downloads import xlsx_response
+from .forms_dashboard import RANK_CHOICES, DashboardForm, ReportForm
+from .pagination import paginate
+
+
+def _figures(request, tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    visit_services.schedule_refresh_stale(today)
+    return dash.dashboard(tree, scope, period, now, today, rank_by)
+
+
+def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
+    """What the dashboard and the report both show, with the query strings of their links."""
+    period = board.period
+    drill_base = {
+        **board.scope.filter_params(),
+        "date_from": period.first.isoformat(),
+        "date_to": period.last.isoformat(),
+    }
+    return {
+        "board": board,
+        "tree": tree,
+        "measures": MEASURES,
+        "drill_base": drill_base,
+        "charts": _charts(board),
+        "scope_units": tree.units(),
+        "satisfaction_split": [
+            (value, label, board.totals.parts["satisfaction"][value])
+            for value, (label, _condition) in MEASURES["satisfaction"].parts.items()
+        ],
+        # Each week's figures with the days they cover (the last week ends with the period).
+        "trend_rows": [
+            (week, min(week + datetime.timedelta(days=6), period.last), figures) for week, figures in board.trend
+        ],
+        "rate_rows": [(MEASURES[key], board.totals.rates[key]) for key in RATE_KEYS],
+        "min_cases": MIN_CASES_TO_RANK,
+        "coverage_label": visit_selectors.COVERAGE_LABEL,
+        "coverage_definition": visit_selectors.COVERAGE_DEFINITION,
+        "rank_choices": RANK_CHOICES,
+    }
+
+
+@require_GET
+def dashboard_index(request):
+    today = timezone.localdate()
+    tree = dash.scope_tree(request.user)
+    scope = tree.parse(request.GET.get("scope", ""))
+    form = DashboardForm(request.GET or None, today=today)
+    if form.is_bound and not form.is_valid():
+        messages.warning(request, _("统计时段有误，请更正；下面先显示本月的数据。"))
+    board = _figures(request, tree, scope, form.chosen_period(), form.rank_by())
+    context = _context(board, tree) | {
+        "form": form,
+        "month": board.period.first.strftime("%Y-%m"),
+    }
+    return render(request, "dashboard/index.html", context)
+
+
+@require_GET
+def dashboard_export_view(request):
+    today = timezone.localdate()
+    tree = dash.scope_tree(request.user)
+    scope = tree.parse(request.GET.get("scope", ""))
+    form = DashboardForm(request.GET or None, today=today)
+    board = _figures(request, tree, scope, form.chosen_period(), form.rank_by())
+    content = dashboard_export.workbook(board)
+    period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
+    return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")
+
+
+@require_GET
+def monthly_report(request):
+    today = timezone.localdate()
+    tree = dash.scope_tree(request.user)
+    scope = tree.parse(request.GET.get("scope", ""))
+    form = ReportForm(request.GET or {}, today=today)
+    period = form.cleaned_data["month"] if form.is_valid() else dash.last_month(today)
+    board = _figures(request, tree, scope, period, "resolution")
+    context = _context(board, tree) | {"form": form, "printed_at": timezone.localtime()}
+    return render(request, "dashboard/report.html", context)
+
+
+HOUSEHOLD_PARTS = {"all": _("关爱对象户"), "hit": _("未逾期"), "miss": _("逾期未访")}
+
+
+@require_GET
+def coverage_households(request):
+    """The care-group households behind the coverage figure: all, covered, or overdue."""
+    today = timezone.localdate()
+    tree = dash.scope_tree(request.user)
+    scope = tree.parse(request.GET.get("scope", ""))
+    part = request.GET.get("part", "all")
+    if part not in HOUSEHOLD_PARTS:
+        part = "all"
+    visit_services.schedule_refresh_stale(today)
+    households = (
+        visit_selectors.coverage_households(scope.grid_ids, part, today)
+        .select_related("dwelling__building", "grid")
+        .prefetch_related(
+            Prefetch(
+                "members", queryset=Resident.objects.current().order_by("id"), to_attr="current_members"
+            ),
+            Prefetch(
+                "enrolments",
+                queryset=CareEnrolment.objects.active_on(today).order_by("category", "id"),
+                to_attr="active_enrolments",
+            ),
+        )
+        .order_by("next_due", "id")
+    )
+    page = paginate(request, households, exact=True)
+    for row in page.object_list:
+        row.care_labels = list(dict.fromkeys(e.get_category_display() for e in row.active_enrolments))
+        row.overdue = row.next_due < today
+    tabs = [
+        (key, label, f"{reverse('dashboard:households')}?{urlencode({'scope': scope.param, 'part': key})}")
+        for key, label in HOUSEHOLD_PARTS.items()
+    ]
+    return render(
+        request,
+        "dashboard/households.html",
+        {
+            "scope": scope,
+            "part": part,
+            "tabs": tabs,
+            "page": page,
+            "coverage_label": visit_selectors.COVERAGE_LABEL,
+            "coverage_definition": visit_selectors.COVERAGE_DEFINITION,
+        },
+    )
+
+
+def _percent(rate) -> float | None:
+    return None if rate.value is None else round(rate.value, 1)
+
+
+def _charts(board: dash.Dashboard) -> dict:
+    """The data each ECharts chart draws (the page's tables show the same numbers)."""
+    split = board.totals.parts["satisfaction"]
+    return {
+        "trend": {
+            "weeks": [week.strftime("%m-%d") for week, _f in board.trend],
+            "received": [f.counts["received"] for _w, f in board.trend],
+            "rates": {
+                str(MEASURES[key].label): [_percent(f.rates[key]) for _w, f in board.trend]
+                for key in ("response", "resolution", "satisfaction")
+            },
+            "received_label": str(MEASURES["received"].label),
+        },
+        "categories": {
+            "names": [c.name for c, _n in board.categories],
+            "counts": [n for _c, n in board.categories],
+        },
+        "states": {
+            "names": [str(label) for _v, label, _n in board.states],
+            "counts": [n for *_x, n in board.states],
+        },
+        "satisfaction": [
+            {"name": str(label), "value": split[value]}
+            for value, (label, _condition) in MEASURES["satisfaction"].parts.items()
+        ],
+    }

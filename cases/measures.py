@@ -170,7 +170,7 @@ OVERDUE_NOW = Measure(
 
 RECEIVED = Measure(
     key="received",
-    label=_("登记诉求"),
+    label=_("登记件数"),
     kind="count",
     field="created_at",
     definition=_("本期登记的诉求件数，含之后不予受理或合并的。"),

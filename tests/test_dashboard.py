@@ -517,7 +517,7 @@ def test_export_holds_the_figures_and_the_grid_table(october, client):
     assert figures["响应率"][1:4] == (4 / 7, 4, 7)  # c7's time to be taken has run out by now
     assert figures["小事不出社区率"][1:4] == (2 / 3, 2, 3)
     assert figures["其中：不满意"][1] == 1
-    assert figures["登记诉求"][1] == 8
+    assert figures["登记件数"][1] == 8
     grids = list(book["网格排名"].iter_rows(values_only=True))
     assert grids[0][:4] == ("排名", "名称", "登记", "响应率")
     assert {row[1]: row[2] for row in grids[1:]} == {"甲网格（C-01）": 7, "乙网格（C-02）": 1}

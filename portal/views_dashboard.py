@@ -53,7 +53,8 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
         ],
         # Each week's figures with the days they cover (the last week ends with the period).
         "trend_rows": [
-            (week, min(week + datetime.timedelta(days=6), period.last), figures) for week, figures in board.trend
+            (week, min(week + datetime.timedelta(days=6), period.last), figures)
+            for week, figures in board.trend
         ],
         "rate_rows": [(MEASURES[key], board.totals.rates[key]) for key in RATE_KEYS],
         "min_cases": MIN_CASES_TO_RANK,

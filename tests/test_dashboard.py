@@ -377,6 +377,7 @@ def test_a_custom_period_ending_after_today_stops_today(october, client):
 
 # ---------------------------------------------------------------------------------------- drill-down
 
+IN_RANKING_TABLE = {"received", "response", "resolution", "satisfaction", "on_time", "local", "overdue_now"}
 DRILLS = [
     (key, part)
     for key, measure in MEASURES.items()
@@ -405,6 +406,8 @@ def test_drill_down_lists_exactly_the_cases_a_figure_counts(october, client, key
     assert listing.context["page"].paginator.count == expected
     # and per grid, from the ranking table
     for row in board.grid_rows:
+        if part == "all" and key in IN_RANKING_TABLE and _figure(row.figures, key, part):
+            assert f"measure={key}&amp;part=all&amp;grid={row.unit.pk}" in html
         per_grid = client.get(link.replace("&amp;", "&") + f"&grid={row.unit.pk}")
         assert per_grid.context["page"].paginator.count == _figure(row.figures, key, part)
 

@@ -564,3 +564,10 @@ def test_each_week_of_the_trend_links_to_its_cases(october, client):
             assert listing.context["page"].paginator.count == expected
             checked += expected
     assert checked > 0
+
+
+def test_monthly_report_of_the_current_month_runs_to_today(october, client):
+    client.force_login(october["people"]["leader"])
+    today = timezone.localdate()
+    response = client.get(reverse("dashboard:report"), {"month": today.strftime("%Y-%m")})
+    assert response.context["board"].period == Period(today.replace(day=1), today)

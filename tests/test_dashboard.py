@@ -571,3 +571,11 @@ def test_monthly_report_of_the_current_month_runs_to_today(october, client):
     today = timezone.localdate()
     response = client.get(reverse("dashboard:report"), {"month": today.strftime("%Y-%m")})
     assert response.context["board"].period == Period(today.replace(day=1), today)
+
+
+def test_a_user_serving_no_grid_is_told_there_is_nothing_to_count(client, db):
+    client.force_login(UserFactory(username="nobody"))
+    response = client.get(reverse("dashboard:index"))
+    assert response.status_code == 200
+    assert "您还没有负责的网格" in response.content.decode()
+    assert response.context["board"].totals.counts["received"] == 0

@@ -25,7 +25,7 @@ from .forms_dashboard import RANK_CHOICES, DashboardForm, ReportForm
 from .pagination import paginate
 
 
-def _figures(request, tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):
+def _figures(tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):
     now = timezone.now()
     today = timezone.localdate(now)
     visit_services.schedule_refresh_stale(today)
@@ -72,7 +72,7 @@ def dashboard_index(request):
     form = DashboardForm(request.GET or None, today=today)
     if form.is_bound and not form.is_valid():
         messages.warning(request, _("统计时段有误，请更正；下面先显示本月的数据。"))
-    board = _figures(request, tree, scope, form.chosen_period(), form.rank_by())
+    board = _figures(tree, scope, form.chosen_period(), form.rank_by())
     context = _context(board, tree) | {
         "form": form,
         "month": board.period.first.strftime("%Y-%m"),
@@ -86,7 +86,7 @@ def dashboard_export_view(request):
     tree = dash.scope_tree(request.user)
     scope = tree.parse(request.GET.get("scope", ""))
     form = DashboardForm(request.GET or None, today=today)
-    board = _figures(request, tree, scope, form.chosen_period(), form.rank_by())
+    board = _figures(tree, scope, form.chosen_period(), form.rank_by())
     content = dashboard_export.workbook(board)
     period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
     return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")
@@ -99,7 +99,7 @@ def monthly_report(request):
     scope = tree.parse(request.GET.get("scope", ""))
     form = ReportForm(request.GET or {}, today=today)
     period = form.cleaned_data["month"] if form.is_valid() else dash.last_month(today)
-    board = _figures(request, tree, scope, period, "resolution")
+    board = _figures(tree, scope, period, "resolution")
     context = _context(board, tree) | {"form": form, "printed_at": timezone.localtime()}
     return render(request, "dashboard/report.html", context)
 

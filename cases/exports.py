@@ -78,15 +78,13 @@ def case_export(*, user, filters: CaseFilters) -> CaseExport:
 
 
 def _row(sheet: ExportSheet, case: Case, names: dict, now) -> tuple:
-    # The address written at intake is the most precise; it often names the building already.
-    place = case.address or (case.building.address if case.building else "")
     handler = case.handler.first_name or case.handler.get_username() if case.handler else ""
     return (
         case.number,
         sheet.local_time(case.created_at),
         names["channel"].get(case.channel, case.channel),
         sheet.text(case.grid.name),
-        sheet.text(place),
+        sheet.text(case.place),
         sheet.text(case.category.name),
         names["urgency"].get(case.urgency, case.urgency),
         sheet.text(case.requester_label),

@@ -222,8 +222,8 @@ MEASURES = {
         REOPENED,
     )
 }
-RATES = [m for m in MEASURES.values() if m.kind == "rate"]
-RANKABLE = [m.key for m in RATES]
+# The rates, in the dashboard's order: the cards, the ranking table's columns, the export.
+RATE_KEYS = [m.key for m in MEASURES.values() if m.kind == "rate"]
 # What a drill-down may ask for: the base, its successes, the rest, or a named part.
 PART_NAMES = ["all", "hit", "miss", *Satisfaction.values]
 
@@ -247,6 +247,9 @@ class Rate:
     def rankable(self) -> bool:
         return self.n >= MIN_CASES_TO_RANK
 
+    def __add__(self, other: "Rate") -> "Rate":
+        return Rate(hit=self.hit + other.hit, n=self.n + other.n)
+
 
 @dataclass(frozen=True)
 class Average:
@@ -257,9 +260,13 @@ class Average:
     def hours(self) -> float | None:
         return None if self.n == 0 else self.seconds / self.n / 3600
 
+    def __add__(self, other: "Average") -> "Average":
+        return Average(n=self.n + other.n, seconds=self.seconds + other.seconds)
 
-def _reopened_case_ids(start: datetime.datetime | None, end: datetime.datetime | None) -> QuerySet:
-    return CaseEvent.objects.filter(_between("at", start, end), action=Action.REOPEN).values("case_id")
+
+def _reopens(start: datetime.datetime | None, end: datetime.datetime | None) -> QuerySet[CaseEvent]:
+    """The reopen events of the period, which REOPENED counts (by case) and drills into."""
+    return CaseEvent.objects.filter(_between("at", start, end), action=Action.REOPEN)
 
 
 def drill(
@@ -274,7 +281,7 @@ def drill(
     or one of its named parts. Exactly the conditions `figures` counts with."""
     measure = MEASURES[key]
     if measure is REOPENED:
-        return cases.filter(pk__in=_reopened_case_ids(start, end))
+        return cases.filter(pk__in=_reopens(start, end).values("case_id"))
     cases = measured(cases).filter(measure.in_period(start, end) & measure.base(now))
     if part == "hit" and measure.hit is not None:
         return cases.filter(measure.hit(now))
@@ -343,19 +350,16 @@ class Figures:
         return figures
 
     def __add__(self, other: "Figures") -> "Figures":
-        total = Figures()
-        for key in self.rates.keys() | other.rates.keys():
-            a, b = self.rates.get(key, Rate(0, 0)), other.rates.get(key, Rate(0, 0))
-            total.rates[key] = Rate(hit=a.hit + b.hit, n=a.n + b.n)
-        for key in self.counts.keys() | other.counts.keys():
-            total.counts[key] = self.counts.get(key, 0) + other.counts.get(key, 0)
-        for key in self.averages.keys() | other.averages.keys():
-            a, b = self.averages.get(key, Average(0, 0.0)), other.averages.get(key, Average(0, 0.0))
-            total.averages[key] = Average(n=a.n + b.n, seconds=a.seconds + b.seconds)
-        for key in self.parts.keys() | other.parts.keys():
-            a, b = self.parts.get(key, {}), other.parts.get(key, {})
-            total.parts[key] = {name: a.get(name, 0) + b.get(name, 0) for name in a.keys() | b.keys()}
-        return total
+        """The figures of two units together (both from `from_row`, so both hold every measure)."""
+        return Figures(
+            rates={key: rate + other.rates[key] for key, rate in self.rates.items()},
+            counts={key: n + other.counts[key] for key, n in self.counts.items()},
+            averages={key: average + other.averages[key] for key, average in self.averages.items()},
+            parts={
+                key: {name: n + other.parts[key][name] for name, n in split.items()}
+                for key, split in self.parts.items()
+            },
+        )
 
 
 def figures_by_grid(
@@ -373,7 +377,8 @@ def figures_by_grid(
         .order_by()
     )
     reopened = dict(
-        CaseEvent.objects.filter(action=Action.REOPEN, at__gte=start, at__lt=end, case__in=cases.values("pk"))
+        _reopens(start, end)
+        .filter(case__in=cases.values("pk"))
         .values("case__grid_id")
         .annotate(n=Count("case_id", distinct=True))
         .order_by()
@@ -417,7 +422,7 @@ def weekly(
                 aggregates[f"{m.key}__hit"] = Count("pk", filter=counted & m.hit(now))
         rows = (
             measured(cases)
-            .filter(**{f"{date_field}__gte": start, f"{date_field}__lt": end})
+            .filter(_between(date_field, start, end))
             .annotate(week=TruncWeek(date_field))
             .values("week")
             .annotate(**aggregates)

@@ -299,6 +299,13 @@ class Case(models.Model):
             return self.requester.name
         return self.requester_name
 
+    @property
+    def place(self) -> str:
+        """Where the request is: the address written at intake, else its building's (never both)."""
+        if self.address:
+            return self.address
+        return self.building.address if self.building_id else ""
+
     def clock_state(self, now: datetime.datetime) -> str:
         """ "overdue", "warning" (past 80% of the limit), "paused", "running" or "" (no clock)."""
         if self.paused_at is not None:

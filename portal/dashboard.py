@@ -74,9 +74,13 @@ class ScopeTree:
         return [*self.streets.values(), *self.communities.values(), *self.grids.values()]
 
     def default(self) -> Scope:
+        """The one unit that covers everything the user sees, if there is one."""
         for level in (self.streets, self.communities, self.grids):
             if len(level) == 1 and len(self.all_grid_ids) == len(next(iter(level.values())).grid_ids):
                 return self.scope(next(iter(level.values())))
+        return self.everything()
+
+    def everything(self) -> Scope:
         return Scope(unit=None, grid_ids=self.all_grid_ids, label=self.everything_label)
 
     def scope(self, unit: Unit) -> Scope:
@@ -87,7 +91,7 @@ class ScopeTree:
         if not param:
             return self.default()
         if param == "all":
-            return Scope(unit=None, grid_ids=self.all_grid_ids, label=self.everything_label)
+            return self.everything()
         level, _sep, pk = param.partition(":")
         units = {"street": self.streets, "community": self.communities, "grid": self.grids}.get(level)
         if units is None or not pk.isdigit() or int(pk) not in units:
@@ -249,8 +253,6 @@ def rank(rows: list[UnitRow], key: str) -> list[UnitRow]:
             position, previous = i, rate(row).value
         row.rank = position
     unranked = sorted((r for r in rows if not rate(r).rankable), key=lambda r: r.unit.name)
-    for row in unranked:
-        row.rank = None
     return ranked + unranked
 
 
@@ -262,7 +264,7 @@ def dashboard(
     today: datetime.date,
     rank_by: str = "resolution",
 ) -> Dashboard:
-    """Every figure of the scope in the period. Seven queries, whatever the district's size:
+    """Every figure of the scope in the period. Nine queries, whatever the district's size:
     cases by grid, reopen events by grid, care coverage by grid, categories (two), states, and the
     weekly trend (three dates)."""
     cases = Case.objects.filter(grid_id__in=scope.grid_ids)
@@ -275,9 +277,7 @@ def dashboard(
         enrolled, covered = coverage.get(pk, (0, 0))
         grid_rows.append(UnitRow(tree.grids[pk], by_grid.get(pk, empty), Rate(hit=covered, n=enrolled)))
     totals = sum((row.figures for row in grid_rows), empty)
-    total_coverage = Rate(
-        hit=sum(row.coverage.hit for row in grid_rows), n=sum(row.coverage.n for row in grid_rows)
-    )
+    total_coverage = sum((row.coverage for row in grid_rows), Rate(0, 0))
     community_rows = []
     if scope.level in ("street", "all"):
         by_community: dict[int, UnitRow] = {}
@@ -286,8 +286,8 @@ def dashboard(
             if community is None:
                 continue
             line = by_community.setdefault(community.pk, UnitRow(community, empty, Rate(0, 0)))
-            line.figures = line.figures + row.figures
-            line.coverage = Rate(line.coverage.hit + row.coverage.hit, line.coverage.n + row.coverage.n)
+            line.figures += row.figures
+            line.coverage += row.coverage
         community_rows = rank(list(by_community.values()), rank_by)
 
     received = measures.counts_by(cases, "category", period.start, period.end)

@@ -6,13 +6,13 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.measures import MEASURES, RANKABLE
+from cases.measures import MEASURES, RATE_KEYS
 from visits.selectors import COVERAGE_LABEL
 
 from .dashboard import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of
 from .forms import DateInput, DateRangeMixin, StyledFormMixin
 
-RANK_CHOICES = [(key, MEASURES[key].label) for key in RANKABLE] + [("coverage", COVERAGE_LABEL)]
+RANK_CHOICES = [(key, MEASURES[key].label) for key in RATE_KEYS] + [("coverage", COVERAGE_LABEL)]
 
 
 class DashboardForm(DateRangeMixin, StyledFormMixin, forms.Form):
@@ -37,7 +37,7 @@ class DashboardForm(DateRangeMixin, StyledFormMixin, forms.Form):
         if date_from and date_to:
             if date_from > self.today:
                 self.add_error("date_from", _("起始日期不能晚于今天。"))
-            elif (date_to - date_from).days + 1 > MAX_CUSTOM_DAYS:
+            elif Period(date_from, date_to).days > MAX_CUSTOM_DAYS:
                 self.add_error("date_to", _("时段最长 %(days)s 天，请缩短。") % {"days": MAX_CUSTOM_DAYS})
         return data
 

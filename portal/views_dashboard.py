@@ -12,14 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cases.measures import MEASURES, MIN_CASES_TO_RANK
+from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
 from visits import services as visit_services
 
 from . import dashboard as dash
 from . import dashboard_export
-from .dashboard_export import RATE_KEYS
 from .downloads import xlsx_response
 from .forms_dashboard import RANK_CHOICES, DashboardForm, ReportForm
 from .pagination import paginate
@@ -35,6 +34,10 @@ def _figures(tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_
 def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
     """What the dashboard and the report both show, with the query strings of their links."""
     period = board.period
+    satisfaction_split = [
+        (value, label, board.totals.parts["satisfaction"][value])
+        for value, (label, _condition) in MEASURES["satisfaction"].parts.items()
+    ]
     drill_base = {
         **board.scope.filter_params(),
         "date_from": period.first.isoformat(),
@@ -45,12 +48,9 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
         "tree": tree,
         "measures": MEASURES,
         "drill_base": drill_base,
-        "charts": _charts(board),
+        "charts": _charts(board, satisfaction_split),
         "scope_units": tree.units(),
-        "satisfaction_split": [
-            (value, label, board.totals.parts["satisfaction"][value])
-            for value, (label, _condition) in MEASURES["satisfaction"].parts.items()
-        ],
+        "satisfaction_split": satisfaction_split,
         # Each week's figures with the days they cover (the last week ends with the period).
         "trend_rows": [
             (week, min(week + datetime.timedelta(days=6), period.last), figures)
@@ -158,9 +158,8 @@ def _percent(rate) -> float | None:
     return None if rate.value is None else round(rate.value, 1)
 
 
-def _charts(board: dash.Dashboard) -> dict:
+def _charts(board: dash.Dashboard, satisfaction_split: list[tuple[str, str, int]]) -> dict:
     """The data each ECharts chart draws (the page's tables show the same numbers)."""
-    split = board.totals.parts["satisfaction"]
     return {
         "trend": {
             "weeks": [week.strftime("%m-%d") for week, _f in board.trend],
@@ -179,8 +178,5 @@ def _charts(board: dash.Dashboard) -> dict:
             "names": [str(label) for _v, label, _n in board.states],
             "counts": [n for *_x, n in board.states],
         },
-        "satisfaction": [
-            {"name": str(label), "value": split[value]}
-            for value, (label, _condition) in MEASURES["satisfaction"].parts.items()
-        ],
+        "satisfaction": [{"name": str(label), "value": n} for _value, label, n in satisfaction_split],
     }

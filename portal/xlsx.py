@@ -19,10 +19,19 @@ def labels(choices) -> dict[str, str]:
 
 
 class ExportSheet:
-    """A write-only workbook with one sheet: headings frozen on the first row, one call per row."""
+    """A sheet of a write-only workbook: headings frozen on the first row, one call per row.
 
-    def __init__(self, name: str, columns: tuple[str, ...], widths: tuple[int, ...]):
-        self.workbook = openpyxl.Workbook(write_only=True)
+    Without `workbook` it starts a workbook of its own; pass another sheet's to add a sheet to it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        columns: tuple[str, ...],
+        widths: tuple[int, ...],
+        workbook: openpyxl.Workbook | None = None,
+    ):
+        self.workbook = workbook or openpyxl.Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet(name)
         for index, width in enumerate(widths, start=1):
             self.sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
@@ -44,6 +53,12 @@ class ExportSheet:
             return None
         cell = WriteOnlyCell(self.sheet, value=timezone.localtime(value).replace(tzinfo=None))
         cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+
+    def formatted(self, value, number_format: str):
+        """A number or date with Excel's format for it (e.g. "0.0%", "yyyy-mm-dd")."""
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell.number_format = number_format
         return cell
 
     def append(self, row: tuple) -> None:

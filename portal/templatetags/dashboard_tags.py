@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from cases.measures import RATE_KEYS
+
 register = template.Library()
 
 
@@ -47,9 +49,6 @@ def dashboard_url(context, name: str = "dashboard:index", **changes) -> str:
     return f"{reverse(name)}?{urlencode(params)}"
 
 
-RANKED_RATES = ("response", "resolution", "satisfaction", "on_time", "local")
-
-
 @register.simple_tag(takes_context=True)
 def unit_cells(context, row) -> str:
     """The figures of one line of the ranking table, each linking to its cases.
@@ -70,7 +69,7 @@ def unit_cells(context, row) -> str:
             '<td class="text-end"><a href="{}">{}</a></td>', link("received"), row.figures.counts["received"]
         )
     ]
-    for key in RANKED_RATES:
+    for key in RATE_KEYS:
         rate = row.figures.rates[key]
         shown = format_html('<a href="{}">{}</a>', link(key), percent(rate)) if rate.n else "—"
         cells.append(

@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Building, Community, Grid, Street
+from grids.forms import PlaceFilterForm, grid_label
+from grids.models import Building, Grid
 from portal.forms import DateInput, DateRangeMixin, PlainSelect, StyledFormMixin
 from residents.models import Resident
 
@@ -34,10 +35,6 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data if item]
         return [single(data, initial)] if data else []
-
-
-def _grid_label(grid: Grid) -> str:
-    return f"{grid.name} · {grid.code}"
 
 
 def _user_label(user) -> str:
@@ -112,7 +109,7 @@ class IntakeForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["grid"].queryset = grids.order_by("code")
-        self.fields["grid"].label_from_instance = _grid_label
+        self.fields["grid"].label_from_instance = grid_label
         grid_id = self.data.get("grid") or getattr(self.initial.get("grid"), "pk", self.initial.get("grid"))
         if grid_id and str(grid_id).isdigit():
             self.fields["building"].queryset = Building.objects.filter(grid_id=grid_id, grid__in=grids)
@@ -214,7 +211,7 @@ class ActionForm(StyledFormMixin, forms.Form):
             self.fields["urgency"].initial = case.urgency
         if "grid" in self.fields:
             self.fields["grid"].queryset = grids
-            self.fields["grid"].label_from_instance = _grid_label
+            self.fields["grid"].label_from_instance = grid_label
             self.fields["grid"].initial = case.grid_id
             self.fields["worker"].queryset = workers
             self.fields["worker"].label_from_instance = _user_label
@@ -276,7 +273,7 @@ NOTE_LABELS = {
 }
 
 
-class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
+class CaseFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
     status = forms.ChoiceField(
         label=_("状态"),
         required=False,
@@ -289,13 +286,6 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
     )
     category = forms.ModelChoiceField(
         label=_("事项类别"), queryset=Category.objects.all(), required=False, empty_label=_("全部类别")
-    )
-    grid = forms.ModelChoiceField(
-        label=_("网格"),
-        queryset=Grid.objects.none(),
-        required=False,
-        empty_label=_("全部网格"),
-        widget=PlainSelect,
     )
     channel = forms.ChoiceField(
         label=_("来源渠道"), required=False, choices=[("", _("全部渠道")), *Channel.choices]
@@ -311,10 +301,6 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
     )
 
     # Set by the dashboard's links; shown as a line above the results rather than as inputs.
-    street = forms.ModelChoiceField(queryset=Street.objects.none(), required=False, widget=forms.HiddenInput)
-    community = forms.ModelChoiceField(
-        queryset=Community.objects.none(), required=False, widget=forms.HiddenInput
-    )
     measure = forms.ChoiceField(
         required=False,
         choices=[("", ""), *((k, m.label) for k, m in MEASURES.items())],
@@ -326,11 +312,7 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        grids = Grid.objects.visible_to(user)
-        self.fields["grid"].queryset = grids.order_by("code")
-        self.fields["grid"].label_from_instance = _grid_label
-        self.fields["community"].queryset = Community.objects.filter(grids__in=grids).distinct()
-        self.fields["street"].queryset = Street.objects.filter(communities__grids__in=grids).distinct()
+        self.init_places(Grid.objects.visible_to(user))
 
     def drill_note(self) -> dict | None:
         """What a dashboard link asked for ("响应率 · 按时接单 · 金城关社区") and the measure's definition."""

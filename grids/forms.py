@@ -1,8 +1,11 @@
 from django import forms
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
-from portal.forms import StyledFormMixin
+from portal.forms import PlainSelect, StyledFormMixin
 
-from .models import Building
+from .models import Building, Community, Grid, Street
 
 
 class BuildingForm(StyledFormMixin, forms.ModelForm):
@@ -10,3 +13,137 @@ class BuildingForm(StyledFormMixin, forms.ModelForm):
         model = Building
         fields = ["address"]
         widgets = {"address": forms.TextInput(attrs={"placeholder": "靖远路9号"})}
+
+
+PLACE_FIELDS = ("street", "community", "grid")
+
+
+def grid_label(grid: Grid) -> str:
+    return f"{grid.name} · {grid.code}"
+
+
+class PlaceFilterForm(forms.Form):
+    """A list's place filter as three linked selects, 街道 → 社区 → 网格 (三级联动).
+
+    A district leader serves thousands of grids: one select listing them all is slow to render and
+    useless to scroll. Each select here lists only the places inside the choice above it, so none is
+    longer than one street's communities or one community's grids; a level where the user's scope
+    offers a single place is not shown. The choice stands for its narrowest level (`place_filter()`).
+
+    A link may name only the narrowest place (`?grid=5`, `?community=3`): the levels above it are
+    then taken from it. When the form itself is sent, a level it sent empty means all places, and a
+    choice below it that no longer lies inside the level above (the street was changed) is dropped.
+    Subclasses call `init_places(visible_grids)` in their __init__.
+    """
+
+    street = forms.ModelChoiceField(
+        label=_("街道"),
+        queryset=Street.objects.none(),
+        required=False,
+        empty_label=_("全部街道"),
+        widget=PlainSelect,
+    )
+    community = forms.ModelChoiceField(
+        label=_("社区"),
+        queryset=Community.objects.none(),
+        required=False,
+        empty_label=_("全部社区"),
+        widget=PlainSelect,
+    )
+    grid = forms.ModelChoiceField(
+        label=_("网格"),
+        queryset=Grid.objects.none(),
+        required=False,
+        empty_label=_("全部网格"),
+        widget=PlainSelect,
+    )
+
+    def init_places(self, grids: QuerySet[Grid]) -> None:
+        self._grids = grids
+        # Validation accepts any place in the scope; the options shown are narrowed in place_fields().
+        self.fields["street"].queryset = Street.objects.filter(communities__grids__in=grids).distinct()
+        self.fields["community"].queryset = (
+            Community.objects.filter(grids__in=grids).distinct().select_related("street")
+        )
+        self.fields["grid"].queryset = grids.select_related("community__street")
+        self.fields["grid"].label_from_instance = grid_label
+
+    def clean(self):
+        data = super().clean()
+        street, community, grid = data.get("street"), data.get("community"), data.get("grid")
+        sent = self.data
+        if grid is not None and "community" not in sent:
+            community = grid.community
+        if community is not None and "street" not in sent:
+            street = community.street
+        if community is not None and (street is None or community.street_id != street.pk):
+            community = grid = None
+        if grid is not None and (community is None or grid.community_id != community.pk):
+            grid = None
+        data.update(street=street, community=community, grid=grid)
+        # The selects show the places resolved here, also those taken from a link's narrower place.
+        self.data = sent.copy()
+        for name in PLACE_FIELDS:
+            self.data[name] = data[name].pk if data[name] is not None else ""
+        return data
+
+    def place_filter(self) -> dict:
+        """The chosen street, community and grid (None for "all"), for grids.selectors.within()."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {name: data.get(name) for name in PLACE_FIELDS}
+
+    # Fields whose options depend on the place (a list of the people serving it); shown with the selects.
+    place_dependents: tuple[str, ...] = ()
+
+    def narrow_to_place(self, grids: QuerySet[Grid] | None) -> None:
+        """Narrow the dependent fields' options to these grids (None: no community or grid is chosen)."""
+
+    @cached_property
+    def place_fields(self) -> list:
+        """The place selects to show, each listing only the places inside the choice above it."""
+        chosen = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        street, community, grid = chosen.get("street"), chosen.get("community"), chosen.get("grid")
+        streets = list(self.fields["street"].queryset.order_by("name"))
+        if street is None and len(streets) == 1:
+            street = streets[0]
+        communities = []
+        if street is not None:
+            communities = list(
+                Community.objects.filter(street=street, grids__in=self._grids).distinct().order_by("name")
+            )
+        if community is None and len(communities) == 1:
+            community = communities[0]
+            self._show_chosen("community", community)  # so that a grid chosen next is sent with it
+        grids = list(self._grids.filter(community=community).order_by("code")) if community else []
+        levels = [
+            ("street", streets, None),
+            ("community", communities, _("请先选择街道")),
+            ("grid", grids, _("请先选择社区")),
+        ]
+        if len(streets) < 2:
+            levels = levels[1:] if len(communities) > 1 else levels[2:]
+        shown = []
+        for name, options, before in levels:
+            field = self.fields[name]
+            label = grid_label if name == "grid" else str
+            field.widget.choices = [("", field.empty_label if options else before)]
+            field.widget.choices += [(place.pk, label(place)) for place in options]
+            if not options:
+                field.widget.attrs["disabled"] = True
+            shown.append(self[name])
+        place = [grid] if grid else grids if community else None
+        self.narrow_to_place(self._grids.filter(pk__in=[g.pk for g in place]) if place else None)
+        return shown + [self[name] for name in self.place_dependents]
+
+    def _show_chosen(self, name: str, place) -> None:
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data[name] = place.pk
+        else:
+            self.initial[name] = place.pk
+
+    @property
+    def other_fields(self) -> list:
+        """The form's visible fields other than the place selects."""
+        placed = {*PLACE_FIELDS, *self.place_dependents}
+        return [field for field in self.visible_fields() if field.name not in placed]

@@ -35,3 +35,14 @@ def visible_grid_ids(user) -> list[int]:
     plans for most of the district; a literal list of ids lets it use the grid indexes.
     """
     return list(Grid.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def within(rows: QuerySet, grid_path: str, *, street=None, community=None, grid=None) -> QuerySet:
+    """Rows whose grid (reached through `grid_path`, e.g. "household__grid") lies in the narrowest place."""
+    if grid is not None:
+        return rows.filter(**{grid_path: grid})
+    if community is not None:
+        return rows.filter(**{f"{grid_path}__community": community})
+    if street is not None:
+        return rows.filter(**{f"{grid_path}__community__street": street})
+    return rows

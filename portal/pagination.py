@@ -1,5 +1,7 @@
 """Pagination that stays fast over a million rows: counts stop at a cap instead of scanning all."""
 
+from collections.abc import Sequence
+
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -13,14 +15,16 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
+        if isinstance(self.object_list, QuerySet):
+            return self.object_list[: COUNT_CAP + 1].count()
+        return len(self.object_list)  # a list already cut short by the selector that made it
 
     @property
     def capped(self) -> bool:
         return self.count > COUNT_CAP
 
 
-def paginate(request, rows: QuerySet, per_page: int = PAGE_SIZE, exact: bool = False) -> Page:
+def paginate(request, rows: QuerySet | Sequence, per_page: int = PAGE_SIZE, exact: bool = False) -> Page:
     """The requested page (?page=N); a missing, bad or too-high number gives the nearest real page.
 
     `exact` counts every row: a dashboard figure's list must show the figure's own number.

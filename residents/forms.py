@@ -3,14 +3,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from grids.forms import PlaceFilterForm
 from grids.models import Building, Dwelling, Grid
-from portal.forms import DateInput, PlainSelect, StyledFormMixin
+from portal.forms import DateInput, StyledFormMixin
 
 from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
 from .selectors import ResidentFilters
 
 
-class ResidentSearchForm(StyledFormMixin, forms.Form):
+class ResidentSearchForm(StyledFormMixin, PlaceFilterForm):
     q = forms.CharField(
         label=_("搜索"),
         required=False,
@@ -18,13 +19,6 @@ class ResidentSearchForm(StyledFormMixin, forms.Form):
         widget=forms.TextInput(
             attrs={"placeholder": _("姓名、地址、电话尾号或身份证后四位"), "type": "search"}
         ),
-    )
-    grid = forms.ModelChoiceField(
-        label=_("网格"),
-        queryset=Grid.objects.none(),
-        required=False,
-        empty_label=_("全部网格"),
-        widget=PlainSelect,
     )
     category = forms.ChoiceField(
         label=_("关爱类别"),
@@ -35,17 +29,27 @@ class ResidentSearchForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = Grid.objects.visible_to(user).order_by("code")
+        self.init_places(Grid.objects.visible_to(user))
 
     def filters(self) -> ResidentFilters:
         """The filters to apply; an invalid field is ignored rather than failing the whole page."""
         data = self.cleaned_data if self.is_valid() else {}
         return ResidentFilters(
             q=data.get("q", "") or "",
+            street=data.get("street"),
+            community=data.get("community"),
             grid=data.get("grid"),
             category=data.get("category", "") or "",
             include_inactive=bool(data.get("include_inactive")),
         )
+
+
+class HouseholdFilterForm(StyledFormMixin, PlaceFilterForm):
+    """The household list's place filter."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.init_places(Grid.objects.visible_to(user))
 
 
 class DwellingForm(StyledFormMixin, forms.Form):

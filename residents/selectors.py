@@ -1,6 +1,7 @@
 """Reads of the registry shared by pages, exports and dashboards, with their joins."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
@@ -22,7 +23,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Right
 from django.utils import timezone
 
-from grids.models import Building, Grid
+from grids.models import Building, Community, Grid, Street
+from grids.selectors import within
 from portal.pagination import COUNT_CAP
 
 from .models import CareCategory, CareEnrolment, Household, LiaisonLink, Resident
@@ -56,10 +58,18 @@ class ResidentFilters:
     grid: Grid | None = None
     category: str = ""
     include_inactive: bool = False
+    street: Street | None = None
+    community: Community | None = None
+
+    @property
+    def place(self) -> bool:
+        return bool(self.street or self.community or self.grid)
 
     def as_dict(self) -> dict:
         return {
             "q": self.q,
+            "street": self.street.name if self.street else "",
+            "community": self.community.name if self.community else "",
             "grid": self.grid.code if self.grid else "",
             "category": self.category,
             "include_inactive": self.include_inactive,
@@ -97,7 +107,12 @@ def _ids_matching_text(residents: QuerySet[Resident], q: str) -> list[int]:
     by_address = residents.filter(household__dwelling__building__in=buildings)
     # UNION ALL without ORDER BY lets PostgreSQL stop at the limit instead of collecting and sorting
     # every match of a common name across the district; a resident matched twice is counted once.
-    matches = by_name.values_list("id", flat=True).union(by_address.values_list("id", flat=True), all=True)
+    matches = (
+        by_name.order_by()
+        .values_list("id", flat=True)
+        .union(by_address.order_by().values_list("id", flat=True), all=True)
+        .order_by()
+    )
     return list(dict.fromkeys(matches[:MATCH_LIMIT]))
 
 
@@ -107,15 +122,16 @@ def _with_ngrams(rows: QuerySet, field: str) -> QuerySet:
     return rows.alias(**{f"{field}_ngrams": Ngrams(F(field))})
 
 
-def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
-    """Residents in the user's grids matching the filters, newest registrations last."""
+def _search(user, filters: ResidentFilters) -> tuple[QuerySet[Resident], list[int] | None]:
+    """The residents matching every filter but a text; with a text, also the ids of those it matches."""
     residents = Resident.objects.visible_to(user).alias(
         id_last4=Right("id_number", 4), phone_last4=Right("phone", 4)
     )
     if not filters.include_inactive:
         residents = residents.filter(status=Resident.Status.ACTIVE)
-    if filters.grid is not None:
-        residents = residents.filter(household__grid=filters.grid)
+    residents = within(
+        residents, "household__grid", street=filters.street, community=filters.community, grid=filters.grid
+    )
     if filters.category:
         today = timezone.localdate()
         enrolled = CareEnrolment.objects.active_on(today).filter(category=filters.category)
@@ -124,16 +140,49 @@ def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
             | Q(household__in=enrolled.filter(resident__isnull=True).values("household"))
         )
     q = filters.q.strip()
-    if q:
-        number_filter = _number_filter(q)
-        if number_filter is not None:
-            residents = residents.filter(number_filter)
-        else:
-            # The ids already satisfy every filter above; the page and its count need only them.
-            residents = Resident.objects.filter(pk__in=_ids_matching_text(residents, q))
-    return residents.select_related("household__dwelling__building", "household__grid__community").order_by(
-        "id"
-    )
+    if not q:
+        return residents, None
+    number_filter = _number_filter(q)
+    if number_filter is not None:
+        return residents.filter(number_filter), None
+    # The ids already satisfy every filter above; the page and its count need only them.
+    return residents, sorted(_ids_matching_text(residents, q))
+
+
+def _rows(residents: QuerySet[Resident]) -> QuerySet[Resident]:
+    related = ("household__dwelling__building", "household__grid__community")
+    return residents.select_related(*related).order_by("id")
+
+
+def search_residents(user, filters: ResidentFilters) -> QuerySet[Resident]:
+    """Residents in the user's grids matching the filters, newest registrations last."""
+    residents, ids = _search(user, filters)
+    return _rows(residents if ids is None else Resident.objects.filter(pk__in=ids))
+
+
+class MatchedResidents(Sequence):
+    """A text search's matches as their ids in order; a slice (a page) loads only its own residents."""
+
+    def __init__(self, ids: list[int]):
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(_rows(Resident.objects.filter(pk__in=self.ids[index])))
+        return self[index : index + 1][0]
+
+
+def search_results(user, filters: ResidentFilters) -> QuerySet[Resident] | MatchedResidents:
+    """What the search page pages through.
+
+    A text search has its matches' ids already (at most MATCH_LIMIT): their number is the count and a
+    page fetches twenty of them, instead of sending every id back to the database twice.
+    """
+    residents, ids = _search(user, filters)
+    return _rows(residents) if ids is None else MatchedResidents(ids)
 
 
 def households_in_grid(grid: Grid) -> QuerySet[Household]:
@@ -146,11 +195,10 @@ def households_in_grid(grid: Grid) -> QuerySet[Household]:
     )
 
 
-def household_list(user, grid: Grid | None = None) -> QuerySet[Household]:
-    """Households in the user's grids (optionally one grid), with dwelling and members."""
-    households = Household.objects.visible_to(user)
-    if grid is not None:
-        households = households.filter(grid=grid)
+def household_list(user, street=None, community=None, grid=None) -> QuerySet[Household]:
+    """Households in the user's grids (or in one street, community or grid), with dwelling and members."""
+    place = {"street": street, "community": community, "grid": grid}
+    households = within(Household.objects.visible_to(user), "grid", **place)
     return (
         households.select_related("dwelling__building", "grid")
         .prefetch_related(Prefetch("members", queryset=_current_members_head_first()))

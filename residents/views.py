@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from grids.models import Building, Grid
+from grids.models import Building
 from grids.permissions import communities_for_ledger_import, grids_editable_by
 from portal.pagination import paginate
 
@@ -16,6 +16,7 @@ from . import permissions, selectors, services
 from .forms import (
     DwellingForm,
     EnrolmentForm,
+    HouseholdFilterForm,
     LiaisonForm,
     MoveOutForm,
     ResidentForm,
@@ -59,7 +60,7 @@ def _editable_buildings(user):
 def search(request):
     form = ResidentSearchForm(request.GET or None, user=request.user)
     filters = form.filters()
-    page = paginate(request, selectors.search_residents(request.user, filters))
+    page = paginate(request, selectors.search_results(request.user, filters))
     context = {
         "form": form,
         "page": page,
@@ -73,14 +74,13 @@ def search(request):
 
 @require_GET
 def household_list(request):
-    grid = None
-    if request.GET.get("grid"):
-        grid = Grid.objects.visible_to(request.user).filter(pk=request.GET["grid"]).first()
-        if grid is None:
-            raise Http404
-    page = paginate(request, selectors.household_list(request.user, grid))
-    grids = Grid.objects.visible_to(request.user).order_by("code")
-    return render(request, "residents/household_list.html", {"page": page, "grid": grid, "grids": grids})
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        raise Http404  # a place outside the user's scope, or no place at all
+    place = form.place_filter()
+    page = paginate(request, selectors.household_list(request.user, **place))
+    narrowest = place["grid"] or place["community"] or place["street"]
+    return render(request, "residents/household_list.html", {"page": page, "form": form, "place": narrowest})
 
 
 @require_http_methods(["GET", "POST"])

@@ -539,7 +539,15 @@ def test_export_is_masked_by_default_filtered_and_recorded(client, staff, grid, 
     ]
     record = ExportRecord.objects.get()
     assert (record.user, record.row_count, record.unmasked) == (staff, 2, False)
-    assert record.filters == {"q": "", "grid": grid.code, "category": "", "include_inactive": False}
+    # The grid's community and street are recorded too, taken from the grid the link named.
+    assert record.filters == {
+        "q": "",
+        "street": grid.community.street.name,
+        "community": grid.community.name,
+        "grid": grid.code,
+        "category": "",
+        "include_inactive": False,
+    }
 
 
 def test_export_in_full_for_a_reveal_role(client, staff, grid, registry):

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Assignment, Grid
 from portal.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 
@@ -32,14 +33,9 @@ def users_serving(grids: QuerySet[Grid]):
     )
 
 
-class VisitFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
-    grid = forms.ModelChoiceField(
-        label=_("网格"),
-        queryset=Grid.objects.none(),
-        required=False,
-        empty_label=_("全部网格"),
-        widget=PlainSelect,
-    )
+class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
+    place_dependents = ("visitor",)
+
     kind = forms.ChoiceField(
         label=_("走访类型"), required=False, choices=[("", _("全部类型")), *Visit.Kind.choices]
     )
@@ -62,10 +58,22 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         grids = Grid.objects.visible_to(user)
-        self.fields["grid"].queryset = grids.order_by("code")
-        self.fields["grid"].label_from_instance = lambda g: f"{g.name} · {g.code}"
+        self.init_places(grids)
         self.fields["visitor"].queryset = users_serving(grids)
-        self.fields["visitor"].label_from_instance = lambda u: u.first_name or u.get_username()
+
+    def narrow_to_place(self, grids):
+        """List the people serving the chosen community or grid; a whole district's would be thousands."""
+        field = self.fields["visitor"]
+        people = list(users_serving(grids)) if grids is not None else []
+        chosen = self.cleaned_data.get("visitor") if hasattr(self, "cleaned_data") else None
+        if chosen is not None and chosen not in people:
+            people.insert(0, chosen)
+        field.widget.choices = [
+            ("", field.empty_label if people else _("请先选择社区")),
+            *((person.pk, person.first_name or person.get_username()) for person in people),
+        ]
+        if not people:
+            field.widget.attrs["disabled"] = True
 
     def filters(self) -> VisitFilters | None:
         """The filters to apply, or None while any of them is wrong (the page then shows the errors)."""
@@ -73,6 +81,8 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, forms.Form):
             return None
         data = self.cleaned_data
         return VisitFilters(
+            street=data["street"],
+            community=data["community"],
             grid=data["grid"],
             kind=data["kind"],
             visitor=data["visitor"],
@@ -102,7 +112,7 @@ class PatrolForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, grids: QuerySet[Grid], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grid"].queryset = grids.order_by("code")
-        self.fields["grid"].label_from_instance = lambda g: f"{g.name} · {g.code}"
+        self.fields["grid"].label_from_instance = grid_label
         if "grid" not in self.initial and len(self.fields["grid"].queryset) == 1:
             self.initial["grid"] = self.fields["grid"].queryset[0]
 

@@ -27,8 +27,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Building, Community, Grid
-from grids.selectors import visible_grid_ids
+from grids.models import Building, Community, Grid, Street
+from grids.selectors import visible_grid_ids, within
 from residents.models import CareCategory, Household, Resident
 from residents.selectors import ResidentFilters, search_residents
 
@@ -321,14 +321,19 @@ class VisitFilters:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     q: str = ""
+    street: Street | None = None
+    community: Community | None = None
 
     @property
     def any(self) -> bool:
-        return bool(self.grid or self.kind or self.visitor or self.date_from or self.date_to or self.q)
+        place = self.street or self.community or self.grid
+        return bool(place or self.kind or self.visitor or self.date_from or self.date_to or self.q)
 
     def as_dict(self) -> dict:
         """The filters as recorded with an export."""
         return {
+            "street": self.street.name if self.street else "",
+            "community": self.community.name if self.community else "",
             "grid": self.grid.code if self.grid else "",
             "kind": self.kind,
             "visitor": self.visitor.get_username() if self.visitor else "",
@@ -345,9 +350,8 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 
 def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
     """Visits in the user's grids matching the filters, latest first, with what a list row shows."""
-    visits = visits_for_user(user)
-    if filters.grid is not None:
-        visits = visits.filter(household__grid=filters.grid)
+    place = {"street": filters.street, "community": filters.community, "grid": filters.grid}
+    visits = within(visits_for_user(user), "household__grid", **place)
     if filters.kind:
         visits = visits.filter(kind=filters.kind)
     if filters.visitor is not None:
@@ -361,7 +365,7 @@ def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
     if q:
         # The residents' search finds names through its indexes, in the same scope; an address matches
         # households with nobody registered in them too.
-        residents = search_residents(user, ResidentFilters(q=q, grid=filters.grid, include_inactive=True))
+        residents = search_residents(user, ResidentFilters(q=q, include_inactive=True, **place))
         visits = visits.filter(
             Q(household__in=residents.values("household"))
             | Q(household__dwelling__building__in=Building.objects.filter(address__contains=q))

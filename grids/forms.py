@@ -103,14 +103,12 @@ class PlaceFilterForm(forms.Form):
         """The place selects to show, each listing only the places inside the choice above it."""
         chosen = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
         street, community, grid = chosen.get("street"), chosen.get("community"), chosen.get("grid")
-        streets = list(self.fields["street"].queryset.order_by("name"))
+        # The scope's communities with their streets, in one query: a district has a few hundred at most.
+        in_scope = list(self.fields["community"].queryset.order_by("street__name", "name"))
+        streets = list({community.street_id: community.street for community in in_scope}.values())
         if street is None and len(streets) == 1:
             street = streets[0]
-        communities = []
-        if street is not None:
-            communities = list(
-                Community.objects.filter(street=street, grids__in=self._grids).distinct().order_by("name")
-            )
+        communities = [c for c in in_scope if street is not None and c.street_id == street.pk]
         if community is None and len(communities) == 1:
             community = communities[0]
             self._show_chosen("community", community)  # so that a grid chosen next is sent with it

@@ -204,15 +204,15 @@ def _fill_visits(grid, worker, colleague, n: int) -> None:
 
 def test_visit_list_issues_the_same_queries_for_3_and_30_visits(client, worker, grid):
     # session, user, the grid filter (scoped), the user's grid ids, count (capped), the place selects'
-    # streets, communities and grids, the visitor options, page of visits, their visitors, their gifts
-    # = 12 at any size
+    # communities (with their streets) and grids, the visitor options, page of visits, their visitors,
+    # their gifts = 11 at any size
     colleague = UserFactory()
     assign(colleague, Role.GRID_WORKER, grid)
     client.force_login(worker)
     url = reverse("visits:list") + f"?grid={grid.pk}&kind=condolence"
     _fill_visits(grid, worker, colleague, 3)
     small = _count(client, url)
-    assert small == 12
+    assert small == 11
     _fill_visits(grid, worker, colleague, 27)
     assert len(_listed(client.get(url))) == 20
     assert _count(client, url) == small

@@ -312,7 +312,7 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.init_places(Grid.objects.visible_to(user))
+        self.init_places(user)
 
     def drill_note(self) -> dict | None:
         """What a dashboard link asked for ("响应率 · 按时接单 · 金城关社区") and the measure's definition."""

@@ -33,7 +33,7 @@ class PlaceFilterForm(forms.Form):
     A link may name only the narrowest place (`?grid=5`, `?community=3`): the levels above it are
     then taken from it. When the form itself is sent, a level it sent empty means all places, and a
     choice below it that no longer lies inside the level above (the street was changed) is dropped.
-    Subclasses call `init_places(visible_grids)` in their __init__.
+    Subclasses call `init_places(user)` in their __init__.
     """
 
     street = forms.ModelChoiceField(
@@ -58,13 +58,12 @@ class PlaceFilterForm(forms.Form):
         widget=PlainSelect,
     )
 
-    def init_places(self, grids: QuerySet[Grid]) -> None:
-        self._grids = grids
+    def init_places(self, user) -> None:
+        grids = self._grids = Grid.objects.visible_to(user)
+        communities = Community.objects.visible_to(user)
         # Validation accepts any place in the scope; the options shown are narrowed in place_fields().
-        self.fields["street"].queryset = Street.objects.filter(communities__grids__in=grids).distinct()
-        self.fields["community"].queryset = (
-            Community.objects.filter(grids__in=grids).distinct().select_related("street")
-        )
+        self.fields["street"].queryset = Street.objects.filter(pk__in=communities.values("street"))
+        self.fields["community"].queryset = communities.select_related("street")
         self.fields["grid"].queryset = grids.select_related("community__street")
         self.fields["grid"].label_from_instance = grid_label
 

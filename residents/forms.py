@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grids.forms import PlaceFilterForm
-from grids.models import Building, Dwelling, Grid
+from grids.models import Building, Dwelling
 from portal.forms import DateInput, StyledFormMixin
 
 from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
@@ -29,7 +29,7 @@ class ResidentSearchForm(StyledFormMixin, PlaceFilterForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.init_places(Grid.objects.visible_to(user))
+        self.init_places(user)
 
     def filters(self) -> ResidentFilters:
         """The filters to apply; an invalid field is ignored rather than failing the whole page."""
@@ -49,7 +49,7 @@ class HouseholdFilterForm(StyledFormMixin, PlaceFilterForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.init_places(Grid.objects.visible_to(user))
+        self.init_places(user)
 
 
 class DwellingForm(StyledFormMixin, forms.Form):

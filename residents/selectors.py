@@ -142,10 +142,11 @@ def _search(user, filters: ResidentFilters) -> tuple[QuerySet[Resident], list[in
     q = filters.q.strip()
     if not q:
         return residents, None
+    # The ids already satisfy every filter above; the page and its count need only them.
     number_filter = _number_filter(q)
     if number_filter is not None:
-        return residents.filter(number_filter), None
-    # The ids already satisfy every filter above; the page and its count need only them.
+        numbers = residents.filter(number_filter).order_by().values_list("id", flat=True)
+        return residents, sorted(numbers[:MATCH_LIMIT])
     return residents, sorted(_ids_matching_text(residents, q))
 
 

@@ -223,3 +223,23 @@ def test_a_street_of_one_community_selects_it_so_a_grid_can_be_chosen_next(clien
     # What the browser sends next: the community it was shown with, and the grid.
     query = {"street": street.pk, "community": community.pk, "grid": grids[1].pk}
     assert _names(client.get(reverse("residents:search"), query)) == {"王C1y"}
+
+
+def test_communities_in_scope_agree_with_the_grids_in_scope(district, district_leader):
+    from grids.models import Community, Grid
+
+    worker = UserFactory()
+    assign(worker, Role.GRID_WORKER, district["A1x"])
+    assign(worker, Role.GRID_WORKER, district["B2y"])
+    leader = UserFactory()
+    assign(leader, Role.COMMUNITY_LEADER, district["B1"])
+    outsider = UserFactory()
+    for user, expected in [
+        (district_leader, {"A1社区", "A2社区", "B1社区", "B2社区"}),
+        (worker, {"A1社区", "B2社区"}),
+        (leader, {"B1社区"}),
+        (outsider, set()),
+    ]:
+        communities = {c.name for c in Community.objects.visible_to(user)}
+        assert communities == expected
+        assert communities == {g.community.name for g in Grid.objects.visible_to(user)}

@@ -58,7 +58,7 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         grids = Grid.objects.visible_to(user)
-        self.init_places(grids)
+        self.init_places(user)
         self.fields["visitor"].queryset = users_serving(grids)
 
     def narrow_to_place(self, grids):

@@ -324,7 +324,7 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
         part_label = {"hit": measure.hit_label, "miss": measure.miss_label}.get(part) or (
             measure.parts[part][0] if part in measure.parts else ""
         )
-        place = data["grid"] or data["community"] or data["street"]
+        place = self.chosen_place()
         return {
             "label": " · ".join(str(x) for x in (measure.label, part_label, place) if x),
             "definition": measure.definition,

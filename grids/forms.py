@@ -22,6 +22,13 @@ def grid_label(grid: Grid) -> str:
     return f"{grid.name} · {grid.code}"
 
 
+def _place_select(label, model, empty_label) -> forms.ModelChoiceField:
+    none = model.objects.none()
+    return forms.ModelChoiceField(
+        label=label, queryset=none, required=False, empty_label=empty_label, widget=PlainSelect
+    )
+
+
 class PlaceFilterForm(forms.Form):
     """A list's place filter as three linked selects, 街道 → 社区 → 网格 (三级联动).
 
@@ -36,27 +43,9 @@ class PlaceFilterForm(forms.Form):
     Subclasses call `init_places(user)` in their __init__.
     """
 
-    street = forms.ModelChoiceField(
-        label=_("街道"),
-        queryset=Street.objects.none(),
-        required=False,
-        empty_label=_("全部街道"),
-        widget=PlainSelect,
-    )
-    community = forms.ModelChoiceField(
-        label=_("社区"),
-        queryset=Community.objects.none(),
-        required=False,
-        empty_label=_("全部社区"),
-        widget=PlainSelect,
-    )
-    grid = forms.ModelChoiceField(
-        label=_("网格"),
-        queryset=Grid.objects.none(),
-        required=False,
-        empty_label=_("全部网格"),
-        widget=PlainSelect,
-    )
+    street = _place_select(_("街道"), Street, _("全部街道"))
+    community = _place_select(_("社区"), Community, _("全部社区"))
+    grid = _place_select(_("网格"), Grid, _("全部网格"))
 
     def init_places(self, user) -> None:
         grids = self._grids = Grid.objects.visible_to(user)
@@ -91,6 +80,11 @@ class PlaceFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return {name: data.get(name) for name in PLACE_FIELDS}
 
+    def chosen_place(self):
+        """The narrowest place chosen (a grid, a community or a street), or None."""
+        place = self.place_filter()
+        return place["grid"] or place["community"] or place["street"]
+
     # Fields whose options depend on the place (a list of the people serving it); shown with the selects.
     place_dependents: tuple[str, ...] = ()
 
@@ -122,14 +116,17 @@ class PlaceFilterForm(forms.Form):
         shown = []
         for name, options, before in levels:
             field = self.fields[name]
-            label = grid_label if name == "grid" else str
             field.widget.choices = [("", field.empty_label if options else before)]
-            field.widget.choices += [(place.pk, label(place)) for place in options]
+            field.widget.choices += [(place.pk, field.label_from_instance(place)) for place in options]
             if not options:
                 field.widget.attrs["disabled"] = True
             shown.append(self[name])
-        place = [grid] if grid else grids if community else None
-        self.narrow_to_place(self._grids.filter(pk__in=[g.pk for g in place]) if place else None)
+        if grid is not None:
+            self.narrow_to_place(self._grids.filter(pk=grid.pk))
+        elif community is not None:
+            self.narrow_to_place(self._grids.filter(community=community))
+        else:
+            self.narrow_to_place(None)
         return shown + [self[name] for name in self.place_dependents]
 
     def _show_chosen(self, name: str, place) -> None:

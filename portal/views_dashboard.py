@@ -64,15 +64,19 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
     }
 
 
-@require_GET
-def dashboard_index(request):
-    today = timezone.localdate()
+def _requested(request) -> tuple:
+    """The user's scope tree, the period form and the figures a dashboard request asks for."""
     tree = dash.scope_tree(request.user)
     scope = tree.parse(request.GET.get("scope", ""))
-    form = DashboardForm(request.GET or None, today=today)
+    form = DashboardForm(request.GET or None, today=timezone.localdate())
+    return tree, form, _figures(tree, scope, form.chosen_period(), form.rank_by())
+
+
+@require_GET
+def dashboard_index(request):
+    tree, form, board = _requested(request)
     if form.is_bound and not form.is_valid():
         messages.warning(request, _("统计时段有误，请更正；下面先显示本月的数据。"))
-    board = _figures(tree, scope, form.chosen_period(), form.rank_by())
     context = _context(board, tree) | {
         "form": form,
         "month": board.period.first.strftime("%Y-%m"),
@@ -82,11 +86,7 @@ def dashboard_index(request):
 
 @require_GET
 def dashboard_export_view(request):
-    today = timezone.localdate()
-    tree = dash.scope_tree(request.user)
-    scope = tree.parse(request.GET.get("scope", ""))
-    form = DashboardForm(request.GET or None, today=today)
-    board = _figures(tree, scope, form.chosen_period(), form.rank_by())
+    _tree, _form, board = _requested(request)
     content = dashboard_export.workbook(board)
     period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
     return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")

@@ -77,10 +77,9 @@ def household_list(request):
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
         raise Http404  # a place outside the user's scope, or no place at all
-    place = form.place_filter()
-    page = paginate(request, selectors.household_list(request.user, **place))
-    narrowest = place["grid"] or place["community"] or place["street"]
-    return render(request, "residents/household_list.html", {"page": page, "form": form, "place": narrowest})
+    page = paginate(request, selectors.household_list(request.user, **form.place_filter()))
+    context = {"page": page, "form": form, "place": form.chosen_place()}
+    return render(request, "residents/household_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

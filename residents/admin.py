@@ -3,6 +3,7 @@ work goes through the portal's pages, which mask them and record each reveal."""
 
 from django.contrib import admin
 
+from . import services
 from .models import CareEnrolment, ExportRecord, Household, LiaisonLink, Resident, RevealRecord
 
 
@@ -20,8 +21,13 @@ class HouseholdAdmin(admin.ModelAdmin):
     list_display = ["id", "dwelling", "grid", "status"]
     list_filter = ["status"]
     search_fields = ["dwelling__building__address"]
-    raw_id_fields = ["dwelling", "grid"]
+    raw_id_fields = ["dwelling"]
+    readonly_fields = ["grid"]
     inlines = [ResidentInline]
+
+    def save_model(self, request, obj, form, change):
+        # The grid follows the dwelling and the members follow the grid, as everywhere else.
+        services.household_update(household=obj, dwelling=obj.dwelling, note=obj.note)
 
 
 @admin.register(Resident)

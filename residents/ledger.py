@@ -694,6 +694,7 @@ def _write(entries: list[_Entry]) -> ImportResult:
     Household.objects.bulk_create(households.values(), batch_size=1000)
     for entry in entries:
         entry.resident.household = households[entry.household_key]
+        entry.resident.grid_id = entry.resident.household.grid_id
     Resident.objects.bulk_create([entry.resident for entry in entries], batch_size=1000)
     return ImportResult(households=len(households), residents=len(entries), dwellings=len(dwellings) - before)
 

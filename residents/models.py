@@ -48,13 +48,15 @@ class Household(models.Model):
         verbose_name = _("户")
         verbose_name_plural = _("户")
         ordering = ["id"]
-        indexes = [models.Index(fields=["grid", "id"], name="household_grid_id")]
         constraints = [
+            # Unique by itself through id; as a pair it serves the grid's lists in id order and is what
+            # each resident's (household, grid) refers to (migration 0003).
+            models.UniqueConstraint(fields=["grid", "id"], name="household_grid_id"),
             models.CheckConstraint(
                 condition=Q(status="active", moved_out_on__isnull=True)
                 | Q(status="moved_out", moved_out_on__isnull=False),
                 name="household_moved_out_is_dated",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +65,7 @@ class Household(models.Model):
 
 class ResidentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ResidentQuerySet":
-        return self.filter(household__grid__in=Grid.objects.visible_to(user))
+        return self.filter(grid__in=Grid.objects.visible_to(user))
 
     def current(self) -> "ResidentQuerySet":
         return self.filter(status=Resident.Status.ACTIVE)
@@ -105,6 +107,18 @@ class Resident(models.Model):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="members", verbose_name=_("所属户")
     )
+    # Always the household's grid: set by clean() and by residents.services.household_update, and on
+    # PostgreSQL held there by a foreign key on (household, grid) (migration 0003). Kept on the row so
+    # a search checks the user's scope on the rows its index finds, without a join per match.
+    grid = models.ForeignKey(
+        Grid,
+        on_delete=models.PROTECT,
+        related_name="residents",
+        verbose_name=_("网格"),
+        blank=True,
+        editable=False,
+        db_index=False,
+    )
     name = models.CharField(_("姓名"), max_length=50)
     id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
     sex = models.CharField(_("性别"), max_length=8, choices=Sex)
@@ -134,6 +148,7 @@ class Resident(models.Model):
             # Search by the last four ID digits or the phone tail the resident reads out.
             models.Index(Right("id_number", 4), name="resident_id_last4"),
             models.Index(Right("phone", 4), name="resident_phone_last4"),
+            models.Index(fields=["grid", "id"], name="resident_grid_id"),
             # The name-fragment index (pg_trgm) is PostgreSQL-only: see migration 0002.
         ]
         constraints = [
@@ -151,7 +166,9 @@ class Resident(models.Model):
         return self.name
 
     def clean(self) -> None:
-        """The ID number is the source of truth: birth date and sex must agree with it."""
+        """The grid is the household's; the ID number is the source of truth for birth date and sex."""
+        if self.household_id is not None:
+            self.grid_id = self.household.grid_id
         errors: dict[str, list[str]] = {}
         try:
             self.id_number = identity.normalize_id_number(self.id_number)

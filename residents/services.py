@@ -33,12 +33,13 @@ def household_create(*, dwelling: Dwelling, note: str = "") -> Household:
 
 @transaction.atomic
 def household_update(*, household: Household, dwelling: Dwelling, note: str) -> Household:
-    """Correct a household's dwelling or note; the grid follows the dwelling."""
+    """Correct a household's dwelling or note; the grid follows the dwelling, and the members the grid."""
     household.dwelling = dwelling
     household.grid_id = dwelling.building.grid_id
     household.note = note
     household.full_clean()
     household.save()
+    household.members.exclude(grid_id=household.grid_id).update(grid_id=household.grid_id)
     return household
 
 

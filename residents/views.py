@@ -249,7 +249,7 @@ def enrolment_edit(request, pk: int):
 def liaison_set(request, household: int):
     household = _editable_household(request.user, household)
     party_members = Resident.objects.visible_to(request.user).filter(
-        household__grid__community=household.grid.community,
+        grid__community_id=household.grid.community_id,
         status=Resident.Status.ACTIVE,
         political_status__in=[
             Resident.PoliticalStatus.PARTY_MEMBER,

@@ -80,6 +80,7 @@ class ResidentFactory(factory.django.DjangoModelFactory):
         male = factory.LazyFunction(lambda: _rng.random() < 0.5)
 
     household = factory.SubFactory(HouseholdFactory)
+    grid = factory.LazyAttribute(lambda o: o.household.grid)
     name = factory.LazyAttribute(lambda o: make_name(o.male, _rng))
     birth_date = factory.LazyFunction(
         lambda: datetime.date(1940, 1, 1) + datetime.timedelta(days=_rng.randrange(0, 30000))

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from residents.models import RevealRecord
-from tests.factories import ResidentFactory, UserFactory
+from tests.factories import DwellingFactory, ResidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,33 @@ def test_reveal_records_cannot_be_deleted_in_admin(client):
     response = client.post(reverse("admin:residents_revealrecord_delete", args=[record.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert RevealRecord.objects.count() == 1
+
+
+def test_household_moved_in_admin_takes_its_members_to_the_new_grid(client):
+    resident = ResidentFactory()
+    household = resident.household
+    elsewhere = DwellingFactory()
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    data = {
+        "dwelling": elsewhere.pk,
+        "status": household.status,
+        "moved_out_on": "",
+        "note": "搬到新楼",
+        "members-TOTAL_FORMS": "1",
+        "members-INITIAL_FORMS": "1",
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
+        "members-0-id": resident.pk,
+        "members-0-household": household.pk,
+    }
+
+    response = client.post(reverse("admin:residents_household_change", args=[household.pk]), data)
+
+    assert response.status_code == 302
+    household.refresh_from_db()
+    resident.refresh_from_db()
+    assert household.grid == resident.grid == elsewhere.building.grid
+    assert household.note == "搬到新楼"
 
 
 def test_admin_is_closed_to_portal_users(client, worker):

@@ -63,6 +63,7 @@ def test_generate_district_puts_each_household_in_its_dwellings_grid():
     generate()
 
     assert Household.objects.exclude(grid=F("dwelling__building__grid")).count() == 0
+    assert Resident.objects.exclude(grid=F("household__grid")).count() == 0
     assert Dwelling.objects.annotate(n=Count("households")).exclude(n=1).count() == 0
     assert Household.objects.exclude(status=Household.Status.ACTIVE).count() == 0
 
@@ -118,6 +119,7 @@ def test_generate_district_second_run_adds_a_new_street_and_n_households():
     assert Grid.objects.count() == 6
     assert first_codes < set(Grid.objects.values_list("code", flat=True))
     assert Household.objects.exclude(grid=F("dwelling__building__grid")).count() == 0
+    assert Resident.objects.exclude(grid=F("household__grid")).count() == 0
 
 
 @pytest.mark.django_db

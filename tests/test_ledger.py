@@ -226,6 +226,7 @@ def test_import_of_a_filled_template_creates_households_and_residents(client, st
     assert Resident.objects.count() == 5
     assert Dwelling.objects.count() == 2  # 1-301 existed, 2-502 was registered
     assert set(Household.objects.values_list("grid", flat=True)) == {grid.pk}
+    assert set(Resident.objects.values_list("grid", flat=True)) == {grid.pk}
     members = {
         r.name: (
             r.household.dwelling.unit,

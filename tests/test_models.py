@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from grids.models import Assignment, Role
 from residents import services
@@ -96,6 +96,33 @@ def test_household_grid_follows_the_dwelling():
     other = DwellingFactory()
     services.household_update(household=household, dwelling=other, note="")
     assert household.grid_id == other.building.grid_id
+
+
+def test_resident_grid_is_its_households_on_create_and_after_a_move():
+    household = services.household_create(dwelling=DwellingFactory())
+    resident = services.resident_save(resident=_resident(household=household))
+    assert resident.grid_id == household.grid_id
+    departed = ResidentFactory(household=household, status="moved_out", status_date=datetime.date(2025, 1, 1))
+
+    other = DwellingFactory()
+    services.household_update(household=household, dwelling=other, note="")
+
+    assert set(household.members.values_list("grid", flat=True)) == {other.building.grid_id}
+    resident.refresh_from_db()
+    departed.refresh_from_db()
+    assert resident.grid_id == departed.grid_id == other.building.grid_id
+
+
+def test_database_refuses_a_resident_in_another_grid_than_its_household():
+    resident = ResidentFactory()
+    elsewhere = DwellingFactory().building.grid
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Resident.objects.filter(pk=resident.pk).update(grid=elsewhere)
+        # The key is checked at commit, so that a household and its members can move together.
+        connection.check_constraints()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Household.objects.filter(pk=resident.household_id).update(grid=elsewhere)
+        connection.check_constraints()
 
 
 def test_disabled_enrolment_needs_type_grade_and_resident():

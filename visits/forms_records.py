@@ -56,10 +56,8 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
     )
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        grids = Grid.objects.visible_to(user)
-        self.init_places(user)
-        self.fields["visitor"].queryset = users_serving(grids)
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["visitor"].queryset = users_serving(self._grids)
 
     def narrow_to_place(self, grids):
         """List the people serving the chosen community or grid; a whole district's would be thousands."""

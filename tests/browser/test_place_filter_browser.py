@@ -8,12 +8,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_case_flow import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 
 
 def test_choosing_a_street_then_a_grid_in_the_resident_search(live_server, page, shot, chinese_font):

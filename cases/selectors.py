@@ -3,17 +3,16 @@
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from grids.models import Assignment, Grid
-from grids.selectors import visible_grid_ids
+from grids.models import Grid
+from grids.roles import CASE_WORKER_ROLES
+from grids.selectors import grids_served_by, users_serving, visible_grid_ids
 
 from . import measures
 from .models import HANDLING_STATUSES, Case, CaseEvent, Meeting, Status
-from .workflow import WORKER_ROLES
 
 # Duplicates: an open case of the same category at the same building or in the same grid, this recent.
 DUPLICATE_WINDOW = datetime.timedelta(days=30)
@@ -86,11 +85,7 @@ def worker_queue(user, now: datetime.datetime) -> dict[str, QuerySet[Case]]:
 
 
 def _worker_grid_ids(user) -> list[int]:
-    return list(
-        Assignment.objects.filter(user=user, role__in=WORKER_ROLES, grid__isnull=False).values_list(
-            "grid_id", flat=True
-        )
-    )
+    return list(grids_served_by(user, CASE_WORKER_ROLES).values_list("pk", flat=True))
 
 
 def desk(cases: QuerySet[Case], now: datetime.datetime) -> dict:
@@ -239,9 +234,4 @@ def household_cases(household, limit: int) -> list[Case]:
 
 def workers_in(grids: QuerySet[Grid]) -> QuerySet:
     """Users who may take cases in these grids, for the dispatch pickers."""
-    return (
-        get_user_model()
-        .objects.filter(assignments__grid__in=grids, assignments__role__in=WORKER_ROLES)
-        .distinct()
-        .order_by("first_name", "username")
-    )
+    return users_serving(grids, CASE_WORKER_ROLES).order_by("first_name", "username")

@@ -1,9 +1,13 @@
 """Places (street -> community -> grid -> building -> dwelling) and the people assigned to serve them."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .roles import COMMUNITY_ROLES, GRID_ROLES, STREET_ROLES, Role
 
 
 class Street(models.Model):
@@ -22,7 +26,7 @@ class Street(models.Model):
 
 class CommunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CommunityQuerySet":
-        """Communities in the user's scope, as GridQuerySet.visible_to has it, read from the assignments.
+        """The communities of the user's grids (GridQuerySet.visible_to), read from the assignments.
 
         Going through the grids would scan every grid of a district leader's scope.
         """
@@ -62,12 +66,20 @@ class Community(models.Model):
 
 class GridQuerySet(models.QuerySet):
     def visible_to(self, user) -> "GridQuerySet":
-        """Grids the user serves: assigned directly, or through their community or street."""
+        """The rows a user may see: the grids they serve (all of them for a superuser)."""
+        return self.served_by(user)
+
+    def served_by(self, user, roles: Iterable[str] | None = None) -> "GridQuerySet":
+        """Grids the user serves, in any role or in one of `roles`: the other side of
+        AssignmentQuerySet.serving (a grid, its community or its street). A superuser serves every grid.
+        """
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
         mine = Assignment.objects.filter(user=user)
+        if roles is not None:
+            mine = mine.filter(role__in=sorted(roles))
         return self.filter(
             Q(pk__in=mine.filter(grid__isnull=False).values("grid"))
             | Q(community__in=mine.filter(community__isnull=False).values("community"))
@@ -146,34 +158,40 @@ class Dwelling(models.Model):
         return " ".join(str(p) for p in parts)
 
 
-class Role(models.TextChoices):
-    """Roles from DOMAIN.md; which level each is assigned at is in ROLE_LEVEL below."""
-
-    GRID_LEADER = "grid_leader", _("网格长")
-    GRID_WORKER = "grid_worker", _("专职网格员")
-    PART_TIME_GRID_WORKER = "part_time_grid_worker", _("兼职网格员")
-    GRID_INSTRUCTOR = "grid_instructor", _("网格指导员")
-    BUILDING_HEAD = "building_head", _("楼栋长")
-    COMMUNITY_STAFF = "community_staff", _("社区工作人员")
-    COMMUNITY_LEADER = "community_leader", _("社区党委书记")
-    STREET_LEADER = "street_leader", _("街道领导")
+# Where an assignment is held, nearest the grid first.
+LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET = 0, 1, 2
 
 
-GRID_ROLES = frozenset(
-    {
-        Role.GRID_LEADER,
-        Role.GRID_WORKER,
-        Role.PART_TIME_GRID_WORKER,
-        Role.GRID_INSTRUCTOR,
-        Role.BUILDING_HEAD,
-    }
-)
-COMMUNITY_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
-STREET_ROLES = frozenset({Role.STREET_LEADER})
+class AssignmentQuerySet(models.QuerySet):
+    def with_level(self) -> "AssignmentQuerySet":
+        """Each assignment with `level`: LEVEL_GRID, LEVEL_COMMUNITY or LEVEL_STREET."""
+        return self.annotate(
+            level=models.Case(
+                models.When(grid__isnull=False, then=models.Value(LEVEL_GRID)),
+                models.When(community__isnull=False, then=models.Value(LEVEL_COMMUNITY)),
+                default=models.Value(LEVEL_STREET),
+                output_field=models.IntegerField(),
+            )
+        )
 
-# Roles whose work needs a resident's full ID number or phone (calling, certifying, casework).
-# Everyone else sees them masked; see residents.permissions.can_reveal_resident.
-REVEAL_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
+    def serving(self, grids: "Grid | models.QuerySet[Grid]") -> "AssignmentQuerySet":
+        """Assignments that serve a grid (or any of a queryset of grids): held on the grid itself, on its
+        community or on its street.
+
+        The portal's one answer to "who serves this grid": a street-level role (街道领导) serves every grid
+        of its street, as it sees them (GridQuerySet.served_by is the same rule read the other way).
+        """
+        if isinstance(grids, Grid):
+            return self.filter(
+                Q(grid_id=grids.pk)
+                | Q(community_id=grids.community_id)
+                | Q(street__communities__grids=grids.pk)
+            )
+        return self.filter(
+            Q(grid__in=grids)
+            | Q(community__in=grids.values("community"))
+            | Q(street__in=grids.values("community__street"))
+        )
 
 
 class Assignment(models.Model):
@@ -210,6 +228,8 @@ class Assignment(models.Model):
         related_name="assignments",
         verbose_name=_("街道"),
     )
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("岗位分配")

@@ -1,8 +1,30 @@
-"""Reads of places and the people who serve them."""
+"""Reads of places and the people who serve them.
 
-from django.db.models import Q, QuerySet
+The two questions of who serves what have one answer each, both in grids/models.py and read through here:
+which users serve a grid (`users_serving`, from AssignmentQuerySet.serving) and which grids a user serves
+(`grids_served_by`, from GridQuerySet.served_by). A role held on a community or a street serves every
+grid below it.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from .models import Assignment, Grid, WorkTeamMember
+
+
+def grids_served_by(user, roles: Iterable[str] | None = None) -> QuerySet[Grid]:
+    """Grids the user serves, in any role or in one of `roles` (every grid for a superuser)."""
+    return Grid.objects.served_by(user, roles)
+
+
+def users_serving(grids: Grid | QuerySet[Grid], roles: Iterable[str] | None = None) -> QuerySet:
+    """Users holding a role (any, or one of `roles`) that serves the grid or any of the grids."""
+    assignments = Assignment.objects.serving(grids)
+    if roles is not None:
+        assignments = assignments.filter(role__in=sorted(roles))
+    return get_user_model().objects.filter(pk__in=assignments.values("user"))
 
 
 def grids_for_user(user) -> QuerySet[Grid]:
@@ -16,12 +38,23 @@ def grid_for_user(user, pk: int) -> Grid:
 
 
 def people_serving(grid: Grid) -> list[Assignment]:
-    """Everyone assigned to the grid itself or to its community."""
+    """Everyone whose role serves the grid: on the grid, its community, its street; nearest first."""
     return list(
-        Assignment.objects.filter(Q(grid=grid) | Q(community_id=grid.community_id))
+        Assignment.objects.serving(grid)
+        .with_level()
         .select_related("user")
-        .order_by("community", "role", "user__first_name")
+        .order_by("level", "role", "user__first_name", "pk")
     )
+
+
+def assigned_places(user) -> tuple[set[int], set[int]]:
+    """The streets and the communities the user is assigned to as a whole (not one grid of them)."""
+    assigned = list(
+        Assignment.objects.filter(user=user)
+        .exclude(street__isnull=True, community__isnull=True)
+        .values_list("street_id", "community_id")
+    )
+    return {s for s, _c in assigned if s}, {c for _s, c in assigned if c}
 
 
 def work_team_members(grid: Grid) -> list[WorkTeamMember]:

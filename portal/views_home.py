@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases import selectors as case_selectors
-from cases.workflow import LEADER_ROLES, STAFF_ROLES, WORKER_ROLES
-from grids.models import GRID_ROLES
 from grids.permissions import user_roles
+from grids.roles import CASE_WORKER_ROLES, DESK_ROLES, GRID_ROLES, LEADER_ROLES
 from visits import selectors as visit_selectors
 from visits import services as visit_services
 
@@ -33,10 +32,10 @@ def home(request):
     roles = user_roles(user)
     if user.is_superuser or roles & LEADER_ROLES:
         return redirect("dashboard:index")
-    if roles & STAFF_ROLES:
+    if roles & DESK_ROLES:
         return redirect("cases:desk")
     if roles & GRID_ROLES:
-        return _workbench(request, works_cases=bool(roles & WORKER_ROLES))
+        return _workbench(request, works_cases=bool(roles & CASE_WORKER_ROLES))
     return redirect("grids:list")
 
 

@@ -1,7 +1,8 @@
 """Who may do what with residents' data. Rows outside a user's grids are 404 (visible_to), not here."""
 
-from grids.models import REVEAL_ROLES, Grid
+from grids.models import Grid
 from grids.permissions import can_edit_registry, roles_over_grid, user_roles
+from grids.roles import REVEAL_ROLES
 
 from .models import Household, Resident
 

@@ -6,11 +6,13 @@ visits.services, whose errors the views put back on these fields.
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Grid, WorkTeamMember
+from grids.models import LEVEL_GRID, Assignment, Grid, WorkTeamMember
+from grids.selectors import users_serving
 from portal.forms import DateTimeInput, StyledFormMixin
 from residents.models import Household, Resident
 
@@ -18,8 +20,8 @@ from .models import Visit
 
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
-# Where a visitor's role is held: the checklist shows the grid's own people first.
-LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET, LEVEL_NONE = 0, 1, 2, 3
+# A superuser offered as a visitor without a role over the grid.
+LEVEL_NONE = 3
 
 
 def local_now_to_the_minute():
@@ -27,31 +29,31 @@ def local_now_to_the_minute():
 
 
 def visitors_for(grid: Grid, user) -> QuerySet:
-    """Users holding a role over the grid (on it, its community or its street), the current user first.
+    """Active users serving the grid (grids.selectors.users_serving), the current user first.
 
-    Each carries `level` (LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET) for grouping the checklist. A
-    superuser without a role over the grid is offered too, as the visit rules allow.
+    Each carries `level` (where their nearest role over the grid is held: grid, community or street) for
+    grouping the checklist. A superuser without a role over the grid is offered too, as the visit rules
+    allow.
     """
-    serving = (
-        Q(assignments__grid=grid.pk)
-        | Q(assignments__community=grid.community_id)
-        | Q(assignments__street__communities__grids=grid.pk)
-    )
+    serving = Q(pk__in=users_serving(grid).values("pk"))
     if user.is_superuser:
         serving |= Q(pk=user.pk)
-    users = get_user_model().objects.filter(serving, is_active=True)
-    return users.annotate(
-        level=Min(
-            Case(
-                When(assignments__grid=grid.pk, then=Value(LEVEL_GRID)),
-                When(assignments__community=grid.community_id, then=Value(LEVEL_COMMUNITY)),
-                When(assignments__street__isnull=False, then=Value(LEVEL_STREET)),
-                default=Value(LEVEL_NONE),
-                output_field=IntegerField(),
-            )
-        ),
-        is_me=Case(When(pk=user.pk, then=Value(0)), default=Value(1), output_field=IntegerField()),
-    ).order_by("is_me", "level", "first_name", "username")
+    nearest = (
+        Assignment.objects.filter(user=OuterRef("pk"))
+        .serving(grid)
+        .with_level()
+        .order_by("level")
+        .values("level")[:1]
+    )
+    return (
+        get_user_model()
+        .objects.filter(serving, is_active=True)
+        .annotate(
+            level=Coalesce(Subquery(nearest), Value(LEVEL_NONE)),
+            is_me=Case(When(pk=user.pk, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        )
+        .order_by("is_me", "level", "first_name", "username")
+    )
 
 
 class VisitForm(StyledFormMixin, forms.Form):

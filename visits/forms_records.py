@@ -6,12 +6,13 @@ which grid) live in visits.services.patrol_log.
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.forms import PlaceFilterForm, grid_label
-from grids.models import Assignment, Grid
+from grids.models import Grid
+from grids.selectors import users_serving
 from portal.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 
 from .models import Visit
@@ -21,16 +22,9 @@ from .services import Finding
 MAX_FINDINGS = 30
 
 
-def users_serving(grids: QuerySet[Grid]):
-    """Users assigned to any of these grids, to their communities or to their streets."""
-    assignments = Assignment.objects.filter(
-        Q(grid__in=grids)
-        | Q(community__in=grids.values("community"))
-        | Q(street__in=grids.values("community__street"))
-    )
-    return (
-        get_user_model().objects.filter(pk__in=assignments.values("user")).order_by("first_name", "username")
-    )
+def visitors_in(grids: QuerySet[Grid]) -> QuerySet:
+    """People who may have visited in these grids: everyone serving them, for the visitor filter."""
+    return users_serving(grids).order_by("first_name", "username")
 
 
 class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
@@ -57,12 +51,12 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        self.fields["visitor"].queryset = users_serving(self._grids)
+        self.fields["visitor"].queryset = visitors_in(self._grids)
 
     def narrow_to_place(self, grids):
         """List the people serving the chosen community or grid; a whole district's would be thousands."""
         field = self.fields["visitor"]
-        people = list(users_serving(grids)) if grids is not None else []
+        people = list(visitors_in(grids)) if grids is not None else []
         chosen = self.cleaned_data.get("visitor") if hasattr(self, "cleaned_data") else None
         if chosen is not None and chosen not in people:
             people.insert(0, chosen)

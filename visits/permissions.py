@@ -4,18 +4,14 @@ import datetime
 
 from django.utils import timezone
 
-from grids.models import Grid, Role
+from grids.models import Grid
 from grids.permissions import roles_over_grid
+from grids.roles import PATROL_ROLES
 
 from .models import Visit
 
 # The author may change a visit for this long; after that only corrections are appended.
 EDIT_WINDOW = datetime.timedelta(hours=24)
-
-# Roles that walk a grid on patrol.
-PATROL_ROLES = frozenset(
-    {Role.GRID_LEADER, Role.GRID_WORKER, Role.PART_TIME_GRID_WORKER, Role.GRID_INSTRUCTOR}
-)
 
 
 def can_log_visit(user, grid: Grid) -> bool:

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from grids.models import Grid, WorkTeamMember
+from grids.models import LEVEL_GRID, Grid, WorkTeamMember
 from grids.permissions import can_edit_registry
 from portal.pagination import paginate
 from residents import selectors as resident_selectors
@@ -24,7 +24,6 @@ from residents.models import CareEnrolment, Household, Resident
 
 from . import permissions, selectors, services
 from .forms import (
-    LEVEL_GRID,
     CorrectionForm,
     DueSearchForm,
     GiftFormSet,

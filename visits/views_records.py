@@ -11,11 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from grids.models import Community, Grid
+from grids.roles import PATROL_ROLES
+from grids.selectors import grids_served_by
 from portal.downloads import xlsx_response
 from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 
-from . import exports, permissions, selectors, services
+from . import exports, selectors, services
 from .forms_records import FindingFormSet, PatrolForm, VisitFilterForm, findings_of
 from .models import Patrol, Visit
 
@@ -148,16 +150,8 @@ def _overdue_list(request, grid: Grid | None):
 
 
 def _patrol_grids(user):
-    """Grids the user may record a patrol in.
-
-    Patrol roles are held on a grid (Assignment's constraint), so these are the grids of the user's
-    patrol-role assignments; visits.services.patrol_log checks permissions.can_log_patrol again.
-    """
-    if user.is_superuser:
-        return Grid.objects.all()
-    return Grid.objects.filter(
-        pk__in=user.assignments.filter(role__in=permissions.PATROL_ROLES, grid__isnull=False).values("grid")
-    )
+    """Grids the user may record a patrol in; visits.services.patrol_log checks can_log_patrol again."""
+    return grids_served_by(user, PATROL_ROLES)
 
 
 @require_GET

@@ -1,0 +1,90 @@
+"""Who serves which grid: one answer (grids.models: AssignmentQuerySet.serving, GridQuerySet.served_by).
+
+The street question is decided there once: a role held on a street (街道领导) serves every grid of the
+street, as a community role serves every grid of its community. Every caller reads that answer; these
+tests hold each caller to it.
+"""
+
+import pytest
+
+from cases import selectors as case_selectors
+from grids.models import LEVEL_COMMUNITY, LEVEL_GRID, LEVEL_STREET, Grid
+from grids.permissions import grids_editable_by, roles_over_grid
+from grids.roles import CASE_WORKER_ROLES, Role
+from grids.selectors import grids_served_by, people_serving, users_serving
+from tests.factories import CommunityFactory, GridFactory, UserFactory, assign
+from visits.forms import visitors_for
+from visits.forms_records import visitors_in
+
+
+@pytest.fixture
+def cast(db):
+    """A street with two communities; grid A and B in the first, grid C in the second; another street."""
+    grid_a = GridFactory()
+    community = grid_a.community
+    grid_b = GridFactory(community=community)
+    grid_c = GridFactory(community=CommunityFactory(street=community.street))
+    elsewhere = GridFactory()  # another street
+    people = {
+        "worker_a": assign(UserFactory(username="worker_a"), Role.GRID_WORKER, grid_a).user,
+        "head_b": assign(UserFactory(username="head_b"), Role.BUILDING_HEAD, grid_b).user,
+        "staff": assign(UserFactory(username="staff"), Role.COMMUNITY_STAFF, community).user,
+        "street": assign(UserFactory(username="street"), Role.STREET_LEADER, community.street).user,
+        "far": assign(UserFactory(username="far"), Role.STREET_LEADER, elsewhere.community.street).user,
+    }
+    return {"a": grid_a, "b": grid_b, "c": grid_c, "elsewhere": elsewhere, **people}
+
+
+def _names(users) -> list[str]:
+    return sorted(user.username for user in users)
+
+
+def test_users_serving_a_grid_are_its_own_its_communitys_and_its_streets(cast):
+    assert _names(users_serving(cast["a"])) == ["staff", "street", "worker_a"]
+    assert _names(users_serving(cast["c"])) == ["street"]
+    assert _names(users_serving(Grid.objects.filter(pk__in=[cast["a"].pk, cast["b"].pk]))) == [
+        "head_b",
+        "staff",
+        "street",
+        "worker_a",
+    ]
+    assert _names(users_serving(cast["a"], CASE_WORKER_ROLES)) == ["worker_a"]
+
+
+def test_grids_a_user_serves_are_the_same_answer_read_the_other_way(cast):
+    def codes(user, roles=None):
+        return sorted(grid.pk for grid in grids_served_by(user, roles))
+
+    a, b, c = cast["a"].pk, cast["b"].pk, cast["c"].pk
+    assert codes(cast["worker_a"]) == [a]
+    assert codes(cast["staff"]) == sorted([a, b])
+    assert codes(cast["street"]) == sorted([a, b, c])
+    assert codes(cast["street"], CASE_WORKER_ROLES) == []
+    for name in ("worker_a", "head_b", "staff", "street", "far"):
+        user = cast[name]
+        for grid in (cast["a"], cast["b"], cast["c"], cast["elsewhere"]):
+            serves = user in users_serving(grid)
+            assert (grid.pk in codes(user)) == serves, (name, grid.code)
+            assert bool(roles_over_grid(user, grid)) == serves, (name, grid.code)
+            assert Grid.objects.visible_to(user).filter(pk=grid.pk).exists() == serves, (name, grid.code)
+
+
+def test_the_grid_page_lists_street_roles_after_the_grids_and_the_communitys(cast):
+    people = people_serving(cast["a"])
+    assert [(p.user.username, p.level) for p in people] == [
+        ("worker_a", LEVEL_GRID),
+        ("staff", LEVEL_COMMUNITY),
+        ("street", LEVEL_STREET),
+    ]
+
+
+def test_every_picker_offers_the_people_serving(cast):
+    assert [(u.username, u.level) for u in visitors_for(cast["a"], cast["worker_a"])] == [
+        ("worker_a", LEVEL_GRID),
+        ("staff", LEVEL_COMMUNITY),
+        ("street", LEVEL_STREET),
+    ]
+    assert _names(visitors_in(Grid.objects.filter(pk=cast["c"].pk))) == ["street"]
+    assert _names(case_selectors.workers_in(Grid.objects.filter(pk=cast["a"].pk))) == ["worker_a"]
+    assert list(grids_editable_by(cast["street"])) == []  # a street leader keeps no registry
+    assert sorted(g.pk for g in grids_editable_by(cast["staff"])) == sorted([cast["a"].pk, cast["b"].pk])

@@ -17,6 +17,7 @@ from . import services
 from .measures import MEASURES, PART_NAMES
 from .models import Case, Category, Channel, Satisfaction, Status, UnresolvedReason, Urgency
 from .selectors import CaseFilters
+from .workflow import ACTIONS
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -166,7 +167,7 @@ class IntakeForm(StyledFormMixin, forms.Form):
 
 
 class ActionForm(StyledFormMixin, forms.Form):
-    """One action on a case; the fields each action uses are listed in ACTION_FIELDS."""
+    """One action on a case, with the inputs its record in the workflow table lists (CaseAction.fields)."""
 
     expected_status = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -199,12 +200,13 @@ class ActionForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, action: str, case: Case, grids=None, workers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.action = action
-        used = {"expected_status", *ACTION_FIELDS.get(action, ())}
+        record = ACTIONS[action]
+        used = {"expected_status", *record.fields}
         for name in list(self.fields):
             if name not in used:
                 del self.fields[name]
         if "note" in self.fields:
-            self.fields["note"].label = NOTE_LABELS.get(action, _("说明"))
+            self.fields["note"].label = record.note_label
         if "category" in self.fields:
             self.fields["category"].queryset = Category.objects.filter(active=True)
             self.fields["category"].initial = case.category_id
@@ -239,38 +241,6 @@ class ActionForm(StyledFormMixin, forms.Form):
         data.pop("note", None)
         data.pop("target", None)
         return data
-
-
-ACTION_FIELDS = {
-    "accept": ("category", "urgency", "grid", "worker", "note"),
-    "reject": ("note",),
-    "merge": ("target", "note"),
-    "dispatch": ("grid", "worker", "note"),
-    "take": (),
-    "return": ("note",),
-    "escalate": ("note",),
-    "hand_back": ("note",),
-    "open_consultation": ("note",),
-    "pause": ("note",),
-    "resume": ("note",),
-    "resolve": ("note",),
-    "follow_up": ("resolved", "satisfaction", "note"),
-    "reopen": ("note",),
-    "close": ("reason", "note"),
-    "urge": ("note",),
-}
-NOTE_LABELS = {
-    "reject": _("不予受理的理由"),
-    "return": _("退单理由"),
-    "escalate": _("上报理由"),
-    "hand_back": _("处理意见"),
-    "pause": _("暂停原因（如：等待诉求人补充材料）"),
-    "resolve": _("办理结果"),
-    "follow_up": _("回访记录"),
-    "reopen": _("重办原因"),
-    "close": _("归档说明"),
-    "urge": _("督办意见"),
-}
 
 
 class CaseFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):

@@ -87,6 +87,30 @@ class Status(models.TextChoices):
 HANDLING_STATUSES = frozenset({Status.IN_PROGRESS, Status.ESCALATED, Status.IN_CONSULTATION})
 
 
+class Action(models.TextChoices):
+    """What can happen to a case: the lines of its timeline. Where and by whom: cases/workflow.py."""
+
+    REGISTER = "register", _("登记")
+    ACCEPT = "accept", _("受理派单")
+    REJECT = "reject", _("不予受理")
+    MERGE = "merge", _("合并")
+    DISPATCH = "dispatch", _("改派")
+    TAKE = "take", _("接单")
+    RETURN = "return", _("退单")
+    ESCALATE = "escalate", _("上报街道")
+    HAND_BACK = "hand_back", _("街道回派")
+    OPEN_CONSULTATION = "open_consultation", _("发起协商")
+    RECORD_MEETING = "record_meeting", _("记录协商会议")
+    PAUSE = "pause", _("暂停计时")
+    RESUME = "resume", _("恢复计时")
+    RESOLVE = "resolve", _("办结")
+    FOLLOW_UP = "follow_up", _("回访")
+    REOPEN = "reopen", _("重办")
+    CLOSE = "close", _("归档")
+    URGE = "urge", _("督办")
+    MERGED_FROM = "merged_from", _("并入工单")
+
+
 class Outcome(models.TextChoices):
     """How a case was archived. Only RESOLVED counts toward the resolution rate."""
 
@@ -323,7 +347,7 @@ class CaseEvent(models.Model):
     """One line of a case's timeline: who did what, when, the move it made and the note they wrote."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("工单"))
-    action = models.CharField(_("操作"), max_length=20)
+    action = models.CharField(_("操作"), max_length=20, choices=Action)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
     )

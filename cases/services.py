@@ -13,26 +13,24 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from grids.models import Building, Grid
-from grids.permissions import roles_over_grid
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
 
 from . import clock
 from .models import (
+    Action,
     AgreementTerm,
     Case,
     CaseAttachment,
     CaseEvent,
     Category,
     Meeting,
-    Outcome,
     Participant,
-    Satisfaction,
     Status,
-    UnresolvedReason,
     Urgency,
 )
-from .workflow import WORKER_ROLES, Action, guard_holds, hats, move_for
+from .permissions import can_register_case, hats
+from .workflow import move_for
 
 # Photos only, as phones take them; Pillow reads the file to tell its real type, whatever its name says.
 ATTACHMENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -73,11 +71,6 @@ class Intake:
     address: str = ""
     origin_visit: Visit | None = None
     origin_finding: PatrolFinding | None = None
-
-
-def can_register_case(user, grid: Grid) -> bool:
-    """首接负责: anyone serving the grid records the requests they receive."""
-    return user.is_superuser or bool(roles_over_grid(user, grid))
 
 
 def attachment_check(upload: UploadedFile) -> str:
@@ -278,16 +271,15 @@ def case_transition(
     if expected_status is not None and case.status != expected_status:
         raise CaseConflict(_conflict_message(case))
     move = move_for(case, action)
-    worn = hats(actor, case)
-    if move is None or not worn & move.who:
+    if move is None or not hats(actor, case) & move.who:
         raise CaseActionRefused(
             _("您不能对“%(status)s”的工单执行“%(action)s”。")
             % {"status": case.get_status_display(), "action": Action(action).label}
         )
-    if not guard_holds(move.guard, case):
-        raise ValidationError(_GUARD_MESSAGES[move.guard])
+    if move.guard is not None and not move.guard.holds(case):
+        raise ValidationError(str(move.guard.message))
     if move.note_required:
-        note = _required(note, _NOTE_MESSAGES.get(action, _("请填写说明。")))
+        note = _required(note, str(move.action.note_missing))
     note = (note or "").strip()
 
     from_status = case.status
@@ -298,8 +290,7 @@ def case_transition(
         details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
         changed |= {"paused_at", "pause_reason", "response_due", "resolution_due"}
 
-    apply = _APPLY[action]
-    changed |= apply(case, actor=actor, note=note, now=now, details=details, **params)
+    changed |= move.action.apply(case, actor=actor, note=note, now=now, details=details, **params)
     if move.to is not None:
         case.status = move.to
     clock.set_running_clock(case)
@@ -308,213 +299,6 @@ def case_transition(
     case.save(update_fields=sorted(changed))
     _event(case, action=action, actor=actor, at=now, from_status=from_status, note=note, **details)
     return case
-
-
-_GUARD_MESSAGES = {
-    "paused": _("该工单没有暂停计时。"),
-    "not_paused": _("该工单已在暂停计时。"),
-    "followed_up": _("请先回访诉求人，再归档。"),
-    "needs_reopen": _("回访确认已解决且满意的工单不需要重办。"),
-}
-_NOTE_MESSAGES = {
-    Action.REJECT: _("请填写不予受理的理由。"),
-    Action.RETURN: _("请填写退单理由。"),
-    Action.ESCALATE: _("请填写上报街道的理由。"),
-    Action.HAND_BACK: _("请填写回派的处理意见。"),
-    Action.PAUSE: _("请填写暂停计时的原因，如等待诉求人补充材料。"),
-    Action.RESOLVE: _("请填写办理结果。"),
-    Action.REOPEN: _("请填写重办的原因。"),
-    Action.CLOSE: _("请填写归档说明。"),
-}
-
-
-def _grid_and_worker(case: Case, actor, grid: Grid | None, worker) -> set[str]:
-    """Send the case to a grid (any of its workers) or to one worker of it."""
-    grid = grid or case.grid
-    if grid.pk != case.grid_id and not Grid.objects.visible_to(actor).filter(pk=grid.pk).exists():
-        raise ValidationError({"grid": [_("只能派往您负责的网格。")]})
-    if worker is not None and not (worker.is_superuser or roles_over_grid(worker, grid) & WORKER_ROLES):
-        raise ValidationError({"worker": [_("%(name)s 不是该网格的网格员。") % {"name": worker.first_name}]})
-    changed = {"assigned_worker"}
-    if grid.pk != case.grid_id:
-        case.grid = grid
-        changed.add("grid")
-        if case.building_id and case.building.grid_id != grid.pk:
-            case.building = None
-            changed.add("building")
-        if case.household_id and case.household.grid_id != grid.pk:
-            case.household = None
-            changed.add("household")
-    case.assigned_worker = worker
-    return changed
-
-
-# Each applier ignores the other actions' parameters (**_rest; a bare **_ would hide gettext's _).
-def _apply_accept(case, *, actor, now, details, category=None, urgency=None, grid=None, worker=None, **_rest):
-    changed = {"accepted_at", "response_limit", "resolution_limit", "response_due", "resolution_due"}
-    if category is not None and category.pk != case.category_id:
-        case.category = category
-        changed.add("category")
-    if urgency:
-        if urgency not in Urgency.values:
-            raise ValidationError({"urgency": [_("请选择紧急程度。")]})
-        case.urgency = urgency
-        changed.add("urgency")
-    changed |= _grid_and_worker(case, actor, grid, worker)
-    clock.start(case, now)
-    details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
-    return changed
-
-
-def _apply_reject(case, *, now, **_rest):
-    case.outcome = Outcome.REJECTED
-    case.closed_at = now
-    return {"outcome", "closed_at"}
-
-
-def _apply_merge(case, *, actor, now, details, target: Case | None = None, **_rest):
-    if target is None:
-        raise ValidationError({"target": [_("请选择要合并到的工单。")]})
-    target = Case.objects.select_for_update().get(pk=target.pk)
-    # Scope first: a case outside the user's grids is "not found", whatever its state.
-    if not Case.objects.visible_to(actor).filter(pk=target.pk).exists():
-        raise ValidationError({"target": [_("找不到该工单。")]})
-    if target.pk == case.pk or target.status == Status.CLOSED:
-        raise ValidationError({"target": [_("只能合并到另一件未归档的工单。")]})
-    case.outcome = Outcome.MERGED
-    case.merged_into = target
-    case.closed_at = now
-    details["into"] = target.number
-    # The case it joins records the merge too, so both timelines tell the story.
-    CaseEvent.objects.create(
-        case=target,
-        action=Action.MERGED_FROM,
-        actor=actor,
-        at=now,
-        from_status=target.status,
-        to_status=target.status,
-        note=case.description[:200],
-        details={"from": case.number},
-    )
-    return {"outcome", "merged_into", "closed_at"}
-
-
-def _apply_dispatch(case, *, actor, details, grid=None, worker=None, **_rest):
-    changed = _grid_and_worker(case, actor, grid, worker)
-    details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
-    return changed
-
-
-def _apply_take(case, *, actor, now, **_rest):
-    case.handler = actor
-    case.taken_at = now
-    case.assigned_worker = actor
-    changed = {"handler", "taken_at", "assigned_worker"}
-    if case.first_taken_at is None:
-        case.first_taken_at = now
-        changed.add("first_taken_at")
-    return changed
-
-
-def _apply_return(case, **_rest):
-    case.handler = None
-    case.taken_at = None
-    case.assigned_worker = None
-    return {"handler", "taken_at", "assigned_worker"}
-
-
-def _apply_escalate(case, *, now, **_rest):
-    case.escalated_at = now
-    return {"escalated_at"}
-
-
-def _apply_nothing(case, **_rest):
-    return set()
-
-
-def _apply_pause(case, *, now, note, **_rest):
-    clock.pause(case, now, note[:200])
-    return {"paused_at", "pause_reason"}
-
-
-def _apply_resume(case, *, now, details, **_rest):
-    details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
-    return {"paused_at", "pause_reason", "response_due", "resolution_due"}
-
-
-def _apply_resolve(case, *, now, note, **_rest):
-    case.resolution = note
-    case.resolved_at = now
-    # A new resolution needs a new follow-up.
-    case.followed_up_at = None
-    case.follow_up_resolved = None
-    case.satisfaction = ""
-    return {"resolution", "resolved_at", "followed_up_at", "follow_up_resolved", "satisfaction"}
-
-
-def _apply_follow_up(case, *, now, details, resolved: bool | None = None, satisfaction: str = "", **_rest):
-    if resolved is None:
-        raise ValidationError({"resolved": [_("请选择诉求人是否确认已解决。")]})
-    if satisfaction not in Satisfaction.values:
-        raise ValidationError({"satisfaction": [_("请选择满意度。")]})
-    case.followed_up_at = now
-    case.follow_up_resolved = resolved
-    case.satisfaction = satisfaction
-    details.update(resolved=resolved, satisfaction=satisfaction)
-    return {"followed_up_at", "follow_up_resolved", "satisfaction"}
-
-
-def _apply_reopen(case, *, now, details, **_rest):
-    # Back to the worker who handled it. The resolution clock runs on from where it stood at the
-    # resolution: the days spent waiting for the follow-up call are not the handler's.
-    waited = now - case.resolved_at
-    case.response_due += waited
-    case.resolution_due += waited
-    details["waited_minutes"] = int(waited.total_seconds() // 60)
-    case.reopen_count += 1
-    case.resolved_at = None
-    case.taken_at = now
-    return {"reopen_count", "resolved_at", "taken_at", "response_due", "resolution_due"}
-
-
-def _apply_close(case, *, now, details, reason: str = "", **_rest):
-    if case.status == Status.RESOLVED and case.follow_up_resolved:
-        case.outcome = Outcome.RESOLVED
-    else:
-        if reason not in UnresolvedReason.values:
-            raise ValidationError({"reason": [_("未解决归档须选择原因。")]})
-        case.outcome = Outcome.UNRESOLVED
-        case.unresolved_reason = reason
-        details["reason"] = reason
-    case.closed_at = now
-    return {"outcome", "unresolved_reason", "closed_at"}
-
-
-def _apply_urge(case, *, now, **_rest):
-    case.urge_count += 1
-    case.last_urged_at = now
-    return {"urge_count", "last_urged_at"}
-
-
-_APPLY = {
-    Action.ACCEPT: _apply_accept,
-    Action.REJECT: _apply_reject,
-    Action.MERGE: _apply_merge,
-    Action.DISPATCH: _apply_dispatch,
-    Action.TAKE: _apply_take,
-    Action.RETURN: _apply_return,
-    Action.ESCALATE: _apply_escalate,
-    Action.HAND_BACK: _apply_nothing,
-    Action.OPEN_CONSULTATION: _apply_nothing,
-    Action.RECORD_MEETING: _apply_nothing,
-    Action.PAUSE: _apply_pause,
-    Action.RESUME: _apply_resume,
-    Action.RESOLVE: _apply_resolve,
-    Action.FOLLOW_UP: _apply_follow_up,
-    Action.REOPEN: _apply_reopen,
-    Action.CLOSE: _apply_close,
-    Action.URGE: _apply_urge,
-}
 
 
 # --- consultation meetings --------------------------------------------------------------------------

@@ -16,14 +16,14 @@ from residents import selectors as resident_selectors
 from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit
 
-from . import exports, selectors, services, workflow
-from .forms import ACTION_FIELDS, ActionForm, CaseFilterForm, IntakeForm, RequesterMode
-from .models import Case, CaseAttachment, Status
+from . import exports, permissions, selectors, services
+from .forms import ActionForm, CaseFilterForm, IntakeForm, RequesterMode
+from .models import Action, Case, CaseAttachment, Status
+from .workflow import ACTIONS
 
 QUEUE_LIMIT = 100
 REQUESTER_RESULTS = 8
 # Actions shown as one big button: they need no more than a press.
-ONE_PRESS = ("take", "open_consultation", "resume")
 
 
 def _case_or_404(user, pk: int) -> Case:
@@ -142,7 +142,7 @@ def case_create(request):
                     intake=form.intake(origin_visit=visit, origin_finding=finding),
                     actor=request.user,
                     attachments=data["attachments"],
-                    accept=data["accept_now"] and workflow.is_desk(request.user, grid),
+                    accept=data["accept_now"] and permissions.is_desk(request.user, grid),
                     worker=data["worker"],
                     merge_into=merge_into,
                 )
@@ -175,7 +175,7 @@ def case_create(request):
             "origin_finding": finding,
             "requester_label": _requester_label(request, form, initial),
             # Only the desk accepts; others' requests wait for it, so they are not offered the choice.
-            "can_accept": workflow.is_desk(request.user),
+            "can_accept": permissions.is_desk(request.user),
         },
     )
 
@@ -271,26 +271,27 @@ def _action_forms(request, case: Case, actions: list[str], bound: ActionForm | N
         workers = selectors.workers_in(Grid.objects.filter(pk=case.grid_id))
     forms = []
     for action in actions:
+        record = ACTIONS[action]
+        if record.page:
+            continue  # the case page links to the action's own page instead
         if bound is not None and bound.action == action:
             form = bound
         else:
             form = ActionForm(action=action, case=case, grids=grids, workers=workers, prefix=action)
-        forms.append((action, workflow.Action(action).label, form, action in ONE_PRESS))
+        forms.append((action, record.label, form, record.one_press))
     return forms
 
 
 def _labelled(events) -> list:
     events = list(events)
     for event in events:
-        event.action_label = (
-            workflow.Action(event.action).label if event.action in workflow.Action.values else ""
-        )
+        event.action_label = Action(event.action).label if event.action in Action.values else ""
     return events
 
 
 def _render_case(request, case: Case, bound: ActionForm | None = None, status: int = 200):
     now = timezone.now()
-    actions = workflow.allowed_actions(request.user, case)
+    actions = permissions.allowed_actions(request.user, case)
     return render(
         request,
         "cases/detail.html",
@@ -305,8 +306,7 @@ def _render_case(request, case: Case, bound: ActionForm | None = None, status: i
             "action_forms": _action_forms(request, case, actions, bound),
             "open_action": bound.action if bound is not None else "",
             "can_record_meeting": "record_meeting" in actions,
-            "can_add_photos": case.status != Status.CLOSED
-            and services.can_register_case(request.user, case.grid),
+            "can_add_photos": permissions.can_add_photos(request.user, case),
         },
         status=status,
     )
@@ -321,9 +321,9 @@ def case_detail(request, pk: int):
 def case_act(request, pk: int, action: str):
     """Apply one action from the case page; a refused or stale action says why and changes nothing."""
     case = _case_or_404(request.user, pk)
-    if action not in ACTION_FIELDS:
+    if action not in ACTIONS or ACTIONS[action].page:
         raise Http404
-    if not workflow.may(request.user, case, action) and case.status == request.POST.get(
+    if not permissions.may(request.user, case, action) and case.status == request.POST.get(
         f"{action}-expected_status"
     ):
         raise PermissionDenied(_("您不能对该工单执行此操作。"))
@@ -358,7 +358,7 @@ def case_act(request, pk: int, action: str):
     except ValidationError as error:
         _apply_errors(form, error)
         return _render_case(request, case, bound=form, status=400)
-    messages.success(request, _("已%(action)s。") % {"action": workflow.Action(action).label})
+    messages.success(request, _("已%(action)s。") % {"action": Action(action).label})
     return redirect("cases:detail", case.pk)
 
 

@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import services, workflow
+from . import permissions, services
 from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet, local_now_to_the_minute
-from .models import Case, Meeting, Participant
-from .workflow import Action
+from .models import Action, Case, Meeting, Participant
 
 # The people a first round usually brings together (the seed's 赵女士 case: her, the contractor, a
 # mediator and a volunteer lawyer); later rounds start from the previous round's list instead.
@@ -110,7 +109,7 @@ def meeting_new(request, pk: int):
     if request.method == "POST" and request.POST.get("expected_status") != case.status:
         messages.error(request, _stale_message(case))
         return redirect(case_url)
-    if not workflow.may(request.user, case, Action.RECORD_MEETING):
+    if not permissions.may(request.user, case, Action.RECORD_MEETING):
         raise PermissionDenied
     previous = case.meetings.order_by("-round").prefetch_related("participants").first()
     round_number = previous.round + 1 if previous is not None else 1

@@ -1,9 +1,14 @@
-"""The case workflow in one table: in which state each action may be taken, where it leads, and by whom.
+"""The case workflow in one table: what each action means, in which state it may be taken, where it leads,
+and by whom.
 
-The table is the documentation. cases.services.case_transition applies it (and is the only code that
-moves a case); the case page shows exactly the actions `allowed_actions` returns for the user.
+The table is the documentation. Each action has one record (`CaseAction`: its applier, form fields, note
+label and messages, one-press flag); each move (`Move`: state x action) names its action's record, its
+target state, the hats that may make it, whether a note is required and its guard. cases.services.
+case_transition applies the table (and is the only code that moves a case); cases.permissions says which
+moves a user may make now, and the case page shows exactly those.
 
-Who acts is described by the "hats" a user wears for one case (see `hats`):
+Who acts is described by the "hats" a user wears for one case (cases.permissions.hats); HAT_ROLES says
+which roles over the case's grid give each hat:
   STAFF    社区工作人员 / 社区党委书记 over the case's grid (the desk)
   WORKER   网格长 / 专职 / 兼职网格员 of the grid who may take it (any, or the one it was sent to)
   HANDLER  the worker who took the case (接单)
@@ -11,38 +16,17 @@ Who acts is described by the "hats" a user wears for one case (see `hats`):
   STREET   街道领导 over the grid (takes escalated cases)
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Role
-from grids.permissions import roles_over_grid, user_roles
+from grids.roles import CASE_WORKER_ROLES, DESK_ROLES, LEADER_ROLES, STREET_ROLES
 
-from .models import Case, Status
-
-
-class Action(models.TextChoices):
-    REGISTER = "register", _("登记")
-    ACCEPT = "accept", _("受理派单")
-    REJECT = "reject", _("不予受理")
-    MERGE = "merge", _("合并")
-    DISPATCH = "dispatch", _("改派")
-    TAKE = "take", _("接单")
-    RETURN = "return", _("退单")
-    ESCALATE = "escalate", _("上报街道")
-    HAND_BACK = "hand_back", _("街道回派")
-    OPEN_CONSULTATION = "open_consultation", _("发起协商")
-    RECORD_MEETING = "record_meeting", _("记录协商会议")
-    PAUSE = "pause", _("暂停计时")
-    RESUME = "resume", _("恢复计时")
-    RESOLVE = "resolve", _("办结")
-    FOLLOW_UP = "follow_up", _("回访")
-    REOPEN = "reopen", _("重办")
-    CLOSE = "close", _("归档")
-    URGE = "urge", _("督办")
-    MERGED_FROM = "merged_from", _("并入工单")
+from . import appliers
+from .models import Action, Case, Satisfaction, Status
 
 
 class Hat(StrEnum):
@@ -53,131 +37,191 @@ class Hat(StrEnum):
     STREET = "street"
 
 
-class Guard(StrEnum):
-    """Conditions beyond the state, checked by `guard_holds`."""
+# Which roles over the case's grid give each hat. WORKER also needs the case to be unassigned or sent to
+# the user; HANDLER is whoever took the case, which only a WORKER can do.
+HAT_ROLES: dict[Hat, frozenset[str]] = {
+    Hat.STAFF: DESK_ROLES,
+    Hat.WORKER: CASE_WORKER_ROLES,
+    Hat.HANDLER: CASE_WORKER_ROLES,
+    Hat.LEADER: LEADER_ROLES,
+    Hat.STREET: STREET_ROLES,
+}
 
-    NOT_PAUSED = "not_paused"
-    PAUSED = "paused"
-    FOLLOWED_UP = "followed_up"  # a follow-up has been recorded since the last resolution
-    NEEDS_REOPEN = "needs_reopen"  # ... and it said unresolved or unsatisfied
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition beyond the state, with what the user is told when it does not hold."""
+
+    key: str
+    holds: Callable[[Case], bool]
+    message: Promise
+
+
+def _followed_up(case: Case) -> bool:
+    return case.followed_up_at is not None and case.follow_up_resolved is not None
+
+
+NOT_PAUSED = Guard("not_paused", lambda case: case.paused_at is None, _("该工单已在暂停计时。"))
+PAUSED = Guard("paused", lambda case: case.paused_at is not None, _("该工单没有暂停计时。"))
+# A follow-up has been recorded since the last resolution ...
+FOLLOWED_UP = Guard("followed_up", _followed_up, _("请先回访诉求人，再归档。"))
+# ... and it said unresolved or unsatisfied.
+NEEDS_REOPEN = Guard(
+    "needs_reopen",
+    lambda case: (
+        _followed_up(case) and (not case.follow_up_resolved or case.satisfaction == Satisfaction.UNSATISFIED)
+    ),
+    _("回访确认已解决且满意的工单不需要重办。"),
+)
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """Everything one action means, in whatever state it is taken."""
+
+    action: Action
+    apply: Callable[..., set[str]]  # cases.appliers: changes the case in memory, returns the changed fields
+    fields: tuple[str, ...] = ()  # the action form's inputs (cases.forms.ActionForm)
+    note_label: Promise = _("说明")
+    note_missing: Promise = _("请填写说明。")  # when the move requires a note and none was written
+    one_press: bool = False  # the case page shows a plain button instead of a form
+    page: str = ""  # the URL name of the page where it is taken with a form of its own (not the case page)
+
+    @property
+    def label(self) -> str:
+        return self.action.label
+
+
+def _action(action, apply, fields=("note",), **more) -> CaseAction:
+    return CaseAction(action=action, apply=apply, fields=fields, **more)
+
+
+A = Action
+ACTIONS: dict[Action, CaseAction] = {
+    a.action: a
+    for a in (
+        _action(
+            A.ACCEPT,
+            appliers.apply_accept,
+            ("category", "urgency", "grid", "worker", "note"),
+        ),
+        _action(
+            A.REJECT,
+            appliers.apply_reject,
+            note_label=_("不予受理的理由"),
+            note_missing=_("请填写不予受理的理由。"),
+        ),
+        _action(A.MERGE, appliers.apply_merge, ("target", "note")),
+        _action(A.DISPATCH, appliers.apply_dispatch, ("grid", "worker", "note")),
+        _action(A.TAKE, appliers.apply_take, (), one_press=True),
+        _action(
+            A.RETURN, appliers.apply_return, note_label=_("退单理由"), note_missing=_("请填写退单理由。")
+        ),
+        _action(
+            A.ESCALATE,
+            appliers.apply_escalate,
+            note_label=_("上报理由"),
+            note_missing=_("请填写上报街道的理由。"),
+        ),
+        _action(
+            A.HAND_BACK,
+            appliers.apply_nothing,
+            note_label=_("处理意见"),
+            note_missing=_("请填写回派的处理意见。"),
+        ),
+        _action(A.OPEN_CONSULTATION, appliers.apply_nothing, one_press=True),
+        # Recorded with its meeting on its own page (cases.services.meeting_record).
+        _action(A.RECORD_MEETING, appliers.apply_nothing, (), page="cases:meeting_new"),
+        _action(
+            A.PAUSE,
+            appliers.apply_pause,
+            note_label=_("暂停原因（如：等待诉求人补充材料）"),
+            note_missing=_("请填写暂停计时的原因，如等待诉求人补充材料。"),
+        ),
+        _action(A.RESUME, appliers.apply_resume, one_press=True),
+        _action(
+            A.RESOLVE, appliers.apply_resolve, note_label=_("办理结果"), note_missing=_("请填写办理结果。")
+        ),
+        _action(
+            A.FOLLOW_UP,
+            appliers.apply_follow_up,
+            ("resolved", "satisfaction", "note"),
+            note_label=_("回访记录"),
+        ),
+        _action(
+            A.REOPEN, appliers.apply_reopen, note_label=_("重办原因"), note_missing=_("请填写重办的原因。")
+        ),
+        _action(
+            A.CLOSE,
+            appliers.apply_close,
+            ("reason", "note"),
+            note_label=_("归档说明"),
+            note_missing=_("请填写归档说明。"),
+        ),
+        _action(A.URGE, appliers.apply_urge, note_label=_("督办意见")),
+    )
+}
 
 
 @dataclass(frozen=True)
 class Move:
+    action: CaseAction
     to: Status | None  # None: the case stays in its state (an event, not a move)
     who: frozenset[Hat]
     note_required: bool = False
     guard: Guard | None = None
 
 
-def _move(to, *who, note=False, guard=None) -> Move:
-    return Move(to=to, who=frozenset(who), note_required=note, guard=guard)
+def _move(action, to, *who, note=False, guard=None) -> Move:
+    return Move(action=ACTIONS[action], to=to, who=frozenset(who), note_required=note, guard=guard)
 
 
 S, H = Status, Hat
 OPEN_STATES = [S.SUBMITTED, S.DISPATCHED, S.IN_PROGRESS, S.ESCALATED, S.IN_CONSULTATION, S.RESOLVED]
 
 WORKFLOW: dict[tuple[Status, Action], Move] = {
-    # 待受理: the desk accepts (deadlines start), rejects with a reason, or merges into an open duplicate.
-    (S.SUBMITTED, Action.ACCEPT): _move(S.DISPATCHED, H.STAFF),
-    (S.SUBMITTED, Action.REJECT): _move(S.CLOSED, H.STAFF, note=True),
-    (S.SUBMITTED, Action.MERGE): _move(S.CLOSED, H.STAFF),
-    # 待接单: any worker of the grid (or the one it was sent to) takes it; the desk may send it elsewhere.
-    (S.DISPATCHED, Action.TAKE): _move(S.IN_PROGRESS, H.WORKER),
-    (S.DISPATCHED, Action.DISPATCH): _move(None, H.STAFF),
-    (S.DISPATCHED, Action.MERGE): _move(S.CLOSED, H.STAFF),
-    (S.DISPATCHED, Action.CLOSE): _move(S.CLOSED, H.STAFF, note=True),
-    # 办理中: the handler works it; the desk may step in for an absent handler.
-    (S.IN_PROGRESS, Action.RETURN): _move(S.DISPATCHED, H.HANDLER, note=True),
-    (S.IN_PROGRESS, Action.ESCALATE): _move(S.ESCALATED, H.HANDLER, H.STAFF, note=True),
-    (S.IN_PROGRESS, Action.OPEN_CONSULTATION): _move(S.IN_CONSULTATION, H.HANDLER, H.STAFF),
-    (S.IN_PROGRESS, Action.PAUSE): _move(None, H.HANDLER, H.STAFF, note=True, guard=Guard.NOT_PAUSED),
-    (S.IN_PROGRESS, Action.RESUME): _move(None, H.HANDLER, H.STAFF, guard=Guard.PAUSED),
-    (S.IN_PROGRESS, Action.RESOLVE): _move(S.RESOLVED, H.HANDLER, H.STAFF, note=True),
-    (S.IN_PROGRESS, Action.CLOSE): _move(S.CLOSED, H.STAFF, note=True),
-    # 已上报街道: the street resolves it or hands it back with instructions (大事不出街道).
-    (S.ESCALATED, Action.HAND_BACK): _move(S.IN_PROGRESS, H.STREET, note=True),
-    (S.ESCALATED, Action.RESOLVE): _move(S.RESOLVED, H.STREET, note=True),
-    (S.ESCALATED, Action.CLOSE): _move(S.CLOSED, H.STREET, note=True),
-    # 协商中: rounds of meetings; agreement -> resolution; no agreement -> another round or the street.
-    (S.IN_CONSULTATION, Action.RECORD_MEETING): _move(None, H.HANDLER, H.STAFF),
-    (S.IN_CONSULTATION, Action.ESCALATE): _move(S.ESCALATED, H.HANDLER, H.STAFF, note=True),
-    (S.IN_CONSULTATION, Action.PAUSE): _move(None, H.HANDLER, H.STAFF, note=True, guard=Guard.NOT_PAUSED),
-    (S.IN_CONSULTATION, Action.RESUME): _move(None, H.HANDLER, H.STAFF, guard=Guard.PAUSED),
-    (S.IN_CONSULTATION, Action.RESOLVE): _move(S.RESOLVED, H.HANDLER, H.STAFF, note=True),
-    (S.IN_CONSULTATION, Action.CLOSE): _move(S.CLOSED, H.STAFF, note=True),
-    # 已办结，待回访: the desk calls the requester; unresolved or unsatisfied reopens, otherwise archive.
-    (S.RESOLVED, Action.FOLLOW_UP): _move(None, H.STAFF),
-    (S.RESOLVED, Action.REOPEN): _move(S.IN_PROGRESS, H.STAFF, note=True, guard=Guard.NEEDS_REOPEN),
-    (S.RESOLVED, Action.CLOSE): _move(S.CLOSED, H.STAFF, guard=Guard.FOLLOWED_UP),
-    # Leaders urge (督办) any open case: an event and a flag, not a state.
-    **{(state, Action.URGE): _move(None, H.LEADER) for state in OPEN_STATES},
+    (state, action): _move(action, to, *who, **more)
+    for state, action, to, who, more in [
+        # 待受理: the desk accepts (deadlines start), rejects with a reason, or merges into an open duplicate.
+        (S.SUBMITTED, A.ACCEPT, S.DISPATCHED, [H.STAFF], {}),
+        (S.SUBMITTED, A.REJECT, S.CLOSED, [H.STAFF], {"note": True}),
+        (S.SUBMITTED, A.MERGE, S.CLOSED, [H.STAFF], {}),
+        # 待接单: any worker of the grid (or the one it was sent to) takes it; the desk may send it elsewhere.
+        (S.DISPATCHED, A.TAKE, S.IN_PROGRESS, [H.WORKER], {}),
+        (S.DISPATCHED, A.DISPATCH, None, [H.STAFF], {}),
+        (S.DISPATCHED, A.MERGE, S.CLOSED, [H.STAFF], {}),
+        (S.DISPATCHED, A.CLOSE, S.CLOSED, [H.STAFF], {"note": True}),
+        # 办理中: the handler works it; the desk may step in for an absent handler.
+        (S.IN_PROGRESS, A.RETURN, S.DISPATCHED, [H.HANDLER], {"note": True}),
+        (S.IN_PROGRESS, A.ESCALATE, S.ESCALATED, [H.HANDLER, H.STAFF], {"note": True}),
+        (S.IN_PROGRESS, A.OPEN_CONSULTATION, S.IN_CONSULTATION, [H.HANDLER, H.STAFF], {}),
+        (S.IN_PROGRESS, A.PAUSE, None, [H.HANDLER, H.STAFF], {"note": True, "guard": NOT_PAUSED}),
+        (S.IN_PROGRESS, A.RESUME, None, [H.HANDLER, H.STAFF], {"guard": PAUSED}),
+        (S.IN_PROGRESS, A.RESOLVE, S.RESOLVED, [H.HANDLER, H.STAFF], {"note": True}),
+        (S.IN_PROGRESS, A.CLOSE, S.CLOSED, [H.STAFF], {"note": True}),
+        # 已上报街道: the street resolves it or hands it back with instructions (大事不出街道).
+        (S.ESCALATED, A.HAND_BACK, S.IN_PROGRESS, [H.STREET], {"note": True}),
+        (S.ESCALATED, A.RESOLVE, S.RESOLVED, [H.STREET], {"note": True}),
+        (S.ESCALATED, A.CLOSE, S.CLOSED, [H.STREET], {"note": True}),
+        # 协商中: rounds of meetings; agreement -> resolution; no agreement -> another round or the street.
+        (S.IN_CONSULTATION, A.RECORD_MEETING, None, [H.HANDLER, H.STAFF], {}),
+        (S.IN_CONSULTATION, A.ESCALATE, S.ESCALATED, [H.HANDLER, H.STAFF], {"note": True}),
+        (S.IN_CONSULTATION, A.PAUSE, None, [H.HANDLER, H.STAFF], {"note": True, "guard": NOT_PAUSED}),
+        (S.IN_CONSULTATION, A.RESUME, None, [H.HANDLER, H.STAFF], {"guard": PAUSED}),
+        (S.IN_CONSULTATION, A.RESOLVE, S.RESOLVED, [H.HANDLER, H.STAFF], {"note": True}),
+        (S.IN_CONSULTATION, A.CLOSE, S.CLOSED, [H.STAFF], {"note": True}),
+        # 已办结，待回访: the desk calls the requester; unresolved or unsatisfied reopens, otherwise archive.
+        (S.RESOLVED, A.FOLLOW_UP, None, [H.STAFF], {}),
+        (S.RESOLVED, A.REOPEN, S.IN_PROGRESS, [H.STAFF], {"note": True, "guard": NEEDS_REOPEN}),
+        (S.RESOLVED, A.CLOSE, S.CLOSED, [H.STAFF], {"guard": FOLLOWED_UP}),
+        # Leaders urge (督办) any open case: an event and a flag, not a state.
+        *((state, A.URGE, None, [H.LEADER], {}) for state in OPEN_STATES),
+    ]
 }
 
 # Actions a person chooses on the case page (REGISTER and MERGED_FROM are written by the services).
 USER_ACTIONS = [a for a in Action if a not in (Action.REGISTER, Action.MERGED_FROM)]
 
-STAFF_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
-WORKER_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.PART_TIME_GRID_WORKER})
-LEADER_ROLES = frozenset({Role.COMMUNITY_LEADER, Role.STREET_LEADER})
-STREET_ROLES = frozenset({Role.STREET_LEADER})
-
-
-def hats(user, case: Case) -> set[Hat]:
-    """The parts this user may play on this case."""
-    if not user.is_authenticated:
-        return set()
-    roles = set(Role) if user.is_superuser else roles_over_grid(user, case.grid)
-    worn = set()
-    if roles & STAFF_ROLES:
-        worn.add(Hat.STAFF)
-    if roles & WORKER_ROLES and case.assigned_worker_id in (None, user.pk):
-        worn.add(Hat.WORKER)
-    if case.handler_id is not None and case.handler_id == user.pk:
-        worn.add(Hat.HANDLER)
-    if roles & LEADER_ROLES:
-        worn.add(Hat.LEADER)
-    if roles & STREET_ROLES:
-        worn.add(Hat.STREET)
-    return worn
-
-
-def is_desk(user, grid=None) -> bool:
-    """Whether the user works the desk (accepts and dispatches) for this grid, or for any grid."""
-    if user.is_superuser:
-        return True
-    roles = roles_over_grid(user, grid) if grid is not None else user_roles(user)
-    return bool(roles & STAFF_ROLES)
-
-
-def guard_holds(guard: Guard | None, case: Case) -> bool:
-    if guard is None:
-        return True
-    if guard == Guard.PAUSED:
-        return case.paused_at is not None
-    if guard == Guard.NOT_PAUSED:
-        return case.paused_at is None
-    followed_up = case.followed_up_at is not None and case.follow_up_resolved is not None
-    if guard == Guard.FOLLOWED_UP:
-        return followed_up
-    return followed_up and (
-        not case.follow_up_resolved or case.satisfaction == "unsatisfied"
-    )  # Guard.NEEDS_REOPEN
-
 
 def move_for(case: Case, action: str) -> Move | None:
     return WORKFLOW.get((case.status, action))
-
-
-def may(user, case: Case, action: str, worn: set[Hat] | None = None) -> bool:
-    """Whether the table lets this user take this action on the case as it is now."""
-    move = move_for(case, action)
-    if move is None:
-        return False
-    worn = hats(user, case) if worn is None else worn
-    return bool(worn & move.who) and guard_holds(move.guard, case)
-
-
-def allowed_actions(user, case: Case) -> list[str]:
-    worn = hats(user, case)
-    return [action for action in USER_ACTIONS if may(user, case, action, worn)]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from cases import clock, services, workflow
+from cases import clock, permissions, services, workflow
 from cases.models import Case, CaseAttachment, CaseEvent, Category, Meeting, Status
 from grids.models import Role
 from tests.factories import UserFactory, assign, case_in, register_case
@@ -305,7 +305,7 @@ def test_workflow_allows_each_role_exactly_what_the_domain_says(situation, grid,
         user = cast[role]
         for action in ALL_ACTIONS:
             expected = _expected(situation, role, action)
-            if workflow.may(user, case, action) != expected.startswith("ok"):
+            if permissions.may(user, case, action) != expected.startswith("ok"):
                 wrong_may.append((role, action, expected))
             got = _press(
                 case, action, user, target=target, resolved=True, satisfaction="satisfied", reason="withdrawn"
@@ -313,8 +313,8 @@ def test_workflow_allows_each_role_exactly_what_the_domain_says(situation, grid,
             if got != expected:
                 wrong_service.append((role, action, expected, got))
         buttons = [a for a in ALL_ACTIONS if _expected(situation, role, a).startswith("ok")]
-        if workflow.allowed_actions(user, case) != buttons:
-            wrong_buttons.append((role, workflow.allowed_actions(user, case), buttons))
+        if permissions.allowed_actions(user, case) != buttons:
+            wrong_buttons.append((role, permissions.allowed_actions(user, case), buttons))
 
     assert wrong_may == []
     assert wrong_buttons == []
@@ -337,7 +337,7 @@ def test_case_take_makes_the_worker_the_handler(grid, cast):
         cast["part_time"],
     )
     assert (case.taken_at, case.first_taken_at) == (at(3, 10, 9, 40), at(3, 10, 9, 40))
-    assert workflow.allowed_actions(cast["handler"], case) == []
+    assert permissions.allowed_actions(cast["handler"], case) == []
 
 
 def test_case_return_sends_it_back_to_the_whole_grid(grid, cast):
@@ -355,7 +355,7 @@ def test_case_return_sends_it_back_to_the_whole_grid(grid, cast):
     )
     assert case.first_taken_at == at(3, 10, 9)
     assert case.clock_due_at == case.response_due == at(3, 11, 9)
-    assert [workflow.may(cast[r], case, "take") for r in ("handler", "peer", "part_time")] == [True] * 3
+    assert [permissions.may(cast[r], case, "take") for r in ("handler", "peer", "part_time")] == [True] * 3
     assert _last_event(case).note == "不属于本网格的事项"
 
 
@@ -379,7 +379,7 @@ def test_case_hand_back_returns_it_to_the_same_handler(grid, cast):
     case.refresh_from_db()
     assert (case.status, case.handler) == ("in_progress", cast["handler"])
     assert case.escalated_at is not None
-    assert workflow.may(cast["handler"], case, "resolve") is True
+    assert permissions.may(cast["handler"], case, "resolve") is True
 
 
 def test_case_urge_is_an_event_not_a_move(grid, cast):
@@ -653,7 +653,7 @@ def test_case_reopen_after_a_bad_follow_up_returns_it_to_the_handler(grid, cast,
         ("reopen", "in_progress"),
     ]
     assert case.events.get(action="follow_up").details == {"resolved": resolved, "satisfaction": satisfaction}
-    assert workflow.allowed_actions(handler, case) == [
+    assert permissions.allowed_actions(handler, case) == [
         "return",
         "escalate",
         "open_consultation",

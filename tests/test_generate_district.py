@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cases.clock import limits_for, set_running_clock
 from cases.models import Case, CaseEvent, Category, Channel, Outcome, Status
-from cases.workflow import LEADER_ROLES, STAFF_ROLES, STREET_ROLES, WORKER_ROLES, WORKFLOW, Action, Hat
+from cases.workflow import HAT_ROLES, WORKFLOW, Action
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
 from grids.permissions import roles_over_grid
 from portal.management.commands.generate_district import SHOWCASE
@@ -352,13 +352,6 @@ def test_generate_district_cases_are_handled_by_the_people_serving_their_grid():
 
     users = get_user_model().objects.in_bulk()
     grids = Grid.objects.in_bulk()
-    hats = {
-        Hat.STAFF: STAFF_ROLES,
-        Hat.WORKER: WORKER_ROLES,
-        Hat.HANDLER: WORKER_ROLES,
-        Hat.LEADER: LEADER_ROLES,
-        Hat.STREET: STREET_ROLES,
-    }
     pairs = set(
         CaseEvent.objects.exclude(action__in=[Action.REGISTER, Action.MERGED_FROM]).values_list(
             "actor", "case__grid", "from_status", "action"
@@ -366,7 +359,7 @@ def test_generate_district_cases_are_handled_by_the_people_serving_their_grid():
     )
     for actor, grid, from_status, action in pairs:
         roles = roles_over_grid(users[actor], grids[grid])
-        allowed = set().union(*(hats[hat] for hat in WORKFLOW[from_status, action].who))
+        allowed = set().union(*(HAT_ROLES[hat] for hat in WORKFLOW[from_status, action].who))
         assert roles & allowed, (users[actor].username, from_status, action)
     for case in Case.objects.exclude(handler=None).select_related("handler"):
         assert case.handler.username == f"gw_{case.grid_id}"

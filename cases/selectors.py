@@ -88,6 +88,11 @@ def _worker_grid_ids(user) -> list[int]:
     return list(grids_served_by(user, CASE_WORKER_ROLES).values_list("pk", flat=True))
 
 
+def case_in_scope(user, pk: str) -> Case | None:
+    """The case with this id (as typed or posted) if it lies in the user's scope, else None."""
+    return cases_for_user(user).filter(pk=pk if str(pk).isdigit() else 0).first()
+
+
 def desk(cases: QuerySet[Case], now: datetime.datetime) -> dict:
     """The community desk over `cases` (the user's): open cases by state, flags, the follow-ups due."""
     open_cases = cases.exclude(status=Status.CLOSED)

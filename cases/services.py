@@ -16,7 +16,7 @@ from grids.models import Building, Grid
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
 
-from . import clock
+from . import clock, selectors
 from .models import (
     Action,
     AgreementTerm,
@@ -395,6 +395,18 @@ def meeting_record(
     return meeting
 
 
+class PossibleDuplicates(Exception):  # noqa: N818 (an outcome the desk decides on, not a fault)
+    """Open cases that look like the same request; the user chooses to merge or register anew."""
+
+    def __init__(self, cases: list[Case]):
+        super().__init__(cases)
+        self.cases = cases
+
+
+# What the intake form's duplicate choice says: not asked yet, or register anew; otherwise a case's id.
+NOT_ASKED, REGISTER_ANEW = "", "new"
+
+
 @transaction.atomic
 def case_intake(
     *,
@@ -403,12 +415,28 @@ def case_intake(
     attachments: list[UploadedFile] = (),
     accept: bool = False,
     worker=None,
-    merge_into: Case | None = None,
+    duplicate_choice: str = REGISTER_ANEW,
+    now: datetime.datetime | None = None,
 ) -> Case:
     """Register a request and, in the same transaction, accept and dispatch it or merge it into a duplicate.
 
-    Either everything is written or nothing: a refused acceptance leaves no half-registered case behind.
+    Before a first registration (`duplicate_choice` NOT_ASKED) the open duplicates are looked up: if there
+    are any, PossibleDuplicates is raised and nothing is written, so the user can choose one to merge into
+    (its id) or REGISTER_ANEW. Either everything is written or nothing: a refused acceptance leaves no
+    half-registered case behind.
     """
+    now = now or timezone.now()
+    merge_into = None
+    if duplicate_choice == NOT_ASKED:
+        duplicates = selectors.possible_duplicates(
+            grid=intake.grid, category=intake.category, building=intake.building, now=now
+        )
+        if duplicates:
+            raise PossibleDuplicates(duplicates)
+    elif duplicate_choice != REGISTER_ANEW:
+        merge_into = selectors.case_in_scope(actor, duplicate_choice)
+        if merge_into is None:
+            raise ValidationError(_("找不到要合并到的工单，请重新选择。"))
     case = case_register(intake=intake, actor=actor, attachments=attachments)
     if merge_into is not None:
         return case_transition(case=case, action=Action.MERGE, actor=actor, target=merge_into)

@@ -123,47 +123,35 @@ def case_create(request):
     duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        grid = data["grid"]
-        choice = data["duplicate_choice"]
-        merge_into = None
-        if not choice:
-            duplicates = selectors.possible_duplicates(
-                grid=grid, category=data["category"], building=data["building"], now=timezone.now()
+        try:
+            case = services.case_intake(
+                intake=form.intake(origin_visit=visit, origin_finding=finding),
+                actor=request.user,
+                attachments=data["attachments"],
+                accept=data["accept_now"] and permissions.is_desk(request.user, data["grid"]),
+                worker=data["worker"],
+                duplicate_choice=data["duplicate_choice"],
             )
-        elif choice != "new":
-            merge_into = (
-                selectors.cases_for_user(request.user).filter(pk=choice if choice.isdigit() else 0).first()
-            )
-            if merge_into is None:
-                form.add_error(None, _("找不到要合并到的工单，请重新选择。"))
-        if not duplicates and not form.errors:
-            try:
-                case = services.case_intake(
-                    intake=form.intake(origin_visit=visit, origin_finding=finding),
-                    actor=request.user,
-                    attachments=data["attachments"],
-                    accept=data["accept_now"] and permissions.is_desk(request.user, grid),
-                    worker=data["worker"],
-                    merge_into=merge_into,
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            except PermissionDenied as error:
-                form.add_error(None, str(error) or _("您不能在该网格登记或受理诉求。"))
-            else:
-                if merge_into is not None:
-                    messages.success(
-                        request,
-                        _("已登记为工单 %(number)s，并合并到工单 %(target)s。")
-                        % {"number": case.number, "target": merge_into.number},
-                    )
-                    return redirect("cases:detail", merge_into.pk)
+        except services.PossibleDuplicates as found:
+            duplicates = found.cases
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("您不能在该网格登记或受理诉求。"))
+        else:
+            if case.merged_into is not None:
                 messages.success(
                     request,
-                    _("已登记工单 %(number)s（%(status)s）。")
-                    % {"number": case.number, "status": case.get_status_display()},
+                    _("已登记为工单 %(number)s，并合并到工单 %(target)s。")
+                    % {"number": case.number, "target": case.merged_into.number},
                 )
-                return redirect("cases:detail", case.pk)
+                return redirect("cases:detail", case.merged_into_id)
+            messages.success(
+                request,
+                _("已登记工单 %(number)s（%(status)s）。")
+                % {"number": case.number, "status": case.get_status_display()},
+            )
+            return redirect("cases:detail", case.pk)
     return render(
         request,
         "cases/intake.html",

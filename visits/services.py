@@ -14,7 +14,7 @@ from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
 from residents.models import CareEnrolment, Household, Resident
 
-from . import permissions, selectors
+from . import permissions, revisions, selectors
 from .models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan, VisitRevision
 
 
@@ -173,23 +173,6 @@ def schedule_refresh_stale(today: datetime.date | None = None) -> int:
     return schedule_refresh(households=stale, today=today)
 
 
-def _snapshot(visit: Visit) -> dict:
-    return {
-        "visited_at": visit.visited_at.isoformat(),
-        "kind": visit.kind,
-        "condition": visit.condition,
-        "notes": visit.notes,
-        "needs_found": visit.needs_found,
-        "residents_met": sorted(visit.residents_met.values_list("pk", flat=True)),
-        "visitors": sorted(visit.visitors.values_list("pk", flat=True)),
-        "team_members": sorted(visit.team_members.values_list("pk", flat=True)),
-        "gifts": [
-            {"item": g.item, "quantity": g.quantity, "value": str(g.value)}
-            for g in visit.gifts.order_by("id")
-        ],
-    }
-
-
 @transaction.atomic
 def visit_log(*, household: Household, author, details: VisitDetails) -> Visit:
     """Record a door-knock visit and move the household's next due date on."""
@@ -210,7 +193,7 @@ def visit_edit(*, visit: Visit, editor, details: VisitDetails) -> Visit:
         raise PermissionDenied
     _check_details(visit.household, details)
     VisitRevision.objects.create(
-        visit=visit, kind=VisitRevision.Kind.EDIT, by=editor, before=_snapshot(visit)
+        visit=visit, kind=VisitRevision.Kind.EDIT, by=editor, before=revisions.snapshot(visit)
     )
     _write_details(visit, details)
     _refresh_last_visit(visit.household)
@@ -225,7 +208,11 @@ def visit_correct(*, visit: Visit, by, note: str) -> VisitRevision:
     if not note.strip():
         raise ValidationError({"note": _("请写明更正内容。")})
     return VisitRevision.objects.create(
-        visit=visit, kind=VisitRevision.Kind.CORRECTION, by=by, note=note.strip(), before=_snapshot(visit)
+        visit=visit,
+        kind=VisitRevision.Kind.CORRECTION,
+        by=by,
+        note=note.strip(),
+        before=revisions.snapshot(visit),
     )
 
 

@@ -2,7 +2,6 @@
 and a household's own visit plan."""
 
 import datetime
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -22,7 +21,7 @@ from portal.pagination import paginate
 from residents import selectors as resident_selectors
 from residents.models import CareEnrolment, Household, Resident
 
-from . import permissions, selectors, services
+from . import permissions, revisions, selectors, services
 from .forms import (
     CorrectionForm,
     DueSearchForm,
@@ -291,106 +290,6 @@ def visit_edit(request, pk: int):
 
 # --- one visit, its history and corrections --------------------------------------------------------
 
-_CHANGE_FIELDS = (
-    "visited_at",
-    "kind",
-    "condition",
-    "visitors",
-    "team_members",
-    "residents_met",
-    "gifts",
-    "notes",
-    "needs_found",
-)
-
-
-def _state(visit: Visit) -> dict:
-    """The visit as it stands, in the shape of a revision's `before` (from the prefetched rows)."""
-    return {
-        "visited_at": visit.visited_at.isoformat(),
-        "kind": visit.kind,
-        "condition": visit.condition,
-        "notes": visit.notes,
-        "needs_found": visit.needs_found,
-        "residents_met": sorted(r.pk for r in visit.residents_met.all()),
-        "visitors": sorted(u.pk for u in visit.visitors.all()),
-        "team_members": sorted(m.pk for m in visit.team_members.all()),
-        "gifts": [
-            {"item": g.item, "quantity": g.quantity, "value": str(g.value)}
-            for g in sorted(visit.gifts.all(), key=lambda g: g.pk)
-        ],
-    }
-
-
-class _Names:
-    """Names of the people a set of revisions mentions, fetched in one query per kind of person."""
-
-    def __init__(self, states: list[dict]):
-        def ids(key):
-            return {pk for state in states for pk in state.get(key, [])}
-
-        self.by_key = {
-            "residents_met": dict(
-                Resident.objects.filter(pk__in=ids("residents_met")).values_list("pk", "name")
-            ),
-            "visitors": {
-                pk: first or username
-                for pk, first, username in get_user_model()
-                .objects.filter(pk__in=ids("visitors"))
-                .values_list("pk", "first_name", "username")
-            },
-            "team_members": dict(
-                WorkTeamMember.objects.filter(pk__in=ids("team_members")).values_list("pk", "name")
-            ),
-        }
-
-    def show(self, key: str, value) -> str:
-        if value in (None, "", []):
-            return "—"
-        if key == "visited_at":
-            moment = timezone.localtime(datetime.datetime.fromisoformat(value))
-            return moment.strftime("%Y-%m-%d %H:%M")
-        if key == "kind":
-            return Visit.Kind(value).label if value in Visit.Kind.values else value
-        if key == "condition":
-            return Visit.Condition(value).label if value in Visit.Condition.values else value
-        if key in self.by_key:
-            return _("、").join(self.by_key[key].get(pk, f"#{pk}") for pk in value)
-        if key == "gifts":
-            return _("；").join(
-                _("%(item)s × %(quantity)s（%(value)s 元）")
-                % {"item": g["item"], "quantity": g["quantity"], "value": Decimal(g["value"])}
-                for g in value
-            )
-        return str(value)
-
-
-def _history(visit: Visit) -> list[dict]:
-    """Edits and corrections, latest first; each edit with the fields it changed, before and after.
-
-    An edit's `after` is the `before` of the next-later revision, or the visit as it stands now.
-    """
-    revisions = sorted(visit.revisions.all(), key=lambda r: (r.at, r.pk), reverse=True)
-    if not revisions:
-        return []
-    current = _state(visit)
-    names = _Names([current, *(r.before for r in revisions)])
-    labels = {name: Visit._meta.get_field(name).verbose_name for name in _CHANGE_FIELDS if name != "gifts"}
-    labels["gifts"] = _("慰问品")
-    rows = []
-    after = current
-    for revision in revisions:
-        before = revision.before
-        changes = []
-        if revision.kind == VisitRevision.Kind.EDIT:
-            for key in _CHANGE_FIELDS:
-                shown = (names.show(key, before.get(key)), names.show(key, after.get(key)))
-                if shown[0] != shown[1]:
-                    changes.append({"label": labels[key], "before": shown[0], "after": shown[1]})
-        rows.append({"revision": revision, "changes": changes})
-        after = before
-    return rows
-
 
 def _render_detail(request, visit: Visit, correction_form=None, edit_closed: str = "", status: int = 200):
     can_correct = permissions.can_correct_visit(request.user, visit)
@@ -400,7 +299,7 @@ def _render_detail(request, visit: Visit, correction_form=None, edit_closed: str
         {
             "visit": visit,
             "household": visit.household,
-            "history": _history(visit),
+            "history": revisions.history(visit),
             "can_edit": permissions.can_edit_visit(request.user, visit),
             "edit_until": visit.created_at + permissions.EDIT_WINDOW,
             "can_correct": can_correct,

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from portal.xlsx import ExportSheet, labels
 from residents import services as resident_services
-from residents.ledger import MAX_EXPORT_ROWS
+from residents.ledger.export import MAX_EXPORT_ROWS
 
 from .models import Case, Channel, Outcome, Satisfaction, Status, Urgency
 from .selectors import CaseFilters, filtered_cases

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from portal.xlsx import ExportSheet, labels
 from residents import services as resident_services
-from residents.ledger import MAX_EXPORT_ROWS
+from residents.ledger.export import MAX_EXPORT_ROWS
 from residents.models import Resident
 
 from .models import Visit

@@ -539,7 +539,12 @@ def test_export_is_masked_by_default_filtered_and_recorded(client, staff, grid, 
         ),
     ]
     record = ExportRecord.objects.get()
-    assert (record.user, record.row_count, record.unmasked) == (staff, 2, False)
+    assert (record.user, record.kind, record.row_count, record.unmasked) == (
+        staff,
+        ExportRecord.Kind.RESIDENTS,
+        2,
+        False,
+    )
     # The grid's community and street are recorded too, taken from the grid the link named.
     assert record.filters == {
         "q": "",

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from portal.xlsx import ExportSheet, labels
 
 from .. import permissions, services
-from ..models import Resident
+from ..models import ExportRecord, Resident
 from ..selectors import ResidentFilters, search_residents
 from .columns import EXPORT_COLUMNS, SHEET_NAME, column_width
 
@@ -64,5 +64,11 @@ def ledger_export(*, user, filters: ResidentFilters, unmasked: bool) -> LedgerEx
             )
         )
     content = sheet.content()
-    services.export_record(user=user, filters=filters.as_dict(), row_count=sheet.rows, unmasked=unmasked)
+    services.export_record(
+        user=user,
+        kind=ExportRecord.Kind.RESIDENTS,
+        filters=filters.as_dict(),
+        row_count=sheet.rows,
+        unmasked=unmasked,
+    )
     return LedgerExport(content=content, row_count=sheet.rows, unmasked=unmasked)

@@ -3,6 +3,11 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 SYSTEM_TEST_PACKAGES := postgresql chromium chromium-driver fonts-noto-cjk
 N ?= 50000
+# Settings refuse to start without a secret key outside debug. The demo and the translation commands run
+# on this machine only, on made-up people, so they use this key, which is public because it is written
+# here; a deployment sets its own DJANGO_SECRET_KEY (README). A key already in the environment wins.
+LOCAL_SECRET_KEY := local-demo-only-key-published-in-the-makefile
+demo messages: export DJANGO_SECRET_KEY ?= $(LOCAL_SECRET_KEY)
 
 .PHONY: demo test bench venv lint format messages clean
 

@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 
 from portal.xlsx import ExportSheet, labels
 from residents import services as resident_services
-from residents.ledger import MAX_EXPORT_ROWS
+from residents.ledger.export import MAX_EXPORT_ROWS
+from residents.models import ExportRecord
 
 from .models import Case, Channel, Outcome, Satisfaction, Status, Urgency
 from .selectors import CaseFilters, filtered_cases
@@ -72,7 +73,11 @@ def case_export(*, user, filters: CaseFilters) -> CaseExport:
         for case in cases.iterator(chunk_size=2000):
             sheet.append(_row(sheet, case, names, now))
     resident_services.export_record(
-        user=user, filters={**filters.as_dict(), "ledger": "cases"}, row_count=sheet.rows, unmasked=False
+        user=user,
+        kind=ExportRecord.Kind.CASES,
+        filters=filters.as_dict(),
+        row_count=sheet.rows,
+        unmasked=False,
     )
     return CaseExport(content=sheet.content(), row_count=sheet.rows)
 

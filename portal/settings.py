@@ -27,10 +27,11 @@ _LOCAL_SQLITE = "sqlite" in DATABASES["default"]["ENGINE"]
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and not _LOCAL_SQLITE:
-        # A real deployment (PostgreSQL, no debug) must not run on a key everyone knows.
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in production.")
-    SECRET_KEY = "insecure-demo-key-only-for-the-local-sqlite-demo-and-tests"  # noqa: S105
+    if not DEBUG:
+        # Any start without debug may be serving real people, on SQLite as on PostgreSQL: it must not run
+        # on a key everyone knows. The demo and the test scripts pass keys of their own.
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for development).")
+    SECRET_KEY = "insecure-key-only-for-debug-runs"  # noqa: S105
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -74,5 +74,5 @@ class RevealRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdmin):
-    list_display = ["at", "user", "row_count", "unmasked"]
-    list_filter = ["unmasked"]
+    list_display = ["at", "user", "kind", "row_count", "unmasked"]
+    list_filter = ["kind", "unmasked"]

@@ -418,7 +418,12 @@ class RevealRecord(models.Model):
 
 
 class ExportRecord(models.Model):
-    """Each ledger export: who, when, which filters, how many rows, and whether in full or masked."""
+    """Each ledger export: which ledger, who, when, which filters, how many rows, in full or masked."""
+
+    class Kind(models.TextChoices):
+        RESIDENTS = "residents", _("居民台账")
+        VISITS = "visits", _("走访记录")
+        CASES = "cases", _("诉求工单")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -426,6 +431,7 @@ class ExportRecord(models.Model):
         related_name="export_records",
         verbose_name=_("导出人"),
     )
+    kind = models.CharField(_("导出内容"), max_length=16, choices=Kind)
     at = models.DateTimeField(_("时间"), default=timezone.now)
     filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
     row_count = models.PositiveIntegerField(_("行数"))

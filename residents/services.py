@@ -103,6 +103,10 @@ def resident_reveal(*, user, resident: Resident, field: SensitiveField, reason: 
     return getattr(resident, field)
 
 
-def export_record(*, user, filters: dict, row_count: int, unmasked: bool) -> ExportRecord:
+def export_record(
+    *, user, kind: ExportRecord.Kind, filters: dict, row_count: int, unmasked: bool
+) -> ExportRecord:
     """Record that a ledger was exported, so every copy that left the portal is accounted for."""
-    return ExportRecord.objects.create(user=user, filters=filters, row_count=row_count, unmasked=unmasked)
+    return ExportRecord.objects.create(
+        user=user, kind=kind, filters=filters, row_count=row_count, unmasked=unmasked
+    )

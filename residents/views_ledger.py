@@ -12,8 +12,9 @@ from django.views.decorators.http import require_http_methods
 from grids.permissions import communities_for_ledger_import
 from portal.downloads import xlsx_response
 
-from . import ledger, permissions
+from . import permissions
 from .forms import ResidentSearchForm
+from .ledger import export, importer, template
 
 # A file with thousands of bad rows would make a page nobody can read; the first ones show the pattern.
 ERRORS_SHOWN = 500
@@ -21,7 +22,7 @@ ERRORS_SHOWN = 500
 
 @require_http_methods(["GET"])
 def ledger_template(request):
-    return xlsx_response(ledger.template_workbook(), "居民台账导入模板.xlsx", "ledger-template.xlsx")
+    return xlsx_response(template.template_workbook(), "居民台账导入模板.xlsx", "ledger-template.xlsx")
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,16 +35,16 @@ def ledger_import(request):
         "errors": [],
         "error_count": 0,
         "file_name": "",
-        "max_rows": ledger.MAX_IMPORT_ROWS,
+        "max_rows": importer.MAX_IMPORT_ROWS,
     }
     if request.method == "POST":
         upload = request.FILES.get("file")
         context["file_name"] = upload.name if upload else ""
         try:
-            result = ledger.ledger_import(file=upload, communities=communities)
-        except ledger.LedgerFileError as exc:
+            result = importer.ledger_import(file=upload, communities=communities)
+        except importer.LedgerFileError as exc:
             context["file_error"] = exc.message
-        except ledger.LedgerRejected as exc:
+        except importer.LedgerRejected as exc:
             context["errors"] = exc.errors[:ERRORS_SHOWN]
             context["error_count"] = len(exc.errors)
         else:
@@ -67,19 +68,19 @@ def ledger_export(request):
     # Asking for full values without the right gets the masked ledger, recorded as masked.
     unmasked = request.GET.get("full") == "1" and permissions.can_export_unmasked(request.user)
     try:
-        export = ledger.ledger_export(user=request.user, filters=filters, unmasked=unmasked)
-    except ledger.LedgerTooLarge as exc:
+        ledger = export.ledger_export(user=request.user, filters=filters, unmasked=unmasked)
+    except export.LedgerTooLarge as exc:
         messages.error(
             request,
             _(
                 "符合条件的居民有 %(count)s 人，一次最多导出 %(max)s 人："
                 "请缩小筛选范围（如按网格）后分批导出。"
             )
-            % {"count": exc.row_count, "max": ledger.MAX_EXPORT_ROWS},
+            % {"count": exc.row_count, "max": export.MAX_EXPORT_ROWS},
         )
         search = reverse("residents:search")
         query = request.GET.copy()
         query.pop("full", None)
         return redirect(f"{search}?{query.urlencode()}" if query else search)
     day = timezone.localdate().strftime("%Y%m%d")
-    return xlsx_response(export.content, f"居民台账-{day}.xlsx", f"residents-{day}.xlsx")
+    return xlsx_response(ledger.content, f"居民台账-{day}.xlsx", f"residents-{day}.xlsx")

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from residents.models import RevealRecord
+from residents.models import ExportRecord, RevealRecord
 from tests.factories import DwellingFactory, ResidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
         "residents_household",
         "residents_resident",
         "residents_revealrecord",
+        "residents_exportrecord",
         "cases_category",
         "cases_case",
     ],
@@ -33,6 +34,16 @@ def test_reveal_records_cannot_be_deleted_in_admin(client):
     response = client.post(reverse("admin:residents_revealrecord_delete", args=[record.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert RevealRecord.objects.count() == 1
+
+
+def test_export_records_are_listed_and_filtered_by_what_was_exported(client):
+    admin_user = UserFactory(is_superuser=True, is_staff=True)
+    for kind in ExportRecord.Kind:
+        ExportRecord.objects.create(user=admin_user, kind=kind, row_count=3)
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:residents_exportrecord_changelist"), {"kind": "visits"})
+    assert "kind" in response.context["cl"].list_display
+    assert [record.kind for record in response.context["cl"].result_list] == [ExportRecord.Kind.VISITS]
 
 
 def test_household_moved_in_admin_takes_its_members_to_the_new_grid(client):

@@ -341,7 +341,13 @@ def test_case_list_filters_and_exports(client, grid, staff, worker):
     assert rows[0][0] == "工单编号"
     assert sorted(row[5] for row in rows[1:]) == ["乱停放", "环境卫生"]
     record = ExportRecord.objects.get()
-    assert (record.row_count, record.filters["ledger"]) == (2, "cases")
+    assert (record.user, record.kind, record.row_count, record.unmasked) == (
+        staff,
+        ExportRecord.Kind.CASES,
+        2,
+        False,
+    )
+    assert (record.filters["status"], "ledger" in record.filters) == ("open", False)
 
 
 def test_case_list_rejects_reversed_dates_with_a_message(client, staff):

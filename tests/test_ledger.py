@@ -16,7 +16,7 @@ from django.utils import timezone
 from stdnum.cn import ric
 
 from grids.models import Community, Dwelling
-from residents import ledger
+from residents.ledger import export, importer
 from residents.models import ExportRecord, Household, Resident
 from residents.selectors import ResidentFilters
 from tests.factories import (
@@ -339,7 +339,7 @@ def test_import_of_a_person_registered_meanwhile_writes_nothing(client, staff, g
         birth_date=datetime.date(1990, 1, 15),
         sex="male",
     )
-    monkeypatch.setattr(ledger, "_existing_id_numbers", lambda numbers: set())
+    monkeypatch.setattr(importer, "_existing_id_numbers", lambda numbers: set())
     client.force_login(staff)
     response = upload(client, xlsx(good_rows(grid)))
     assert response.status_code == 200
@@ -410,7 +410,7 @@ def test_import_of_a_sheet_without_data_rows(client, staff):
 
 
 def test_import_of_too_many_rows_is_refused(client, staff, grid, building, monkeypatch):
-    monkeypatch.setattr(ledger, "MAX_IMPORT_ROWS", 4)
+    monkeypatch.setattr(importer, "MAX_IMPORT_ROWS", 4)
     client.force_login(staff)
     response = upload(client, xlsx(good_rows(grid)))
     assert response.context["file_error"] == "文件超过 4 行数据：请拆分成多个文件分批导入。"
@@ -437,7 +437,7 @@ def test_importing_takes_the_same_queries_for_3_and_30_rows(grid, building):
     def queries_for(count: int, first: int) -> int:
         content = xlsx(ledger_rows(grid, count, first))
         with CaptureQueriesContext(connection) as captured:
-            result = ledger.ledger_import(
+            result = importer.ledger_import(
                 file=io.BytesIO(content), communities=Community.objects.filter(pk=grid.community_id)
             )
         assert (result.households, result.residents) == (count // 3, count)
@@ -539,7 +539,12 @@ def test_export_is_masked_by_default_filtered_and_recorded(client, staff, grid, 
         ),
     ]
     record = ExportRecord.objects.get()
-    assert (record.user, record.row_count, record.unmasked) == (staff, 2, False)
+    assert (record.user, record.kind, record.row_count, record.unmasked) == (
+        staff,
+        ExportRecord.Kind.RESIDENTS,
+        2,
+        False,
+    )
     # The grid's community and street are recorded too, taken from the grid the link named.
     assert record.filters == {
         "q": "",
@@ -585,7 +590,7 @@ def test_export_of_a_user_without_grids_is_empty_but_recorded(client, registry):
 
 
 def test_export_over_the_cap_asks_to_narrow_the_filter(client, staff, registry, monkeypatch):
-    monkeypatch.setattr(ledger, "MAX_EXPORT_ROWS", 2)
+    monkeypatch.setattr(export, "MAX_EXPORT_ROWS", 2)
     client.force_login(staff)
     response = client.get(reverse("residents:ledger_export"), {"full": "1"})
     assert response.status_code == 302
@@ -597,7 +602,7 @@ def test_export_over_the_cap_asks_to_narrow_the_filter(client, staff, registry, 
 
 def test_export_refuses_unmasked_in_the_service_without_the_right(street_leader):
     with pytest.raises(PermissionDenied):
-        ledger.ledger_export(user=street_leader, filters=ResidentFilters(), unmasked=True)
+        export.ledger_export(user=street_leader, filters=ResidentFilters(), unmasked=True)
     assert ExportRecord.objects.count() == 0
 
 

@@ -274,9 +274,13 @@ def test_export_holds_the_filtered_list_and_is_recorded(client, worker, grid, ho
     assert resident.id_number not in cells
     assert "13893215678" not in cells
     record = ExportRecord.objects.get()
-    assert (record.user, record.row_count, record.unmasked) == (worker, 1, False)
+    assert (record.user, record.kind, record.row_count, record.unmasked) == (
+        worker,
+        ExportRecord.Kind.VISITS,
+        1,
+        False,
+    )
     assert record.filters == {
-        "ledger": "visits",
         "street": "",
         "community": "",
         "grid": "",

@@ -11,8 +11,8 @@ from django.utils import translation
 
 from portal.xlsx import ExportSheet, labels
 from residents import services as resident_services
-from residents.ledger import MAX_EXPORT_ROWS
-from residents.models import Resident
+from residents.ledger.export import MAX_EXPORT_ROWS
+from residents.models import ExportRecord, Resident
 
 from .models import Visit
 from .selectors import VisitFilters, filtered_visits
@@ -93,6 +93,10 @@ def visit_export(*, user, filters: VisitFilters) -> VisitExport:
         for visit in visits.iterator(chunk_size=2000):
             sheet.append(_row(sheet, visit, kinds, conditions))
     resident_services.export_record(
-        user=user, filters={**filters.as_dict(), "ledger": "visits"}, row_count=sheet.rows, unmasked=False
+        user=user,
+        kind=ExportRecord.Kind.VISITS,
+        filters=filters.as_dict(),
+        row_count=sheet.rows,
+        unmasked=False,
     )
     return VisitExport(content=sheet.content(), row_count=sheet.rows)

@@ -1,8 +1,4 @@
-"""Excel ledgers (台账): the import template, importing households and residents, exporting a list.
-
-The sheet's column names and the choice labels in it are the file format shared with every user, so they
-stay in Chinese whatever the interface language; the explanations around them are translatable.
-"""
+"""Importing a filled ledger: every row is checked, then all households and residents are written or none."""
 
 import datetime
 import io
@@ -13,62 +9,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import openpyxl
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Font
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from grids.models import Building, Community, Dwelling, Grid
 from portal.xlsx import labels
 
-from . import permissions, services
-from .models import Household, Resident
-from .selectors import ResidentFilters, search_residents
+from ..models import Household, Resident
+from .columns import (
+    ADDRESS,
+    BIRTH_DATE,
+    CHOICE_COLUMNS,
+    CHOICE_DEFAULTS,
+    COLUMNS,
+    GRID,
+    HOUSEHOLD_NO,
+    ID_NUMBER,
+    MAX_IMPORT_ROWS,
+    NAME,
+    PHONE,
+    POLITICAL_STATUS,
+    RELATION,
+    RESIDENCE_TYPE,
+    ROOM,
+    SEX,
+    SHEET_NAME,
+    UNIT,
+)
 
 logger = logging.getLogger(__name__)
 
-SHEET_NAME = "居民台账"
-GUIDE_SHEET_NAME = "填写说明"
-
-GRID = "网格编号"
-ADDRESS = "楼栋地址"
-UNIT = "单元"
-ROOM = "门牌/室号"
-HOUSEHOLD_NO = "户序号"
-NAME = "姓名"
-ID_NUMBER = "身份证号"
-SEX = "性别"
-BIRTH_DATE = "出生日期"
-PHONE = "联系电话"
-RELATION = "与户主关系"
-POLITICAL_STATUS = "政治面貌"
-RESIDENCE_TYPE = "居住类型"
-STATUS = "状态"
-
-COLUMNS = (
-    GRID,
-    ADDRESS,
-    UNIT,
-    ROOM,
-    HOUSEHOLD_NO,
-    NAME,
-    ID_NUMBER,
-    SEX,
-    BIRTH_DATE,
-    PHONE,
-    RELATION,
-    POLITICAL_STATUS,
-    RESIDENCE_TYPE,
-)
-EXPORT_COLUMNS = (*COLUMNS, STATUS)
-
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_IMPORT_ROWS = 20_000
-MAX_EXPORT_ROWS = 50_000
 # Rows Excel keeps for formatting only are skipped, but a sheet cannot make the import read for ever.
 MAX_SHEET_ROWS = 200_000
 
@@ -83,18 +56,6 @@ _FIELD_COLUMNS = {
     "political_status": POLITICAL_STATUS,
     "residence_type": RESIDENCE_TYPE,
 }
-_CHOICE_COLUMNS = {
-    SEX: Resident.Sex,
-    RELATION: Resident.Relation,
-    POLITICAL_STATUS: Resident.PoliticalStatus,
-    RESIDENCE_TYPE: Resident.ResidenceType,
-}
-# Choice columns that may be left blank, and what a blank means.
-_CHOICE_DEFAULTS = {
-    POLITICAL_STATUS: Resident.PoliticalStatus.MASSES,
-    RESIDENCE_TYPE: Resident.ResidenceType.REGISTERED,
-}
-_TEXT_COLUMNS = (GRID, ADDRESS, UNIT, ROOM, HOUSEHOLD_NO, NAME, ID_NUMBER, PHONE)
 _DATE_TEXT = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _DWELLING_PART_MAX = 20
 
@@ -127,159 +88,11 @@ class LedgerRejected(Exception):
         self.errors = errors
 
 
-class LedgerTooLarge(Exception):
-    """An export would exceed MAX_EXPORT_ROWS; the user has to narrow the filter."""
-
-    def __init__(self, row_count: int):
-        super().__init__(row_count)
-        self.row_count = row_count
-
-
 @dataclass(frozen=True)
 class ImportResult:
     households: int
     residents: int
     dwellings: int
-
-
-@dataclass(frozen=True)
-class LedgerExport:
-    content: bytes
-    row_count: int
-    unmasked: bool
-
-
-# --- Template -----------------------------------------------------------------------------------
-
-
-def _guide_rows() -> list[tuple[str, str, str, str]]:
-    """(column, required, how to fill it, example) for the 填写说明 sheet."""
-    sexes, relations = labels(Resident.Sex), labels(Resident.Relation)
-    political, residence = labels(Resident.PoliticalStatus), labels(Resident.ResidenceType)
-    yes, no = _("必填"), _("选填")
-
-    def options(labels: dict[str, str]) -> str:
-        return _("、").join(labels.values())
-
-    return [
-        (GRID, yes, _("平台中的网格编号；只能导入您所在社区的网格。"), "G0101"),
-        (
-            ADDRESS,
-            yes,
-            _("须与平台中该网格已登记的楼栋地址完全一致；楼栋由社区工作人员维护。"),
-            "靖远路9号",
-        ),
-        (UNIT, no, _("单元号，最多20个字符；没有单元可留空。"), "1"),
-        (
-            ROOM,
-            no,
-            _("室号或门牌，最多20个字符。平台中还没有的房屋会自动登记。"),
-            "301",
-        ),
-        (
-            HOUSEHOLD_NO,
-            yes,
-            _(
-                "在本文件内区分各户：网格编号、楼栋地址、单元、门牌/室号和户序号都相同的行是同一户，"
-                "每户导入后新建一份户档案。"
-            ),
-            "1",
-        ),
-        (NAME, yes, _("最多50个字符。"), "王芳"),
-        (
-            ID_NUMBER,
-            yes,
-            _(
-                "18位，末位可为X。请把此列设为“文本”格式：数字格式会让 Excel 改写号码、丢失末尾几位。"
-                "同一身份证号在平台中只能登记一次。"
-            ),
-            "11010519491231002X",
-        ),
-        (SEX, yes, _("可选值：%(options)s；须与身份证号一致。") % {"options": options(sexes)}, "女"),
-        (
-            BIRTH_DATE,
-            yes,
-            _("日期格式的单元格，或 YYYY-MM-DD 格式的文本；须与身份证号一致。"),
-            "1949-12-31",
-        ),
-        (
-            PHONE,
-            no,
-            _("11位手机号，或带区号的固定电话（如 0931-8123456）。"),
-            "0931-8123456",
-        ),
-        (
-            RELATION,
-            yes,
-            _("可选值：%(options)s；每户只能有一位户主。") % {"options": options(relations)},
-            relations[Resident.Relation.HEAD],
-        ),
-        (
-            POLITICAL_STATUS,
-            no,
-            _("可选值：%(options)s；留空按“%(default)s”登记。")
-            % {"options": options(political), "default": political[Resident.PoliticalStatus.MASSES]},
-            political[Resident.PoliticalStatus.MASSES],
-        ),
-        (
-            RESIDENCE_TYPE,
-            no,
-            _("可选值：%(options)s；留空按“%(default)s”登记。")
-            % {"options": options(residence), "default": residence[Resident.ResidenceType.REGISTERED]},
-            residence[Resident.ResidenceType.REGISTERED],
-        ),
-    ]
-
-
-def template_workbook() -> bytes:
-    """The empty ledger users fill in, with a sheet explaining every column."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_NAME
-    sheet.append(COLUMNS)
-    bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
-    sheet.freeze_panes = "A2"
-    last_row = MAX_IMPORT_ROWS + 1
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = openpyxl.utils.get_column_letter(index)
-        sheet.column_dimensions[letter].width = 20 if column in (ADDRESS, ID_NUMBER) else 12
-        if column in _TEXT_COLUMNS:
-            # Typed ID numbers, rooms and phone numbers stay text instead of becoming numbers.
-            sheet.column_dimensions[letter].number_format = "@"
-        elif column == BIRTH_DATE:
-            sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
-        if column in _CHOICE_COLUMNS:
-            options = ",".join(labels(_CHOICE_COLUMNS[column]).values())
-            validation = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True)
-            validation.add(f"{letter}2:{letter}{last_row}")
-            sheet.add_data_validation(validation)
-
-    guide = workbook.create_sheet(GUIDE_SHEET_NAME)
-    guide.append((_("列名"), _("是否必填"), _("填写要求"), _("示例")))
-    for cell in guide[1]:
-        cell.font = bold
-    rows = _guide_rows()
-    for row in rows:
-        guide.append(row)
-    guide.append(())
-    for note in (
-        _("表头（第一行）请勿修改，也不要增删列；数据从第二行开始填写。"),
-        _("每个文件最多 %(rows)s 行数据，文件不超过 10 MB。") % {"rows": MAX_IMPORT_ROWS},
-        _("导入前会检查每一行：只要有一行有错，整个文件都不会导入；请按错误列表修改后重新上传。"),
-    ):
-        guide.append((note,))
-    guide.append(())
-    guide.append((_("示例行："),))
-    guide.append(COLUMNS)
-    guide.append(tuple(example for _column, _required, _how, example in rows))
-    for letter, width in zip("ABCD", (12, 10, 80, 22), strict=True):
-        guide.column_dimensions[letter].width = width
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 # --- Reading an upload --------------------------------------------------------------------------
@@ -493,8 +306,8 @@ def _parse_row(number: int, values: tuple, errors: list[RowError], choices: dict
         except _CellError as exc:
             fail(column, str(exc))
             continue
-        if not label and column in _CHOICE_DEFAULTS:
-            chosen[column] = _CHOICE_DEFAULTS[column]
+        if not label and column in CHOICE_DEFAULTS:
+            chosen[column] = CHOICE_DEFAULTS[column]
         elif label in by_label:
             chosen[column] = by_label[label]
         elif not label:
@@ -593,7 +406,7 @@ def check_ledger(
     errors: list[RowError] = []
     choices = {
         column: {label: value for value, label in labels(choice_class).items()}
-        for column, choice_class in _CHOICE_COLUMNS.items()
+        for column, choice_class in CHOICE_COLUMNS.items()
     }
     parsed_rows = [_parse_row(number, values, errors, choices) for number, values in rows]
 
@@ -714,65 +527,3 @@ def ledger_import(*, file, communities: QuerySet[Community]) -> ImportResult:
                 "保存时与平台中的数据冲突（可能有人同时登记了同一居民）：未导入任何数据，请重新上传以查看冲突的行。"
             )
         ) from None
-
-
-# --- Export -------------------------------------------------------------------------------------
-
-
-def _text_cell(sheet, value: str) -> Cell | str:
-    """A name such as '=HYPERLINK(...)' must reach Excel as text, never as a formula."""
-    if value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def ledger_export(*, user, filters: ResidentFilters, unmasked: bool) -> LedgerExport:
-    """The filtered resident list as a ledger, recorded; ID numbers and phones masked unless allowed."""
-    if unmasked and not permissions.can_export_unmasked(user):
-        raise PermissionDenied
-    residents = search_residents(user, filters)
-    row_count = residents.count()
-    if row_count > MAX_EXPORT_ROWS:
-        raise LedgerTooLarge(row_count)
-
-    sexes, relations = labels(Resident.Sex), labels(Resident.Relation)
-    political, residence = labels(Resident.PoliticalStatus), labels(Resident.ResidenceType)
-    statuses = labels(Resident.Status)
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAME)
-    for index, column in enumerate(EXPORT_COLUMNS, start=1):
-        letter = openpyxl.utils.get_column_letter(index)
-        sheet.column_dimensions[letter].width = 20 if column in (ADDRESS, ID_NUMBER) else 12
-    sheet.freeze_panes = "A2"
-    sheet.append(EXPORT_COLUMNS)
-    written = 0
-    for resident in residents.iterator(chunk_size=2000):
-        household = resident.household
-        dwelling = household.dwelling
-        birth = WriteOnlyCell(sheet, value=resident.birth_date)
-        birth.number_format = "yyyy-mm-dd"
-        sheet.append(
-            (
-                household.grid.code,
-                _text_cell(sheet, dwelling.building.address),
-                _text_cell(sheet, dwelling.unit),
-                _text_cell(sheet, dwelling.room),
-                str(household.pk),
-                _text_cell(sheet, resident.name),
-                resident.id_number if unmasked else resident.masked_id_number,
-                sexes.get(resident.sex, resident.sex),
-                birth,
-                resident.phone if unmasked else resident.masked_phone,
-                relations.get(resident.relation_to_head, resident.relation_to_head),
-                political.get(resident.political_status, resident.political_status),
-                residence.get(resident.residence_type, resident.residence_type),
-                statuses.get(resident.status, resident.status),
-            )
-        )
-        written += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    services.export_record(user=user, filters=filters.as_dict(), row_count=written, unmasked=unmasked)
-    return LedgerExport(content=buffer.getvalue(), row_count=written, unmasked=unmasked)

@@ -1,0 +1,53 @@
+"""Settings refuse a start without a secret key outside debug, whatever the database."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SQLITE = ""  # no DATABASE_URL: the SQLite file the demo uses
+POSTGRES = "postgres://app:app@127.0.0.1:5432/app"  # django.setup() does not connect
+
+
+def start(**variables: str) -> subprocess.CompletedProcess:
+    """Start Django in a fresh interpreter with only these variables in its environment."""
+    environment = {"DJANGO_SETTINGS_MODULE": "portal.settings", **{k: v for k, v in variables.items() if v}}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_env_file():
+    # Settings read .env too; a developer's key there would make the refusal impossible to see.
+    if (BASE_DIR / ".env").exists():
+        pytest.skip(".env present: its values would mix with the environment under test")
+
+
+@pytest.mark.parametrize("database_url", [SQLITE, POSTGRES], ids=["sqlite", "postgresql"])
+def test_settings_refuse_to_start_without_a_key_outside_debug(database_url):
+    result = start(DATABASE_URL=database_url)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: "
+        "Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for development)."
+    )
+
+
+@pytest.mark.parametrize("database_url", [SQLITE, POSTGRES], ids=["sqlite", "postgresql"])
+def test_settings_start_without_a_key_in_debug(database_url):
+    result = start(DATABASE_URL=database_url, DJANGO_DEBUG="true")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_settings_start_with_a_key_outside_debug():
+    result = start(DJANGO_SECRET_KEY="a-key-for-this-test-only")
+    assert (result.returncode, result.stderr) == (0, "")

@@ -31,9 +31,9 @@ from django.utils import timezone
 from cases import services
 from cases.measures import MEASURES, Average, Rate
 from cases.models import Category
+from dashboard import selectors as dash
+from dashboard.selectors import Period, Unit, UnitRow
 from grids.models import Role
-from portal import dashboard as dash
-from portal.dashboard import Period, Unit, UnitRow
 from tests.factories import (
     CareEnrolmentFactory,
     GridFactory,

@@ -1,5 +1,5 @@
 """The leaders' dashboard (数据看板), its drill-down to care-group households, Excel export and monthly
-report. Scope outside the user's units is a 404 (portal.dashboard.ScopeTree.parse)."""
+report. Scope outside the user's units is a 404 (dashboard.selectors.ScopeTree.parse)."""
 
 import datetime
 from urllib.parse import urlencode
@@ -13,15 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
+from portal.downloads import xlsx_response
+from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
 from visits import services as visit_services
 
-from . import dashboard as dash
-from . import dashboard_export
-from .downloads import xlsx_response
-from .forms_dashboard import RANK_CHOICES, DashboardForm, ReportForm
-from .pagination import paginate
+from . import exports
+from . import selectors as dash
+from .forms import RANK_CHOICES, DashboardForm, ReportForm
 
 
 def _figures(tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):
@@ -87,7 +87,7 @@ def dashboard_index(request):
 @require_GET
 def dashboard_export_view(request):
     _tree, _form, board = _requested(request)
-    content = dashboard_export.workbook(board)
+    content = exports.workbook(board)
     period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
     return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")
 

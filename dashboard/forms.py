@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.measures import MEASURES, RATE_KEYS
 from portal.forms import DateInput, DateRangeMixin, StyledFormMixin
-from visits.selectors import COVERAGE_LABEL
+from visits.measures import COVERAGE
 
 from .selectors import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of
 
-RANK_CHOICES = [(key, MEASURES[key].label) for key in RATE_KEYS] + [("coverage", COVERAGE_LABEL)]
+RANK_CHOICES = [(key, MEASURES[key].label) for key in RATE_KEYS] + [(COVERAGE.key, COVERAGE.label)]
 
 
 class DashboardForm(DateRangeMixin, StyledFormMixin, forms.Form):

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
@@ -18,6 +19,7 @@ from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
 from visits import services as visit_services
+from visits.measures import COVERAGE
 
 from . import exports
 from . import selectors as dash
@@ -58,8 +60,7 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
         ],
         "rate_rows": [(MEASURES[key], board.totals.rates[key]) for key in RATE_KEYS],
         "min_cases": MIN_CASES_TO_RANK,
-        "coverage_label": visit_selectors.COVERAGE_LABEL,
-        "coverage_definition": visit_selectors.COVERAGE_DEFINITION,
+        "coverage": COVERAGE,
         "rank_choices": RANK_CHOICES,
     }
 
@@ -104,7 +105,7 @@ def monthly_report(request):
     return render(request, "dashboard/report.html", context)
 
 
-HOUSEHOLD_PARTS = {"all": _("关爱对象户"), "hit": _("未逾期"), "miss": _("逾期未访")}
+HOUSEHOLD_PARTS = {"all": gettext_lazy("关爱对象户"), "hit": COVERAGE.hit_label, "miss": COVERAGE.miss_label}
 
 
 @require_GET
@@ -148,8 +149,7 @@ def coverage_households(request):
             "part": part,
             "tabs": tabs,
             "page": page,
-            "coverage_label": visit_selectors.COVERAGE_LABEL,
-            "coverage_definition": visit_selectors.COVERAGE_DEFINITION,
+            "coverage": COVERAGE,
         },
     )
 

@@ -1,0 +1,602 @@
+"""The access matrix: every URL of the portal, as each kind of user, and the answer each must get.
+
+Seven users, after healthchecks' owner / member / outsider (the columns of MATRIX, in this order):
+    anon          not signed in
+    worker_a      专职网格员 of grid A
+    worker_b      专职网格员 of grid B, in the same community as A
+    staff         社区工作人员 of A's community
+    other_leader  社区党委书记 of another community (of the same street)
+    street        街道领导 of A's street
+    admin         a superuser
+Every object a URL names lies in grid A. The answers:
+    LOGIN         302 to the login page (LoginRequiredMiddleware); ALOGIN: to the admin's own
+    404           the object lies outside the user's scope (its existence is not revealed)
+    403           in scope, but the user's roles do not allow it
+    200           the page, or a form drawn again with its errors (400 for a case action's form)
+    302           a successful POST, or a page that sends the user on; never to a login page
+    405           the URL does not take this method
+
+The URL names are read from the URL conf: a URL added without a row fails `test_every_url_has_a_row`,
+and so does a row for a URL that is gone. Every (state, action) of `cases.workflow.WORKFLOW` is posted as
+the case page posts it, or `test_every_workflow_move_has_a_row` fails.
+
+To add a URL: add its rows to MATRIX, under its app: GET(...) and, if its view takes POST, POST(...),
+naming the object of grid A its URL takes (an attribute of `World`; build a new one in `_build` if none
+fits) and the answer of each user. For a POST, put what its form posts in FORM_DATA under the URL name:
+valid data, so that a permitted user's POST succeeds and a refusal can only be the access check. Find the
+answers by reading the view and by running this module. Where an answer looks wrong for the domain,
+write what the code does with a comment `# current behaviour: ...` and raise it.
+
+Rows are keyed by URL name, not by view, so moving a view to another module changes nothing here. The
+objects are built once for the module and each test runs in a savepoint, so what a POST changes is undone
+before the next test.
+"""
+
+import datetime
+import importlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from PIL import Image
+
+from cases import services as case_services
+from cases.models import Case, CaseAttachment, Category, Meeting, Status
+from cases.workflow import WORKFLOW, Action
+from grids.models import Building, Grid, Role
+from residents.models import CareCategory, CareEnrolment, Household, Resident
+from tests.factories import (
+    BuildingFactory,
+    CareEnrolmentFactory,
+    CommunityFactory,
+    GridFactory,
+    HouseholdFactory,
+    ResidentFactory,
+    StreetFactory,
+    UserFactory,
+    assign,
+    case_in,
+    log_visit,
+)
+from tests.test_case_meetings import in_days, meeting_data, record
+from tests.test_visit_views import visit_data
+from visits import services as visit_services
+from visits.models import Patrol, Visit
+
+pytestmark = pytest.mark.django_db
+
+USERS = ("anon", "worker_a", "worker_b", "staff", "other_leader", "street", "admin")
+LOGIN = "LOGIN"
+ALOGIN = "ALOGIN"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: the URL name, the method, the object of grid A whose pk the URL takes, and the rest."""
+
+    name: str
+    method: str
+    obj: str = ""  # an attribute of World
+    args: tuple = ()  # URL arguments after the object's pk, as they are
+    q: str = ""  # a key of QUERIES: the query string
+    action: str = ""  # cases:act only: the workflow action posted
+
+    @property
+    def id(self) -> str:
+        if self.action:
+            return f"{self.action}@{self.obj.removeprefix('case_')}"
+        return f"{self.method}?{self.q}" if self.q else self.method
+
+
+def GET(name, obj="", *, args=(), q=""):  # upper case: reads as the method in the table
+    return Call(name, "GET", obj, args, q)
+
+
+def POST(name, obj="", *, args=(), q=""):
+    return Call(name, "POST", obj, args, q)
+
+
+def ACT(action, state):
+    """A workflow action posted from the case page (cases:act) on the case of grid A in `state`."""
+    return Call("cases:act", "POST", f"case_{state}", (action,), "", action)
+
+
+QUERIES: dict[str, Callable] = {
+    "scope": lambda w: {"scope": f"community:{w.grid_a.community_id}"},  # the dashboard of A's community
+    "grid": lambda w: {"grid": w.grid_a.pk},
+    "household": lambda w: {"household": w.household.pk},
+    "name": lambda w: {"q": w.resident.name},
+}
+BAD_RESET_LINK = ("MQ", "set-password")
+
+# fmt: off
+MATRIX = [
+    # request (columns: USERS)                             anon  w_a  w_b  stf  oth  str  adm
+    # --- portal: home, dashboard -------------------------------------------------------------------------
+    # The home page sends leaders, staff and superusers on to their page; grid roles get their workbench.
+    (GET("home"),                                         "LOGIN 200  200  302  302  302  302"),
+    # A grid worker's dashboard covers their grid; the units on offer are the user's (a worker may not
+    # choose A's community as a whole: 404).
+    (GET("dashboard:index"),                              "LOGIN 200  200  200  200  200  200"),
+    (GET("dashboard:index", q="scope"),                   "LOGIN 404  404  200  404  200  200"),
+    (GET("dashboard:export"),                             "LOGIN 200  200  200  200  200  200"),
+    (GET("dashboard:report"),                             "LOGIN 200  200  200  200  200  200"),
+    (GET("dashboard:households"),                         "LOGIN 200  200  200  200  200  200"),
+    # --- accounts (django.contrib.auth.urls) and the language menu ------------------------------------------
+    (GET("login"),                                        "200   200  200  200  200  200  200"),
+    (POST("login"),                                       "200   200  200  200  200  200  200"),
+    (GET("logout"),                                       "LOGIN 405  405  405  405  405  405"),
+    (POST("logout"),                                      "LOGIN 302  302  302  302  302  302"),
+    (GET("password_change"),                              "LOGIN 200  200  200  200  200  200"),
+    (POST("password_change"),                             "LOGIN 200  200  200  200  200  200"),
+    (GET("password_change_done"),                         "LOGIN 200  200  200  200  200  200"),
+    # current behaviour: the reset-by-email pages are open to anyone (django.contrib.auth.urls), though
+    # the portal links to none of them and settings configure no EMAIL_BACKEND (SMTP on localhost).
+    (GET("password_reset"),                               "200   200  200  200  200  200  200"),
+    (POST("password_reset"),                              "302   302  302  302  302  302  302"),
+    (GET("password_reset_done"),                          "200   200  200  200  200  200  200"),
+    (GET("password_reset_confirm", args=BAD_RESET_LINK),  "200   200  200  200  200  200  200"),
+    (POST("password_reset_confirm", args=BAD_RESET_LINK), "200   200  200  200  200  200  200"),
+    (GET("password_reset_complete"),                      "200   200  200  200  200  200  200"),
+    # current behaviour: choosing a language needs a signed-in user, so the login page is Chinese only.
+    (GET("set_language"),                                 "LOGIN 302  302  302  302  302  302"),
+    (POST("set_language"),                                "LOGIN 302  302  302  302  302  302"),
+    # --- Django's admin: a few rows stand for its ~140 URLs (see test_every_url_has_a_row) ----------------
+    (GET("admin:index"),                                  "ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN 200"),
+    (GET("admin:login"),                                  "200   200  200  200  200  200  302"),
+    # current behaviour: anonymous users reach a model's admin page through the portal's login, not the
+    # admin's (LoginRequiredMiddleware stops them before admin_view does); the admin index uses the admin's.
+    (GET("admin:cases_case_changelist"),                  "LOGIN ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN 200"),
+    # --- grids ----------------------------------------------------------------------------------------------
+    (GET("grids:list"),                                   "LOGIN 200  200  200  200  200  200"),
+    (GET("grids:detail", "grid_a"),                       "LOGIN 200  404  200  404  200  200"),
+    # Buildings are registered by 网格长, community staff and leaders (grids.permissions.BUILDING_EDIT_ROLES).
+    (GET("grids:building_new", "grid_a"),                 "LOGIN 403  404  200  404  403  200"),
+    (POST("grids:building_new", "grid_a"),                "LOGIN 403  404  302  404  403  302"),
+    # --- residents: the registry. Street leaders read it but do not keep it (REGISTRY_EDIT_ROLES) -----------
+    (GET("household_file", "household"),                  "LOGIN 200  404  200  404  200  200"),
+    (GET("residents:search"),                             "LOGIN 200  200  200  200  200  200"),
+    (GET("residents:household_list"),                     "LOGIN 200  200  200  200  200  200"),
+    (GET("residents:household_list", q="grid"),           "LOGIN 200  404  200  404  200  200"),
+    # A new household needs a building the user keeps; worker B's and the other leader's grids have none.
+    (GET("residents:household_create"),                   "LOGIN 200  403  200  403  403  200"),
+    (POST("residents:household_create"),                  "LOGIN 302  403  302  403  403  302"),
+    (GET("residents:household_edit", "household"),        "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:household_edit", "household"),       "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:household_move_out", "household"),    "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:household_move_out", "household"),   "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:resident_create", "household"),       "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:resident_create", "household"),      "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:enrolment_create", "household"),      "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:enrolment_create", "household"),     "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:liaison_set", "household"),           "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:liaison_set", "household"),          "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:resident_edit", "resident"),          "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:resident_edit", "resident"),         "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:resident_status", "resident"),        "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:resident_status", "resident"),       "LOGIN 302  404  302  404  403  302"),
+    # A full ID number or phone: only the roles whose work needs it (grids.models.REVEAL_ROLES).
+    (GET("residents:resident_reveal", "resident"),        "LOGIN 405  405  405  405  405  405"),
+    (POST("residents:resident_reveal", "resident"),       "LOGIN 200  404  200  404  403  200"),
+    (GET("residents:enrolment_edit", "enrolment"),        "LOGIN 200  404  200  404  403  200"),
+    (POST("residents:enrolment_edit", "enrolment"),       "LOGIN 302  404  302  404  403  302"),
+    (GET("residents:ledger_template"),                    "LOGIN 200  200  200  200  200  200"),
+    # Community staff and leaders import into their own communities (the other leader: into theirs).
+    # The POST sends no file: the page says so (200) once access is granted.
+    (GET("residents:ledger_import"),                      "LOGIN 403  403  200  200  403  200"),
+    (POST("residents:ledger_import"),                     "LOGIN 403  403  200  200  403  200"),
+    (GET("residents:ledger_export"),                      "LOGIN 200  200  200  200  200  200"),
+    # --- visits and patrols -------------------------------------------------------------------------------
+    (GET("visits:due"),                                   "LOGIN 200  200  200  200  200  200"),
+    # Anyone serving the grid, street leaders included, knocks on its doors (visits.permissions).
+    (GET("visits:new", q="household"),                    "LOGIN 200  404  200  404  200  200"),
+    (POST("visits:new", q="household"),                   "LOGIN 302  404  302  404  302  302"),
+    (GET("visits:detail", "visit"),                       "LOGIN 200  404  200  404  200  200"),
+    # Only the author (worker A) changes a visit, within 24 hours; everyone else, superusers included, 403.
+    (GET("visits:edit", "visit"),                         "LOGIN 200  404  403  404  403  403"),
+    (POST("visits:edit", "visit"),                        "LOGIN 302  404  403  404  403  403"),
+    (GET("visits:correct", "visit"),                      "LOGIN 405  405  405  405  405  405"),
+    (POST("visits:correct", "visit"),                     "LOGIN 302  404  302  404  302  302"),
+    (GET("visits:plan", "household"),                     "LOGIN 200  404  200  404  403  200"),
+    (POST("visits:plan", "household"),                    "LOGIN 302  404  302  404  403  302"),
+    (GET("visits:list"),                                  "LOGIN 200  200  200  200  200  200"),
+    (GET("visits:export"),                                "LOGIN 200  200  200  200  200  200"),
+    (GET("visits:overdue"),                               "LOGIN 200  200  200  200  200  200"),
+    (GET("visits:overdue", q="grid"),                     "LOGIN 200  404  200  404  200  200"),
+    (GET("visits:patrols"),                               "LOGIN 200  200  200  200  200  200"),
+    # Patrols are walked by grid roles (visits.permissions.PATROL_ROLES). Worker B patrols grid B: the
+    # form does not offer grid A and is drawn again with that error (200); a create form reveals nothing.
+    (GET("visits:patrol_new"),                            "LOGIN 200  200  403  403  403  200"),
+    (POST("visits:patrol_new"),                           "LOGIN 302  200  403  403  403  302"),
+    (GET("visits:patrol_detail", "patrol"),               "LOGIN 200  404  200  404  200  200"),
+    # --- cases ----------------------------------------------------------------------------------------------
+    # Anyone serving a grid registers requests in it (首接负责). Grid A is not among worker B's or the
+    # other leader's choices: the form is drawn again with that error (200).
+    (GET("cases:new"),                                    "LOGIN 200  200  200  200  200  200"),
+    (POST("cases:new"),                                   "LOGIN 302  200  302  200  302  302"),
+    # The intake's htmx pickers answer everyone with what lies in their own grids (nothing of A for B).
+    (GET("cases:requester_search", q="name"),             "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:building_options", q="grid"),             "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:queue"),                                  "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:desk"),                                   "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:list"),                                   "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:export"),                                 "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:detail", "case_dispatched"),              "LOGIN 200  404  200  404  200  200"),
+    (GET("cases:attachment", "attachment"),               "LOGIN 200  404  200  404  200  200"),
+    (GET("cases:attachment_add", "case_dispatched"),      "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:attachment_add", "case_dispatched"),     "LOGIN 302  404  302  404  302  302"),
+    # A consultation round is recorded by the handler (worker A) or the desk: the move record_meeting.
+    (GET("cases:meeting_new", "case_in_consultation"),    "LOGIN 200  404  200  404  403  200"),
+    (POST("cases:meeting_new", "case_in_consultation"),   "LOGIN 302  404  302  404  403  302"),
+    (GET("cases:agreement", "meeting"),                   "LOGIN 200  404  200  404  200  200"),
+    # --- the case page's actions (cases/workflow.py WORKFLOW; the hats in its docstring) --------------------
+    # Worker A took the case in progress (its handler); superusers wear every hat but the handler's.
+    (GET("cases:act", "case_dispatched", args=("take",)), "LOGIN 405  405  405  405  405  405"),
+    (ACT("accept", "submitted"),                          "LOGIN 403  404  302  404  403  302"),
+    (ACT("reject", "submitted"),                          "LOGIN 403  404  302  404  403  302"),
+    (ACT("merge", "submitted"),                           "LOGIN 403  404  302  404  403  302"),
+    (ACT("take", "dispatched"),                           "LOGIN 302  404  403  404  403  302"),
+    (ACT("dispatch", "dispatched"),                       "LOGIN 403  404  302  404  403  302"),
+    (ACT("merge", "dispatched"),                          "LOGIN 403  404  302  404  403  302"),
+    (ACT("close", "dispatched"),                          "LOGIN 403  404  302  404  403  302"),
+    (ACT("return", "in_progress"),                        "LOGIN 302  404  403  404  403  403"),
+    (ACT("escalate", "in_progress"),                      "LOGIN 302  404  302  404  403  302"),
+    (ACT("open_consultation", "in_progress"),             "LOGIN 302  404  302  404  403  302"),
+    (ACT("pause", "in_progress"),                         "LOGIN 302  404  302  404  403  302"),
+    (ACT("resume", "in_progress_paused"),                 "LOGIN 302  404  302  404  403  302"),
+    (ACT("resolve", "in_progress"),                       "LOGIN 302  404  302  404  403  302"),
+    (ACT("close", "in_progress"),                         "LOGIN 403  404  302  404  403  302"),
+    (ACT("hand_back", "escalated"),                       "LOGIN 403  404  403  404  302  302"),
+    (ACT("resolve", "escalated"),                         "LOGIN 403  404  403  404  302  302"),
+    (ACT("close", "escalated"),                           "LOGIN 403  404  403  404  302  302"),
+    (ACT("escalate", "in_consultation"),                  "LOGIN 302  404  302  404  403  302"),
+    (ACT("pause", "in_consultation"),                     "LOGIN 302  404  302  404  403  302"),
+    (ACT("resume", "in_consultation_paused"),             "LOGIN 302  404  302  404  403  302"),
+    (ACT("resolve", "in_consultation"),                   "LOGIN 302  404  302  404  403  302"),
+    (ACT("close", "in_consultation"),                     "LOGIN 403  404  302  404  403  302"),
+    (ACT("follow_up", "resolved"),                        "LOGIN 403  404  302  404  403  302"),
+    (ACT("reopen", "resolved_followed_up"),               "LOGIN 403  404  302  404  403  302"),
+    (ACT("close", "resolved_followed_up"),                "LOGIN 403  404  302  404  403  302"),
+    (ACT("urge", "submitted"),                            "LOGIN 403  404  403  404  302  302"),
+    (ACT("urge", "dispatched"),                           "LOGIN 403  404  403  404  302  302"),
+    (ACT("urge", "in_progress"),                          "LOGIN 403  404  403  404  302  302"),
+    (ACT("urge", "escalated"),                            "LOGIN 403  404  403  404  302  302"),
+    (ACT("urge", "in_consultation"),                      "LOGIN 403  404  403  404  302  302"),
+    (ACT("urge", "resolved"),                             "LOGIN 403  404  403  404  302  302"),
+    # No action is allowed on a closed case: 403 for everyone who sees it.
+    (ACT("urge", "closed"),                               "LOGIN 403  404  403  404  403  403"),
+    # record_meeting has its own page (cases:meeting_new above); the action URL does not know it.
+    (ACT("record_meeting", "in_consultation"),            "LOGIN 404  404  404  404  404  404"),
+]
+# fmt: on
+
+
+# --- what each form posts ----------------------------------------------------------------------------
+
+
+def _png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+
+
+def _minute(moment: datetime.datetime) -> str:
+    """As a datetime-local input sends it."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def _an_hour_ago() -> datetime.datetime:
+    return (timezone.now() - datetime.timedelta(hours=1)).replace(second=0, microsecond=0)
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _resident_fields(resident: Resident) -> dict:
+    return {
+        "name": resident.name,
+        "id_number": resident.id_number,
+        "sex": resident.sex,
+        "birth_date": resident.birth_date.isoformat(),
+        "phone": resident.phone,
+        "relation_to_head": resident.relation_to_head,
+        "political_status": resident.political_status,
+        "residence_type": resident.residence_type,
+    }
+
+
+# What each form posts, by URL name: (world, the posting user or None) -> data.
+FORM_DATA: dict[str, Callable] = {
+    "login": lambda w, me: {"username": "nobody", "password": "wrong"},
+    "logout": lambda w, me: {},
+    "password_change": lambda w, me: {},  # the form, drawn again with its errors, shows access was granted
+    "password_reset": lambda w, me: {"email": "nobody@example.com"},
+    "password_reset_confirm": lambda w, me: {"new_password1": "x", "new_password2": "x"},
+    "set_language": lambda w, me: {"language": "en", "next": "/"},
+    "grids:building_new": lambda w, me: {"address": "测试路999号"},
+    "residents:household_create": lambda w, me: {"building": w.building.pk, "unit": "9", "room": "901"},
+    "residents:household_edit": lambda w, me: {"building": w.building.pk, "unit": "9", "room": "902"},
+    "residents:household_move_out": lambda w, me: {"moved_out_on": _today()},
+    "residents:resident_create": lambda w, me: {**_resident_fields(w.newcomer), "relation_to_head": "other"},
+    "residents:resident_edit": lambda w, me: {**_resident_fields(w.resident), "phone": "13912345678"},
+    "residents:resident_status": lambda w, me: {"status": "moved_out", "status_date": _today()},
+    "residents:resident_reveal": lambda w, me: {"field": "phone", "reason": "contact"},
+    "residents:enrolment_create": lambda w, me: {"category": CareCategory.VERY_OLD, "since": _today()},
+    "residents:enrolment_edit": lambda w, me: {
+        "category": w.enrolment.category,
+        "since": w.enrolment.since.isoformat(),
+        "note": "改",
+    },
+    "residents:liaison_set": lambda w, me: {"party_member": w.resident.pk, "since": _today()},
+    "residents:ledger_import": lambda w, me: {},
+    "visits:new": lambda w, me: visit_data(visitors=[me] if me else [], residents_met=[w.resident]),
+    "visits:edit": lambda w, me: visit_data(
+        visitors=[me] if me else [], residents_met=[w.resident], notes="改"
+    ),
+    "visits:correct": lambda w, me: {"note": "实际见到的是老人的女儿"},
+    "visits:plan": lambda w, me: {"interval_override_days": "2", "override_reason": "每周三次送物资"},
+    "visits:patrol_new": lambda w, me: {
+        "grid": w.grid_a.pk,
+        "started_at": _minute(_an_hour_ago()),
+        "ended_at": "",
+        "route": "测试路1号—3号",
+        "notes": "",
+        "findings-TOTAL_FORMS": "0",
+        "findings-INITIAL_FORMS": "0",
+        "findings-MIN_NUM_FORMS": "0",
+        "findings-MAX_NUM_FORMS": "30",
+    },
+    "cases:new": lambda w, me: {
+        "channel": "walk_in",
+        "requester_mode": "named",
+        "requester_name": "赵女士",
+        "requester_phone": "13800001111",
+        "grid": w.grid_a.pk,
+        "category": "环境卫生",
+        "description": "楼道堆放杂物，影响通行。",
+        "duplicate_choice": "new",
+    },
+    "cases:attachment_add": lambda w, me: {"files": [_png()]},
+    "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
+}
+
+# What a workflow action's form posts besides its note and expected state (templates/cases/detail.html
+# prefixes each field with the action's name).
+ACTION_DATA: dict[str, Callable] = {
+    Action.MERGE: lambda w: {"target": w.case_merge_target.number},
+    Action.FOLLOW_UP: lambda w: {"resolved": "no", "satisfaction": "unsatisfied"},
+    Action.CLOSE: lambda w: {"reason": "withdrawn"},
+}
+
+
+def _action_data(w: "World", call: Call) -> dict:
+    case = getattr(w, call.obj)
+    extra = ACTION_DATA[call.action](w) if call.action in ACTION_DATA else {}
+    fields = {"expected_status": case.status, "note": "处理说明", **extra}
+    return {f"{call.action}-{name}": value for name, value in fields.items()}
+
+
+# --- the world: grid A and its objects, built once for the module -----------------------------------
+
+
+@dataclass
+class World:
+    grid_a: Grid
+    users: dict = field(default_factory=dict)
+    sessions: dict = field(default_factory=dict)  # user -> session key, signed in once
+    building: Building | None = None
+    household: Household | None = None
+    resident: Resident | None = None  # the head of the household, a Party member
+    newcomer: Resident | None = None  # not saved: what the new-resident form posts
+    enrolment: CareEnrolment | None = None
+    visit: Visit | None = None  # worker A's, an hour ago
+    patrol: Patrol | None = None
+    attachment: CaseAttachment | None = None
+    meeting: Meeting | None = None  # an agreement
+    cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
+
+    def __getattr__(self, name):
+        if name.startswith("case_"):
+            return self.cases[name.removeprefix("case_")]
+        raise AttributeError(name)
+
+
+def _build() -> World:
+    street = StreetFactory()
+    community_a = CommunityFactory(street=street)
+    w = World(grid_a=GridFactory(community=community_a))
+    grid_b = GridFactory(community=community_a)
+    other_community = CommunityFactory(street=street)
+    GridFactory(community=other_community)
+
+    def user(name, role=None, place=None, **extra):
+        w.users[name] = UserFactory(username=f"matrix-{name}", **extra)
+        if role is not None:
+            assign(w.users[name], role, place)
+        client = Client()
+        client.force_login(w.users[name])
+        w.sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return w.users[name]
+
+    worker_a = user("worker_a", Role.GRID_WORKER, w.grid_a)
+    user("worker_b", Role.GRID_WORKER, grid_b)
+    staff = user("staff", Role.COMMUNITY_STAFF, community_a)
+    user("other_leader", Role.COMMUNITY_LEADER, other_community)
+    user("street", Role.STREET_LEADER, street)
+    user("admin", is_superuser=True, is_staff=True)
+
+    w.building = BuildingFactory(grid=w.grid_a)
+    w.household = HouseholdFactory(dwelling__building=w.building)
+    w.resident = ResidentFactory(
+        household=w.household,
+        relation_to_head=Resident.Relation.HEAD,
+        political_status=Resident.PoliticalStatus.PARTY_MEMBER,
+    )
+    w.newcomer = ResidentFactory.build(household=w.household)
+    w.enrolment = CareEnrolmentFactory(
+        household=w.household, since=timezone.localdate() - datetime.timedelta(60)
+    )
+    w.visit = log_visit(w.household, worker_a, _an_hour_ago(), residents_met=[w.resident])
+    w.patrol = visit_services.patrol_log(
+        grid=w.grid_a,
+        worker=worker_a,
+        started_at=_an_hour_ago(),
+        ended_at=None,
+        route="测试路",
+        notes="",
+        findings=[visit_services.Finding(location="1号楼", description="垃圾堆放")],
+    )
+
+    def case(state, **register) -> Case:
+        return case_in(state, w.grid_a, staff=staff, worker=worker_a, **register)
+
+    def act(c, action, actor, **params) -> Case:
+        return case_services.case_transition(case=c, action=action, actor=actor, note="处理说明", **params)
+
+    w.cases = {state: case(state) for state in Status.values}
+    w.cases["merge_target"] = case("submitted", category="乱停放")
+    w.cases["in_progress_paused"] = act(case("in_progress"), "pause", worker_a)
+    w.cases["in_consultation_paused"] = act(case("in_consultation"), "pause", worker_a)
+    w.cases["resolved_followed_up"] = act(
+        case("resolved"), "follow_up", staff, resolved=False, satisfaction="unsatisfied"
+    )
+    [w.attachment] = case_services.attachments_add(case=w.case_dispatched, actor=staff, files=[_png()])
+    w.meeting = record(w.case_in_consultation, staff)
+    return w
+
+
+def _seed_categories():
+    """The 事项清单, as conftest seeds it: a transactional test before this module may have emptied it."""
+    if not Category.objects.exists():
+        importlib.import_module("cases.migrations.0002_category_catalogue").seed(apps, None)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Grid A and its objects, in a transaction the module's tests run inside (each in a savepoint)."""
+    module_settings = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),  # the photo built here stays for every test
+    )
+    with django_db_blocker.unblock(), module_settings, transaction.atomic():
+        _seed_categories()
+        yield _build()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp():
+    """Replaces conftest's per-test media directory: the photo `world` built must stay where it is."""
+
+
+# --- the matrix --------------------------------------------------------------------------------------
+
+
+def _expected(cells: str) -> list[int | str]:
+    values = [cell if cell in (LOGIN, ALOGIN) else int(cell) for cell in cells.split()]
+    assert len(values) == len(USERS), cells
+    return values
+
+
+def _cells():
+    for call, cells in MATRIX:
+        for user, expected in zip(USERS, _expected(cells), strict=True):
+            yield pytest.param(call, user, expected, id=f"{call.name}-{call.id}-{user}")
+
+
+def _outcome(response) -> int | str:
+    """The status code, or LOGIN / ALOGIN for a redirect to a login page."""
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("login") + "?"):
+            return LOGIN
+        if location.startswith(reverse("admin:login") + "?"):
+            return ALOGIN
+    return response.status_code
+
+
+@pytest.fixture(scope="module")
+def module_client():
+    """One client for the module: its handler loads the middleware (and whitenoise's file list) once."""
+    return Client()
+
+
+@pytest.mark.parametrize(("call", "user", "expected"), _cells())
+def test_access(world, module_client, call, user, expected):
+    client = module_client
+    client.cookies = SimpleCookie()  # no session, language or messages left by the test before
+    me = None
+    if user != "anon":
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[user]
+        me = world.users[user]
+    pk = [getattr(world, call.obj).pk] if call.obj else []
+    url = reverse(call.name, args=[*pk, *call.args])
+    query = QUERIES[call.q](world) if call.q else {}
+    if call.method == "GET":
+        response = client.get(url, query)
+    else:
+        data = _action_data(world, call) if call.action else FORM_DATA[call.name](world, me)
+        response = client.post(url, data, query_params=query)
+    if response.streaming:
+        b"".join(response.streaming_content)  # read to the end, so the test client closes the photo's file
+    assert _outcome(response) == expected
+
+
+# --- the matrix covers the URL conf and the workflow -------------------------------------------------
+
+# Django's admin has about 140 URLs of its own, every one behind `AdminSite.admin_view` (is_staff): the
+# admin rows above stand for them, and the rest are not listed.
+ADMIN = "admin"
+
+
+def _url_names(patterns, namespace=""):
+    """'namespace:name' of every named URL pattern; unnamed ones outside the admin are reported too."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(part for part in (namespace, pattern.namespace or "") if part)
+            yield from _url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            if pattern.name:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+            elif namespace != ADMIN:
+                yield f"(unnamed: {pattern.pattern}; name it and give it a row)"
+
+
+def _is_admin(name: str) -> bool:
+    return name.startswith(f"{ADMIN}:")
+
+
+def test_every_url_has_a_row():
+    derived = {name for name in _url_names(get_resolver().url_patterns) if not _is_admin(name)}
+    rows = {call.name for call, _cells in MATRIX if not _is_admin(call.name)}
+    mismatch = {"URLs without a row": sorted(derived - rows), "rows without a URL": sorted(rows - derived)}
+    assert mismatch == {"URLs without a row": [], "rows without a URL": []}
+
+
+def test_the_admin_rows_name_admin_urls():
+    admin_rows = {call.name for call, _cells in MATRIX if _is_admin(call.name)}
+    assert admin_rows
+    assert admin_rows <= set(_url_names(get_resolver().url_patterns))
+
+
+def test_every_workflow_move_has_a_row(world):
+    """Each (state, action) of the workflow table is posted, on a case in that state; record_meeting
+    through its own page."""
+    moves = {(str(state), str(action)) for state, action in WORKFLOW}
+    posted = {(getattr(world, call.obj).status, call.action) for call, _cells in MATRIX if call.action}
+    posted |= {
+        (getattr(world, call.obj).status, Action.RECORD_MEETING.value)
+        for call, _cells in MATRIX
+        if call.name == "cases:meeting_new" and call.method == "POST"
+    }
+    assert sorted(moves - posted) == [], "workflow moves without a row in MATRIX"

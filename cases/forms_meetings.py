@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import DateInput, DateTimeInput, StyledFormMixin
+from common.forms import DateInput, DateTimeInput, StyledFormMixin
 
 from .models import Meeting, Participant, Status
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pagination import paginate
+from common.xlsx import xlsx_response
 from grids.models import Building, Grid
-from portal.downloads import xlsx_response
-from portal.pagination import paginate
 from residents import selectors as resident_selectors
 from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit

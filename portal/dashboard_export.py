@@ -4,10 +4,10 @@ ranking tables, categories and the weekly trend. Headings stay in Chinese (the f
 from django.utils import translation
 
 from cases.measures import MEASURES, RATE_KEYS, Rate
+from common.xlsx import ExportSheet
 from visits.selectors import COVERAGE_DEFINITION, COVERAGE_LABEL
 
 from .dashboard import Dashboard, UnitRow
-from .xlsx import ExportSheet
 
 PERCENT = "0.0%"
 

@@ -7,10 +7,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.measures import MEASURES, RATE_KEYS
+from common.forms import DateInput, DateRangeMixin, StyledFormMixin
 from visits.selectors import COVERAGE_LABEL
 
 from .dashboard import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of
-from .forms import DateInput, DateRangeMixin, StyledFormMixin
 
 RANK_CHOICES = [(key, MEASURES[key].label) for key in RATE_KEYS] + [("coverage", COVERAGE_LABEL)]
 

@@ -13,15 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
+from common.pagination import paginate
+from common.xlsx import xlsx_response
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
 from visits import services as visit_services
 
 from . import dashboard as dash
 from . import dashboard_export
-from .downloads import xlsx_response
 from .forms_dashboard import RANK_CHOICES, DashboardForm, ReportForm
-from .pagination import paginate
 
 
 def _figures(tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):

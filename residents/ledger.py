@@ -22,8 +22,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from common.xlsx import labels
 from grids.models import Building, Community, Dwelling, Grid
-from portal.xlsx import labels
 
 from . import permissions, services
 from .models import Household, Resident

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pagination import paginate
 from grids.models import Building
 from grids.permissions import communities_for_ledger_import, grids_editable_by
-from portal.pagination import paginate
 
 from . import permissions, selectors, services
 from .forms import (

@@ -9,8 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from common.xlsx import xlsx_response
 from grids.permissions import communities_for_ledger_import
-from portal.downloads import xlsx_response
 
 from . import ledger, permissions
 from .forms import ResidentSearchForm

@@ -10,8 +10,8 @@ from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import DateTimeInput, StyledFormMixin
 from grids.models import Grid, WorkTeamMember
-from portal.forms import DateTimeInput, StyledFormMixin
 from residents.models import Household, Resident
 
 from .models import Visit

@@ -10,9 +10,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Assignment, Grid
-from portal.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 
 from .models import Visit
 from .selectors import VisitFilters

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.pagination import paginate
+from common.xlsx import xlsx_response
 from grids.models import Community, Grid
-from portal.downloads import xlsx_response
-from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 
 from . import exports, permissions, selectors, services

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PortalFormRenderer(TemplatesSetting):
-    form_template_name = "forms/form.html"
-    field_template_name = "forms/field.html"
+    form_template_name = "common/forms/form.html"
+    field_template_name = "common/forms/field.html"
 
 
 def style_widgets(form: forms.BaseForm) -> None:

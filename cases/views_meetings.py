@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.dates import local_now_to_the_minute
+
 from . import services, workflow
-from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet, local_now_to_the_minute
+from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet
 from .models import Case, Meeting, Participant
 from .workflow import Action
 

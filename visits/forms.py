@@ -10,20 +10,15 @@ from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import DateTimeInput, StyledFormMixin
+from common.dates import local_now_to_the_minute
+from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin
 from grids.models import Grid, WorkTeamMember
 from residents.models import Household, Resident
 
 from .models import Visit
 
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
-
 # Where a visitor's role is held: the checklist shows the grid's own people first.
 LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET, LEVEL_NONE = 0, 1, 2, 3
-
-
-def local_now_to_the_minute():
-    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 def visitors_for(grid: Grid, user) -> QuerySet:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone, translation
 
-from portal.xlsx import ExportSheet, labels
+from common.xlsx import ExportSheet, labels
 from residents import services as resident_services
 from residents.ledger.export import MAX_EXPORT_ROWS
 from residents.models import ExportRecord

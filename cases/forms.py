@@ -8,9 +8,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import DateInput, DateRangeMixin, PlainSelect, StyledFormMixin
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Building, Grid
-from portal.forms import DateInput, DateRangeMixin, PlainSelect, StyledFormMixin
 from residents.models import Resident
 
 from . import services

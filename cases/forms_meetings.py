@@ -6,18 +6,12 @@ Rows left blank are skipped, so a few spare rows can always be offered.
 """
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import DateInput, DateTimeInput, StyledFormMixin
+from common.dates import local_now_to_the_minute
+from common.forms import LOCAL_MINUTE, DateInput, DateTimeInput, StyledFormMixin
 
 from .models import Meeting, Participant, Status
-
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
-
-
-def local_now_to_the_minute():
-    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 class MeetingForm(StyledFormMixin, forms.Form):

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
-from django.utils import timezone
 
+from common.dates import day_bounds
 from grids.models import Grid
 from grids.roles import CASE_WORKER_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
@@ -160,10 +160,6 @@ class CaseFilters:
         }
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def filtered_cases(user, filters: CaseFilters, now: datetime.datetime) -> QuerySet[Case]:
     """Cases in the user's scope matching the filters, newest first, with what a row shows."""
     cases = cases_for_user(user)
@@ -187,15 +183,14 @@ def filtered_cases(user, filters: CaseFilters, now: datetime.datetime) -> QueryS
         cases = cases.filter(clock_warn_at__lte=now, clock_due_at__gt=now)
     if filters.urged:
         cases = cases.filter(urge_count__gt=0).exclude(status=Status.CLOSED)
+    start, end = day_bounds(filters.date_from, filters.date_to)
     if filters.measure:
-        start = _start_of(filters.date_from) if filters.date_from else None
-        end = _start_of(filters.date_to + datetime.timedelta(days=1)) if filters.date_to else None
         cases = measures.drill(cases, filters.measure, filters.part or "all", start, end, now)
     else:
-        if filters.date_from is not None:
-            cases = cases.filter(created_at__gte=_start_of(filters.date_from))
-        if filters.date_to is not None:
-            cases = cases.filter(created_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
+        if start is not None:
+            cases = cases.filter(created_at__gte=start)
+        if end is not None:
+            cases = cases.filter(created_at__lt=end)
     q = filters.q.strip()
     if q:
         if q.isdigit():

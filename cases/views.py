@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pagination import paginate
+from common.views import export_response, render_partial_or_page
 from grids.models import Building, Grid
-from portal.downloads import xlsx_response
-from portal.pagination import paginate
 from residents import selectors as resident_selectors
 from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit
@@ -393,31 +393,22 @@ def case_list(request):
     cases = Case.objects.none() if filters is None else selectors.filtered_cases(request.user, filters, now)
     exact = filters is not None and bool(filters.measure)
     context = {"form": form, "page": paginate(request, cases, exact=exact), "filters": filters, "now": now}
-    if request.headers.get("HX-Request"):
-        return render(request, "cases/case_list.html#results", context)
-    return render(request, "cases/case_list.html", context)
+    return render_partial_or_page(request, "cases/case_list.html", context)
 
 
 @require_GET
 def case_export(request):
-    form = CaseFilterForm(request.GET, user=request.user)
-    filters = form.filters()
-    list_url = reverse("cases:list")
-    back = f"{list_url}?{request.GET.urlencode()}" if request.GET else list_url
-    if filters is None:
-        messages.error(request, _("筛选条件有误，请更正后再导出。"))
-        return redirect(back)
-    try:
-        export = exports.case_export(user=request.user, filters=filters)
-    except exports.CaseExportTooLarge as exc:
-        messages.error(
-            request,
-            _(
-                "符合条件的工单有 %(count)s 件，一次最多导出 %(max)s 件："
-                "请缩小筛选范围（如按网格或日期）后分批导出。"
-            )
-            % {"count": exc.row_count, "max": exports.MAX_EXPORT_ROWS},
-        )
-        return redirect(back)
-    day = timezone.localdate().strftime("%Y%m%d")
-    return xlsx_response(export.content, f"诉求工单-{day}.xlsx", f"cases-{day}.xlsx")
+    return export_response(
+        request,
+        filters=CaseFilterForm(request.GET, user=request.user).filters(),
+        build=lambda filters: exports.case_export(user=request.user, filters=filters),
+        too_large=exports.CaseExportTooLarge,
+        too_large_message=_(
+            "符合条件的工单有 %(count)s 件，一次最多导出 %(max)s 件："
+            "请缩小筛选范围（如按网格或日期）后分批导出。"
+        ),
+        max_rows=exports.MAX_EXPORT_ROWS,
+        back=reverse("cases:list"),
+        filename="诉求工单",
+        fallback="cases",
+    )

@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.dates import local_now_to_the_minute
+
 from . import permissions, services
-from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet, local_now_to_the_minute
+from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet
 from .models import Action, Case, Meeting, Participant
 
 # The people a first round usually brings together (the seed's 赵女士 case: her, the contractor, a

@@ -4,7 +4,7 @@ ranking tables, categories and the weekly trend. Headings stay in Chinese (the f
 from django.utils import translation
 
 from cases.measures import MEASURES, RATE_KEYS, Rate
-from portal.xlsx import ExportSheet
+from common.xlsx import ExportSheet
 from visits.measures import COVERAGE
 
 from .selectors import Dashboard, UnitRow

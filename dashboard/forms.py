@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.measures import MEASURES, RATE_KEYS
-from portal.forms import DateInput, DateRangeMixin, StyledFormMixin
+from common.forms import DateInput, DateRangeMixin, StyledFormMixin
 from visits.measures import COVERAGE
 
 from .selectors import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of

@@ -9,12 +9,12 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import measures
 from cases.measures import Figures, Rate
 from cases.models import Case, Category, Status
+from common.dates import day_end, day_start
 from grids.models import Assignment, Grid
 from residents.models import Household
 from visits.measures import COVERAGE, coverage_by
@@ -167,11 +167,11 @@ class Period:
 
     @property
     def start(self) -> datetime.datetime:
-        return _midnight(self.first)
+        return day_start(self.first)
 
     @property
     def end(self) -> datetime.datetime:
-        return _midnight(self.last + datetime.timedelta(days=1))
+        return day_end(self.last)
 
     @property
     def days(self) -> int:
@@ -184,10 +184,6 @@ class Period:
         first_monday = min(first_monday, last_monday - datetime.timedelta(weeks=TREND_MIN_WEEKS - 1))
         weeks = (last_monday - first_monday).days // 7 + 1
         return [first_monday + datetime.timedelta(weeks=i) for i in range(weeks)]
-
-
-def _midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def period_of(kind: str, today: datetime.date) -> Period:
@@ -298,7 +294,7 @@ def dashboard(
     states = [(value, label, by_state.get(value, 0)) for value, label in Status.choices]
 
     weeks = period.trend_weeks()
-    trend_start = _midnight(weeks[0])
+    trend_start = day_start(weeks[0])
     weekly = measures.weekly(cases, trend_start, period.end, now)
     trend = [(week, weekly.get(week, empty)) for week in weeks]
 

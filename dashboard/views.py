@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
-from portal.downloads import xlsx_response
-from portal.pagination import paginate
+from common.pagination import paginate
+from common.xlsx import xlsx_response
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
 from visits import services as visit_services

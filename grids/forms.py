@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import PlainSelect, StyledFormMixin
+from common.forms import PlainSelect, StyledFormMixin
 
 from .models import Building, Community, Grid, Street
 

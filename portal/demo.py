@@ -38,6 +38,7 @@ from cases.models import (
     UnresolvedReason,
 )
 from cases.workflow import Action
+from common import synthetic
 from grids.models import (
     COMMUNITY_ROLES,
     GRID_ROLES,
@@ -51,7 +52,6 @@ from grids.models import (
     WorkTeam,
     WorkTeamMember,
 )
-from portal import synthetic
 from residents import services
 from residents.models import (
     CareCategory,

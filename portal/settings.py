@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.forms",
+    "common",
     "portal",
     "grids",
     "residents",
@@ -148,4 +149,4 @@ PORTAL_TIMING_HEADERS = env.bool("PORTAL_TIMING_HEADERS", default=False)
 if PORTAL_TIMING_HEADERS:
     MIDDLEWARE.insert(0, "portal.middleware.ServerTimingMiddleware")
 
-FORM_RENDERER = "portal.forms.PortalFormRenderer"
+FORM_RENDERER = "common.forms.PortalFormRenderer"

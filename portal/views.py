@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases import selectors as case_selectors
+from common.pagination import paginate
 from grids import selectors as grid_selectors
 from grids.models import Grid
 from grids.permissions import can_add_building, can_edit_registry
@@ -15,8 +16,6 @@ from residents.forms import RevealForm
 from residents.models import Household
 from visits import permissions as visit_permissions
 from visits import selectors as visit_selectors
-
-from .pagination import paginate
 
 HOUSEHOLD_FILE_VISITS = 20
 HOUSEHOLD_FILE_CASES = 20

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import DateInput, StyledFormMixin
 from grids.forms import PlaceFilterForm
 from grids.models import Building, Dwelling
-from portal.forms import DateInput, StyledFormMixin
 
 from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
 from .selectors import ResidentFilters

@@ -23,9 +23,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Right
 from django.utils import timezone
 
+from common.pagination import COUNT_CAP
 from grids.models import Building, Community, Grid, Street
 from grids.selectors import within
-from portal.pagination import COUNT_CAP
 
 from .models import CareCategory, CareEnrolment, Household, LiaisonLink, Resident
 

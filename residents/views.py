@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pagination import paginate
+from common.views import render_partial_or_page
 from grids.models import Building
 from grids.permissions import communities_for_ledger_import, grids_editable_by
-from portal.pagination import paginate
 
 from . import permissions, selectors, services
 from .forms import (
@@ -67,9 +68,7 @@ def search(request):
         "filters": filters,
         "can_import": communities_for_ledger_import(request.user).exists(),
     }
-    if request.headers.get("HX-Request"):
-        return render(request, "residents/search.html#results", context)
-    return render(request, "residents/search.html", context)
+    return render_partial_or_page(request, "residents/search.html", context)
 
 
 @require_GET

@@ -4,13 +4,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from common.views import export_response
+from common.xlsx import xlsx_response
 from grids.permissions import communities_for_ledger_import
-from portal.downloads import xlsx_response
 
 from . import permissions
 from .forms import ResidentSearchForm
@@ -64,23 +64,19 @@ def ledger_import(request):
 
 @require_http_methods(["GET"])
 def ledger_export(request):
-    filters = ResidentSearchForm(request.GET, user=request.user).filters()
     # Asking for full values without the right gets the masked ledger, recorded as masked.
     unmasked = request.GET.get("full") == "1" and permissions.can_export_unmasked(request.user)
-    try:
-        ledger = export.ledger_export(user=request.user, filters=filters, unmasked=unmasked)
-    except export.LedgerTooLarge as exc:
-        messages.error(
-            request,
-            _(
-                "符合条件的居民有 %(count)s 人，一次最多导出 %(max)s 人："
-                "请缩小筛选范围（如按网格）后分批导出。"
-            )
-            % {"count": exc.row_count, "max": export.MAX_EXPORT_ROWS},
-        )
-        search = reverse("residents:search")
-        query = request.GET.copy()
-        query.pop("full", None)
-        return redirect(f"{search}?{query.urlencode()}" if query else search)
-    day = timezone.localdate().strftime("%Y%m%d")
-    return xlsx_response(ledger.content, f"居民台账-{day}.xlsx", f"residents-{day}.xlsx")
+    return export_response(
+        request,
+        filters=ResidentSearchForm(request.GET, user=request.user).filters(),
+        build=lambda filters: export.ledger_export(user=request.user, filters=filters, unmasked=unmasked),
+        too_large=export.LedgerTooLarge,
+        too_large_message=_(
+            "符合条件的居民有 %(count)s 人，一次最多导出 %(max)s 人：请缩小筛选范围（如按网格）后分批导出。"
+        ),
+        max_rows=export.MAX_EXPORT_ROWS,
+        back=reverse("residents:search"),
+        drop=("full",),
+        filename="居民台账",
+        fallback="residents",
+    )

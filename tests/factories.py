@@ -6,8 +6,8 @@ import random
 import factory
 from django.contrib.auth import get_user_model
 
+from common.synthetic import make_id_number, make_mobile, make_name
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
-from portal.synthetic import make_id_number, make_mobile, make_name
 from residents.models import CareCategory, CareEnrolment, Household, Resident
 
 _rng = random.Random(20261125)

@@ -1,6 +1,6 @@
 from django import forms
 
-from portal.forms import PlainSelect
+from common.forms import PlainSelect
 
 
 def test_plain_select_marks_the_chosen_option_and_escapes_labels():

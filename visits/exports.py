@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.utils import translation
 
-from portal.xlsx import ExportSheet, labels
+from common.xlsx import ExportSheet, labels
 from residents import services as resident_services
 from residents.ledger.export import MAX_EXPORT_ROWS
 from residents.models import ExportRecord, Resident

@@ -11,21 +11,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import local_now_to_the_minute
+from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin
 from grids.models import LEVEL_GRID, Assignment, Grid, WorkTeamMember
 from grids.selectors import users_serving
-from portal.forms import DateTimeInput, StyledFormMixin
 from residents.models import Household, Resident
 
 from .models import Visit
 
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
-
 # A superuser offered as a visitor without a role over the grid.
 LEVEL_NONE = 3
-
-
-def local_now_to_the_minute():
-    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 def visitors_for(grid: Grid, user) -> QuerySet:

@@ -7,13 +7,13 @@ which grid) live in visits.services.patrol_log.
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import local_now_to_the_minute
+from common.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Grid
 from grids.selectors import users_serving
-from portal.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
 
 from .models import Visit
 from .selectors import VisitFilters
@@ -84,13 +84,11 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
         )
 
 
-def _now_to_the_minute():
-    return timezone.localtime().replace(second=0, microsecond=0)
-
-
 class PatrolForm(StyledFormMixin, forms.Form):
     grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none())
-    started_at = forms.DateTimeField(label=_("开始时间"), initial=_now_to_the_minute, widget=DateTimeInput())
+    started_at = forms.DateTimeField(
+        label=_("开始时间"), initial=local_now_to_the_minute, widget=DateTimeInput()
+    )
     ended_at = forms.DateTimeField(
         label=_("结束时间"), required=False, widget=DateTimeInput(), help_text=_("巡查还没结束可以留空。")
     )

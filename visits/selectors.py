@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from common.dates import day_bounds
 from grids.models import Building, Community, Grid, Street
 from grids.selectors import visible_grid_ids, within
 from residents.models import CareCategory, Household, Resident
@@ -316,11 +317,6 @@ class VisitFilters:
         }
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    """Midnight at the start of a local day, as an aware time, so the index on visited_at serves."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
     """Visits in the user's grids matching the filters, latest first, with what a list row shows."""
     place = {"street": filters.street, "community": filters.community, "grid": filters.grid}
@@ -330,10 +326,11 @@ def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
     if filters.visitor is not None:
         # One visitor per filter: the join cannot repeat a visit.
         visits = visits.filter(visitors=filters.visitor)
-    if filters.date_from is not None:
-        visits = visits.filter(visited_at__gte=_start_of(filters.date_from))
-    if filters.date_to is not None:
-        visits = visits.filter(visited_at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
+    start, end = day_bounds(filters.date_from, filters.date_to)
+    if start is not None:
+        visits = visits.filter(visited_at__gte=start)
+    if end is not None:
+        visits = visits.filter(visited_at__lt=end)
     q = filters.q.strip()
     if q:
         # The residents' search finds names through its indexes, in the same scope; an address matches

@@ -15,9 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pagination import paginate
 from grids.models import LEVEL_GRID, Grid, WorkTeamMember
 from grids.permissions import can_edit_registry
-from portal.pagination import paginate
 from residents import selectors as resident_selectors
 from residents.models import CareEnrolment, Household, Resident
 

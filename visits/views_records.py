@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.pagination import paginate
+from common.views import export_response, render_partial_or_page
 from grids.models import Community, Grid
 from grids.roles import PATROL_ROLES
 from grids.selectors import grids_served_by
-from portal.downloads import xlsx_response
-from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 
 from . import exports, selectors, services
@@ -29,34 +29,25 @@ def visit_list(request):
     # A wrong filter shows its error above an empty list rather than a list it did not narrow.
     visits = Visit.objects.none() if filters is None else selectors.filtered_visits(request.user, filters)
     context = {"form": form, "page": paginate(request, visits), "filters": filters}
-    if request.headers.get("HX-Request"):
-        return render(request, "visits/visit_list.html#results", context)
-    return render(request, "visits/visit_list.html", context)
+    return render_partial_or_page(request, "visits/visit_list.html", context)
 
 
 @require_GET
 def visit_export(request):
-    form = VisitFilterForm(request.GET, user=request.user)
-    filters = form.filters()
-    list_url = reverse("visits:list")
-    back = f"{list_url}?{request.GET.urlencode()}" if request.GET else list_url
-    if filters is None:
-        messages.error(request, _("筛选条件有误，请更正后再导出。"))
-        return redirect(back)
-    try:
-        export = exports.visit_export(user=request.user, filters=filters)
-    except exports.VisitExportTooLarge as exc:
-        messages.error(
-            request,
-            _(
-                "符合条件的走访记录有 %(count)s 条，一次最多导出 %(max)s 条："
-                "请缩小筛选范围（如按网格或日期）后分批导出。"
-            )
-            % {"count": exc.row_count, "max": exports.MAX_EXPORT_ROWS},
-        )
-        return redirect(back)
-    day = timezone.localdate().strftime("%Y%m%d")
-    return xlsx_response(export.content, f"走访记录-{day}.xlsx", f"visits-{day}.xlsx")
+    return export_response(
+        request,
+        filters=VisitFilterForm(request.GET, user=request.user).filters(),
+        build=lambda filters: exports.visit_export(user=request.user, filters=filters),
+        too_large=exports.VisitExportTooLarge,
+        too_large_message=_(
+            "符合条件的走访记录有 %(count)s 条，一次最多导出 %(max)s 条："
+            "请缩小筛选范围（如按网格或日期）后分批导出。"
+        ),
+        max_rows=exports.MAX_EXPORT_ROWS,
+        back=reverse("visits:list"),
+        filename="走访记录",
+        fallback="visits",
+    )
 
 
 def _grid_or_404(user, pk: str) -> Grid:

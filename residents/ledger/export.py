@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 
-from portal.xlsx import ExportSheet, labels
+from common.xlsx import ExportSheet, labels
 
 from .. import permissions, services
 from ..models import ExportRecord, Resident

@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from common.xlsx import labels
 from grids.models import Building, Community, Dwelling, Grid
-from portal.xlsx import labels
 
 from ..models import Household, Resident
 from .columns import (

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from portal.xlsx import labels
+from common.xlsx import labels
 
 from ..models import Resident
 from .columns import (

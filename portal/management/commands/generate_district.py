@@ -46,8 +46,8 @@ from cases.models import (
     Urgency,
 )
 from cases.workflow import Action
+from common.synthetic import make_birth_date, make_id_number, make_mobile, make_name
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
-from portal.synthetic import make_birth_date, make_id_number, make_mobile, make_name
 from residents import identity
 from residents.models import (
     CareCategory,

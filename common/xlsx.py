@@ -1,4 +1,4 @@
-"""Writing the portal's Excel exports: one sheet, Chinese headings, text that stays text.
+"""Excel exports: one sheet, Chinese headings, text that stays text, and the download that serves it.
 
 Column names and choice labels are the file format shared with every user, so they stay in Chinese
 whatever the interface language.
@@ -6,10 +6,14 @@ whatever the interface language.
 
 import datetime
 import io
+from urllib.parse import quote
 
 import openpyxl
+from django.http import HttpResponse
 from django.utils import timezone, translation
 from openpyxl.cell import WriteOnlyCell
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def labels(choices) -> dict[str, str]:
@@ -69,3 +73,13 @@ class ExportSheet:
         buffer = io.BytesIO()
         self.workbook.save(buffer)
         return buffer.getvalue()
+
+
+def xlsx_response(content: bytes, filename: str, fallback: str) -> HttpResponse:
+    """An .xlsx download; the Chinese file name goes in filename* (RFC 5987), with an ASCII fallback."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response

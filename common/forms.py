@@ -7,10 +7,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+# What the browser's datetime-local input sends and expects: local time, to the minute.
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
 
 class PortalFormRenderer(TemplatesSetting):
-    form_template_name = "forms/form.html"
-    field_template_name = "forms/field.html"
+    form_template_name = "common/forms/form.html"
+    field_template_name = "common/forms/field.html"
 
 
 def style_widgets(form: forms.BaseForm) -> None:
@@ -76,7 +79,7 @@ class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+        super().__init__(format=LOCAL_MINUTE, **kwargs)
 
 
 class DateRangeMixin:

@@ -1,0 +1,99 @@
+import datetime
+import zoneinfo
+from urllib.parse import quote
+
+import pytest
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import RequestFactory
+
+from common import dates
+from common.views import export_response
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def test_day_bounds_are_local_midnights_around_the_days():
+    start, end = dates.day_bounds(datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
+    assert start == datetime.datetime(2026, 3, 1, tzinfo=SHANGHAI)
+    assert end == datetime.datetime(2026, 4, 1, tzinfo=SHANGHAI)
+    assert start.astimezone(datetime.UTC) == datetime.datetime(2026, 2, 28, 16, tzinfo=datetime.UTC)
+
+
+def test_day_bounds_leave_a_missing_end_open():
+    assert dates.day_bounds(None, None) == (None, None)
+    assert dates.day_bounds(None, datetime.date(2026, 12, 31)) == (
+        None,
+        datetime.datetime(2027, 1, 1, tzinfo=SHANGHAI),
+    )
+
+
+def test_local_now_to_the_minute_drops_seconds(monkeypatch):
+    now = datetime.datetime(2026, 5, 4, 23, 59, 59, 999, tzinfo=datetime.UTC)
+    monkeypatch.setattr(dates.timezone, "now", lambda: now)
+    assert dates.local_now_to_the_minute() == datetime.datetime(2026, 5, 5, 7, 59, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("day", [datetime.date(2026, 1, 1), datetime.date(2026, 6, 30)])
+def test_day_end_is_the_next_day_start(day):
+    assert dates.day_end(day) == dates.day_start(day + datetime.timedelta(days=1))
+
+
+class _TooLarge(Exception):
+    def __init__(self, row_count: int):
+        super().__init__(row_count)
+        self.row_count = row_count
+
+
+class _Export:
+    content = b"sheet"
+
+
+def _export(query: dict, build, filters="filters"):
+    request = RequestFactory().get("/export", query)
+    request._messages = CookieStorage(request)
+    response = export_response(
+        request,
+        filters=filters,
+        build=build,
+        too_large=_TooLarge,
+        too_large_message="%(count)s > %(max)s",
+        max_rows=2,
+        back="/list",
+        drop=("full",),
+        filename="台账",
+        fallback="ledger",
+    )
+    return response, [str(m) for m in get_messages(request)]
+
+
+def test_export_response_serves_the_built_sheet_under_a_dated_name(monkeypatch):
+    monkeypatch.setattr(
+        dates.timezone, "now", lambda: datetime.datetime(2026, 3, 31, 17, tzinfo=datetime.UTC)
+    )
+    built = []
+    response, notes = _export({"q": "王"}, lambda filters: built.append(filters) or _Export())
+    assert built == ["filters"]
+    assert response.content == b"sheet"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"ledger-20260401.xlsx\"; filename*=UTF-8''" + quote("台账-20260401.xlsx")
+    )
+    assert notes == []
+
+
+def test_export_response_sends_a_wrong_filter_back_to_the_list_unbuilt():
+    def build(filters):
+        raise AssertionError("built")
+
+    response, notes = _export({"date_to": "2026-13-40"}, build, filters=None)
+    assert response["Location"] == "/list?date_to=2026-13-40"
+    assert notes == ["筛选条件有误，请更正后再导出。"]
+
+
+def test_export_response_sends_a_too_large_export_back_without_the_dropped_parameters():
+    def build(filters):
+        raise _TooLarge(3)
+
+    response, notes = _export({"q": "王", "full": "1"}, build)
+    assert response["Location"] == "/list?q=%E7%8E%8B"
+    assert notes == ["3 > 2"]

@@ -143,7 +143,7 @@ def sample_records() -> dict[str, str]:
         )
     from django.utils import timezone
 
-    from portal.dashboard import last_month
+    from dashboard.selectors import last_month
 
     month = last_month(timezone.localdate())
     # The dashboard is timed over the street with the most grids (the generator's later streets have 500).

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "residents",
     "visits",
     "cases",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from grids import views as grid_views
 
-from . import views, views_dashboard, views_home
+from . import views, views_home
 
 grid_patterns = (
     [
@@ -14,19 +14,9 @@ grid_patterns = (
     "grids",
 )
 
-dashboard_patterns = (
-    [
-        path("", views_dashboard.dashboard_index, name="index"),
-        path("export/", views_dashboard.dashboard_export_view, name="export"),
-        path("report/", views_dashboard.monthly_report, name="report"),
-        path("households/", views_dashboard.coverage_households, name="households"),
-    ],
-    "dashboard",
-)
-
 urlpatterns = [
     path("", views_home.home, name="home"),
-    path("dashboard/", include(dashboard_patterns)),
+    path("dashboard/", include("dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

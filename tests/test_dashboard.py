@@ -31,9 +31,9 @@ from django.utils import timezone
 from cases import services
 from cases.measures import MEASURES, Average, Rate
 from cases.models import Category
+from dashboard import selectors as dash
+from dashboard.selectors import Period, Unit, UnitRow
 from grids.models import Role
-from portal import dashboard as dash
-from portal.dashboard import Period, Unit, UnitRow
 from tests.factories import (
     CareEnrolmentFactory,
     GridFactory,
@@ -258,15 +258,21 @@ def test_rank_skips_rates_resting_on_fewer_than_five_cases_and_ties_share_a_plac
     ]
 
 
-def test_coverage_counts_care_households_not_overdue_today(october):
-    today = timezone.localdate()
+def care_households(october) -> None:
+    """Three care-group households enrolled 200 days ago: in grid A one visited yesterday and one never
+    visited, in grid B one never visited. Coverage: A 1 of 2, B 0 of 1."""
     grid_a, grid_b = october["grids"]["A"], october["grids"]["B"]
-    since = today - datetime.timedelta(days=200)
+    since = timezone.localdate() - datetime.timedelta(days=200)
     visited, never, other = (HouseholdFactory(dwelling__building__grid=g) for g in (grid_a, grid_a, grid_b))
     for household in (visited, never, other):
         CareEnrolmentFactory(household=household, resident=ResidentFactory(household=household), since=since)
     log_visit(visited, october["people"]["worker"], timezone.now() - datetime.timedelta(days=1))
-    board = board_for(october["people"]["leader"], today=today)
+
+
+def test_coverage_counts_care_households_not_overdue_today(october):
+    grid_a, grid_b = october["grids"]["A"], october["grids"]["B"]
+    care_households(october)
+    board = board_for(october["people"]["leader"], today=timezone.localdate())
     assert board.coverage == Rate(hit=1, n=3)
     rows = {row.unit.pk: row.coverage for row in board.grid_rows}
     assert rows[grid_a.pk] == Rate(hit=1, n=2) and rows[grid_b.pk] == Rate(hit=0, n=1)
@@ -448,21 +454,31 @@ def test_drill_down_list_says_what_it_counts(october, client):
 
 @pytest.mark.parametrize(("part", "expected"), [("all", 3), ("hit", 1), ("miss", 2)])
 def test_coverage_drill_down_lists_the_households_behind_the_figure(october, client, part, expected):
-    today = timezone.localdate()
-    grid_a, grid_b = october["grids"]["A"], october["grids"]["B"]
-    households = [HouseholdFactory(dwelling__building__grid=g) for g in (grid_a, grid_a, grid_b)]
-    for household in households:
-        CareEnrolmentFactory(
-            household=household,
-            resident=ResidentFactory(household=household),
-            since=today - datetime.timedelta(days=200),
-        )
-    log_visit(households[0], october["people"]["worker"], timezone.now() - datetime.timedelta(days=1))
+    care_households(october)
     client.force_login(october["people"]["leader"])
     board = client.get(reverse("dashboard:index")).context["board"]
     figure = {"all": board.coverage.n, "hit": board.coverage.hit, "miss": board.coverage.miss}[part]
     response = client.get(reverse("dashboard:households"), {"part": part})
     assert response.context["page"].paginator.count == figure == expected
+
+
+def test_overdue_page_on_time_rate_is_the_dashboards_coverage(october, client):
+    """One measure under two names: the overdue page's 按时率, per grid and in total, is 走访覆盖率."""
+    care_households(october)
+    client.force_login(october["people"]["leader"])
+    board = client.get(reverse("dashboard:index")).context["board"]
+    overview = client.get(reverse("visits:overdue")).context
+    on_time = {
+        row["grid"].pk: (row["on_time"], row["enrolled"], row["on_time_rate"]) for row in overview["rows"]
+    }
+    coverage = {
+        row.unit.pk: (row.coverage.hit, row.coverage.n, row.coverage.value) for row in board.grid_rows
+    }
+    assert (
+        on_time == coverage == {october["grids"]["A"].pk: (1, 2, 50.0), october["grids"]["B"].pk: (0, 1, 0.0)}
+    )
+    totals = overview["totals"]
+    assert (totals["on_time"], totals["enrolled"], totals["on_time_rate"]) == (1, 3, board.coverage.value)
 
 
 # -------------------------------------------------------------------------------------- query count

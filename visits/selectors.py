@@ -25,13 +25,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from grids.models import Building, Community, Grid, Street
 from grids.selectors import visible_grid_ids, within
 from residents.models import CareCategory, Household, Resident
 from residents.selectors import ResidentFilters, search_residents
 
+from .measures import SCHEDULED, coverage_by, coverage_drill
 from .models import (
     DEFAULT_INTERVAL_DAYS,
     SEVERE_DISABILITY,
@@ -137,46 +137,21 @@ def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
 
 def scheduled_in(grid_ids: list[int]) -> QuerySet[Household]:
     """Care-group households of these grids with their stored schedule (see scheduled_households)."""
-    return Household.objects.filter(
-        grid_id__in=grid_ids,
-        status=Household.Status.ACTIVE,
-        visit_plan__next_due__isnull=False,
-    ).annotate(
+    return _with_schedule(Household.objects.filter(SCHEDULED, grid_id__in=grid_ids))
+
+
+def _with_schedule(households: QuerySet[Household]) -> QuerySet[Household]:
+    """The stored schedule's columns a list shows, as annotations."""
+    return households.annotate(
         next_due=F("visit_plan__next_due"),
         interval_days=F("visit_plan__interval_days"),
         last_visited_at=F("visit_plan__last_visited_at"),
     )
 
 
-COVERAGE_LABEL = _("走访覆盖率")
-COVERAGE_DEFINITION = _(
-    "关爱对象户（今天有有效关爱登记的在册户）中，今天不在逾期未访之列的比例：下次应访日期不早于今天。"
-    "按今天的走访计划计算，与所选时段无关。"
-)
-
-
-def coverage_by_grid(grid_ids: list[int], today: datetime.date) -> dict[int, tuple[int, int]]:
-    """走访覆盖: per grid, (care-group households, those not overdue today). One grouped query.
-
-    Call visits.services.schedule_refresh_stale(today) first, as for the due lists.
-    """
-    rows = (
-        scheduled_in(grid_ids)
-        .values("grid_id")
-        .annotate(enrolled=Count("pk"), covered=Count("pk", filter=Q(visit_plan__next_due__gte=today)))
-        .order_by()
-    )
-    return {row["grid_id"]: (row["enrolled"], row["covered"]) for row in rows}
-
-
 def coverage_households(grid_ids: list[int], part: str, today: datetime.date) -> QuerySet[Household]:
-    """The households behind coverage_by_grid: all of them, the covered ("hit") or the overdue ("miss")."""
-    households = scheduled_in(grid_ids)
-    if part == "hit":
-        households = households.filter(visit_plan__next_due__gte=today)
-    elif part == "miss":
-        households = households.filter(visit_plan__next_due__lt=today)
-    return households
+    """The households behind COVERAGE in these grids (visits.measures.coverage_drill), with their schedule."""
+    return _with_schedule(coverage_drill(Household.objects.filter(grid_id__in=grid_ids), part, today))
 
 
 def due_households(user, today: datetime.date | None = None) -> QuerySet[Household]:
@@ -202,20 +177,25 @@ def overdue_households(user, grid: Grid | None = None, today: datetime.date | No
     return households.select_related("dwelling__building", "grid").order_by("next_due", "id")
 
 
+def on_time_counts(households: int, covered: int) -> dict:
+    """The overdue page's columns for one count of COVERAGE: 关爱户数 (enrolled), 按时 (on_time: not
+    overdue), 逾期 (overdue) and 按时率 (on_time_rate, per cent; None when there is no household)."""
+    return {
+        "enrolled": households,
+        "on_time": covered,
+        "overdue": households - covered,
+        "on_time_rate": covered * 100 / households if households else None,
+    }
+
+
 def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]:
-    """Per community of the user's scope: care-group households, overdue ones and those on time."""
+    """Per community of the user's scope: COVERAGE's care-group households, overdue ones and those on time."""
     today = today or timezone.localdate()
-    counts = (
-        scheduled_households(user, today)
-        .values("grid__community")
-        .annotate(enrolled=Count("pk"), overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)))
-        .order_by()
+    counts = coverage_by(
+        Household.objects.filter(grid_id__in=visible_grid_ids(user)), "grid__community", today
     )
-    by_community = {row["grid__community"]: row for row in counts}
-    rows = []
-    for community in Community.objects.filter(pk__in=by_community).order_by("name"):
-        total, late = by_community[community.pk]["enrolled"], by_community[community.pk]["overdue"]
-        rows.append({"community": community, "enrolled": total, "overdue": late, "on_time": total - late})
+    communities = Community.objects.filter(pk__in=counts).order_by("name")
+    rows = [{"community": community, **on_time_counts(*counts[community.pk])} for community in communities]
     rows.sort(key=lambda row: (-row["overdue"], row["community"].name))
     return rows
 
@@ -223,22 +203,15 @@ def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]
 def overdue_by_grid(
     user, today: datetime.date | None = None, community: Community | None = None
 ) -> list[dict]:
-    """Per grid of the user's scope (or of one community in it): care-group households, overdue, on time."""
+    """Per grid of the user's scope (or of one community in it): COVERAGE's care-group households, overdue,
+    on time."""
     today = today or timezone.localdate()
-    households = scheduled_households(user, today)
+    households = Household.objects.filter(grid_id__in=visible_grid_ids(user))
     if community is not None:
         households = households.filter(grid__community=community)
-    counts = (
-        households.values("grid")
-        .annotate(enrolled=Count("pk"), overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)))
-        .order_by()
-    )
-    by_grid = {row["grid"]: row for row in counts}
-    grids = Grid.objects.filter(pk__in=by_grid).select_related("community").order_by("code")
-    rows = []
-    for grid in grids:
-        total, late = by_grid[grid.pk]["enrolled"], by_grid[grid.pk]["overdue"]
-        rows.append({"grid": grid, "enrolled": total, "overdue": late, "on_time": total - late})
+    counts = coverage_by(households, "grid", today)
+    grids = Grid.objects.filter(pk__in=counts).select_related("community").order_by("code")
+    rows = [{"grid": grid, **on_time_counts(*counts[grid.pk])} for grid in grids]
     rows.sort(key=lambda row: (-row["overdue"], row["grid"].code))
     return rows
 

@@ -71,8 +71,6 @@ def _grid_or_404(user, pk: str) -> Grid:
 def _grid_rows(user, community: Community | None) -> list[dict]:
     """Every grid of the user's scope (or of one community) with its schedule counts, empty grids last."""
     rows = selectors.overdue_by_grid(user, community=community)
-    for row in rows:
-        row["on_time_rate"] = row["on_time"] * 100 / row["enrolled"]
     counted = {row["grid"].pk for row in rows}
     # Most overdue households first, then the lower on-time rate; grids with nobody to visit last.
     rows.sort(key=lambda row: (-row["overdue"], row["on_time_rate"], row["grid"].code))
@@ -80,17 +78,9 @@ def _grid_rows(user, community: Community | None) -> list[dict]:
     if community is not None:
         empty = empty.filter(community=community)
     rows += [
-        {"grid": grid, "enrolled": 0, "overdue": 0, "on_time": 0, "on_time_rate": None}
+        {"grid": grid, **selectors.on_time_counts(0, 0)}
         for grid in empty.select_related("community").order_by("code")
     ]
-    return rows
-
-
-def _community_rows(user) -> list[dict]:
-    """A street leader's overview: one row per community, each opening its grids."""
-    rows = selectors.overdue_by_community(user)
-    for row in rows:
-        row["on_time_rate"] = row["on_time"] * 100 / row["enrolled"]
     return rows
 
 
@@ -112,13 +102,13 @@ def overdue_overview(request):
         if community is None:
             raise Http404
     by_community = community is None and communities.count() > 1
-    rows = _community_rows(request.user) if by_community else _grid_rows(request.user, community)
-    totals = {
-        "enrolled": sum(row["enrolled"] for row in rows),
-        "overdue": sum(row["overdue"] for row in rows),
-    }
-    totals["on_time"] = totals["enrolled"] - totals["overdue"]
-    totals["on_time_rate"] = totals["on_time"] * 100 / totals["enrolled"] if totals["enrolled"] else None
+    # A street leader's overview has one row per community, each opening its grids.
+    rows = (
+        selectors.overdue_by_community(request.user) if by_community else _grid_rows(request.user, community)
+    )
+    totals = selectors.on_time_counts(
+        sum(row["enrolled"] for row in rows), sum(row["on_time"] for row in rows)
+    )
     return render(
         request,
         "visits/overdue.html",

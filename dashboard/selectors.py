@@ -1,7 +1,7 @@
 """The leaders' dashboard: which unit (scope) and which days (period), and the figures of both.
 
-The measures themselves are defined in cases/measures.py (cases) and visits.selectors.coverage_by_grid
-(visits); this module only chooses what to count over and puts the pieces together, with a fixed number
+The measures themselves are defined in cases/measures.py (cases) and visits/measures.py (care coverage);
+this module only chooses what to count over and puts the pieces together, with a fixed number
 of queries whatever the district's size.
 """
 
@@ -16,7 +16,8 @@ from cases import measures
 from cases.measures import Figures, Rate
 from cases.models import Case, Category, Status
 from grids.models import Assignment, Grid
-from visits.selectors import coverage_by_grid
+from residents.models import Household
+from visits.measures import COVERAGE, coverage_by
 
 # ---------------------------------------------------------------------------------------------- scope
 
@@ -244,7 +245,7 @@ def rank(rows: list[UnitRow], key: str) -> list[UnitRow]:
     rank None and follow the ranked ones, so one lucky case does not top the table. Ties share a rank."""
 
     def rate(row: UnitRow) -> Rate:
-        return row.coverage if key == "coverage" else row.figures.rates[key]
+        return row.coverage if key == COVERAGE.key else row.figures.rates[key]
 
     ranked = sorted((r for r in rows if rate(r).rankable), key=lambda r: (-rate(r).value, r.unit.name))
     previous, position = None, 0
@@ -269,7 +270,7 @@ def dashboard(
     weekly trend (three dates)."""
     cases = Case.objects.filter(grid_id__in=scope.grid_ids)
     by_grid = measures.figures_by_grid(cases, period.start, period.end, now)
-    coverage = coverage_by_grid(scope.grid_ids, today)
+    coverage = coverage_by(Household.objects.filter(grid_id__in=scope.grid_ids), "grid_id", today)
     empty = Figures.from_row({})
 
     grid_rows = []

@@ -4,10 +4,10 @@ ranking tables, categories and the weekly trend. Headings stay in Chinese (the f
 from django.utils import translation
 
 from cases.measures import MEASURES, RATE_KEYS, Rate
-from visits.selectors import COVERAGE_DEFINITION, COVERAGE_LABEL
+from portal.xlsx import ExportSheet
+from visits.measures import COVERAGE
 
-from .dashboard import Dashboard, UnitRow
-from .xlsx import ExportSheet
+from .selectors import Dashboard, UnitRow
 
 PERCENT = "0.0%"
 
@@ -21,7 +21,7 @@ def _unit_rows(first: ExportSheet, title: str, rows: list[UnitRow]) -> None:
     columns = ["排名", "名称", "登记"]
     for key in RATE_KEYS:
         columns += [str(MEASURES[key].label), "依据件数"]
-    columns += [str(COVERAGE_LABEL), "关爱户数", "当前超期"]
+    columns += [str(COVERAGE.label), "关爱户数", "当前超期"]
     sheet = ExportSheet(title, tuple(columns), (6, 24, 8) + (12, 9) * 6 + (9, 9), first.workbook)
     for row in rows:
         line = [row.rank if row.rank else "样本不足", row.unit.name, row.figures.counts["received"]]
@@ -49,12 +49,12 @@ def workbook(board: Dashboard) -> bytes:
         coverage = board.coverage
         sheet.append(
             (
-                str(COVERAGE_LABEL),
+                str(COVERAGE.label),
                 _percent(sheet, coverage),
                 coverage.hit,
                 coverage.n,
                 "户",
-                str(COVERAGE_DEFINITION),
+                str(COVERAGE.definition),
             )
         )
         for key in ("overdue_now", "received", "reopened"):

@@ -1,5 +1,5 @@
 """The dashboard's choices: the period (this week / month / quarter, or chosen days), the ranking, the
-report's month. The scope is checked against the user's units by portal.dashboard.ScopeTree.parse."""
+report's month. The scope is checked against the user's units by dashboard.selectors.ScopeTree.parse."""
 
 import datetime
 
@@ -7,12 +7,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.measures import MEASURES, RATE_KEYS
-from visits.selectors import COVERAGE_LABEL
+from portal.forms import DateInput, DateRangeMixin, StyledFormMixin
+from visits.measures import COVERAGE
 
-from .dashboard import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of
-from .forms import DateInput, DateRangeMixin, StyledFormMixin
+from .selectors import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of
 
-RANK_CHOICES = [(key, MEASURES[key].label) for key in RATE_KEYS] + [("coverage", COVERAGE_LABEL)]
+RANK_CHOICES = [(key, MEASURES[key].label) for key in RATE_KEYS] + [(COVERAGE.key, COVERAGE.label)]
 
 
 class DashboardForm(DateRangeMixin, StyledFormMixin, forms.Form):

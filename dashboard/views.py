@@ -1,5 +1,5 @@
 """The leaders' dashboard (数据看板), its drill-down to care-group households, Excel export and monthly
-report. Scope outside the user's units is a 404 (portal.dashboard.ScopeTree.parse)."""
+report. Scope outside the user's units is a 404 (dashboard.selectors.ScopeTree.parse)."""
 
 import datetime
 from urllib.parse import urlencode
@@ -10,18 +10,20 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
+from portal.downloads import xlsx_response
+from portal.pagination import paginate
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
 from visits import services as visit_services
+from visits.measures import COVERAGE
 
-from . import dashboard as dash
-from . import dashboard_export
-from .downloads import xlsx_response
-from .forms_dashboard import RANK_CHOICES, DashboardForm, ReportForm
-from .pagination import paginate
+from . import exports
+from . import selectors as dash
+from .forms import RANK_CHOICES, DashboardForm, ReportForm
 
 
 def _figures(tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):
@@ -58,8 +60,7 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
         ],
         "rate_rows": [(MEASURES[key], board.totals.rates[key]) for key in RATE_KEYS],
         "min_cases": MIN_CASES_TO_RANK,
-        "coverage_label": visit_selectors.COVERAGE_LABEL,
-        "coverage_definition": visit_selectors.COVERAGE_DEFINITION,
+        "coverage": COVERAGE,
         "rank_choices": RANK_CHOICES,
     }
 
@@ -87,7 +88,7 @@ def dashboard_index(request):
 @require_GET
 def dashboard_export_view(request):
     _tree, _form, board = _requested(request)
-    content = dashboard_export.workbook(board)
+    content = exports.workbook(board)
     period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
     return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")
 
@@ -104,7 +105,7 @@ def monthly_report(request):
     return render(request, "dashboard/report.html", context)
 
 
-HOUSEHOLD_PARTS = {"all": _("关爱对象户"), "hit": _("未逾期"), "miss": _("逾期未访")}
+HOUSEHOLD_PARTS = {"all": gettext_lazy("关爱对象户"), "hit": COVERAGE.hit_label, "miss": COVERAGE.miss_label}
 
 
 @require_GET
@@ -148,8 +149,7 @@ def coverage_households(request):
             "part": part,
             "tabs": tabs,
             "page": page,
-            "coverage_label": visit_selectors.COVERAGE_LABEL,
-            "coverage_definition": visit_selectors.COVERAGE_DEFINITION,
+            "coverage": COVERAGE,
         },
     )
 

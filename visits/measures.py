@@ -1,0 +1,78 @@
+"""Care coverage (走访覆盖率), the visits measure leaders watch, defined once, here.
+
+Shaped like the case measures (cases/measures.py): `base` is which households the figure rests on, `hit`
+which of them count as a success. The dashboard's figure and its household drill-down, and the overdue
+page's 按时率 (the same share under the name its users know) all count with these two conditions, so the
+pages agree with one another and with the lists behind them.
+
+The measure reads the stored schedule (`VisitPlan.next_due`): call
+visits.services.schedule_refresh_stale(today) first, as for the due lists.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from residents.models import Household
+
+# Care-group households (关爱对象户): registered households with a visit schedule, which they have while
+# one of their members has an active care enrolment (visits.services.schedule_refresh keeps it so).
+SCHEDULED = Q(status=Household.Status.ACTIVE, visit_plan__next_due__isnull=False)
+
+
+@dataclass(frozen=True)
+class HouseholdMeasure:
+    """A share of households: which it counts (`base`) and which of them count as a success (`hit`),
+    each a condition on Household for one local day. `miss` is the rest of the base, written out rather
+    than as `~hit` so that the index on the date serves the drill-down."""
+
+    key: str
+    label: str
+    definition: str
+    base: Callable[[datetime.date], Q]
+    hit: Callable[[datetime.date], Q]
+    miss: Callable[[datetime.date], Q]
+    hit_label: str = ""
+    miss_label: str = ""
+
+
+COVERAGE = HouseholdMeasure(
+    key="coverage",
+    label=_("走访覆盖率"),
+    definition=_(
+        "关爱对象户（今天有有效关爱登记的在册户）中，今天不在逾期未访之列的比例：下次应访日期不早于今天。"
+        "按今天的走访计划计算，与所选时段无关。"
+    ),
+    base=lambda today: SCHEDULED,
+    hit=lambda today: Q(visit_plan__next_due__gte=today),
+    miss=lambda today: Q(visit_plan__next_due__lt=today),
+    hit_label=_("未逾期"),
+    miss_label=_("逾期未访"),
+)
+
+
+def coverage_by(households: QuerySet[Household], column: str, today: datetime.date) -> dict:
+    """COVERAGE per value of `column` ("grid_id", "grid__community") among `households`: a dict from the
+    value to (care-group households, those not overdue today). One grouped query; values with no
+    care-group household are absent."""
+    rows = (
+        households.filter(COVERAGE.base(today))
+        .values(column)
+        .annotate(n=Count("pk"), hit=Count("pk", filter=COVERAGE.hit(today)))
+        .order_by()
+    )
+    return {row[column]: (row["n"], row["hit"]) for row in rows}
+
+
+def coverage_drill(households: QuerySet[Household], part: str, today: datetime.date) -> QuerySet[Household]:
+    """The households behind `coverage_by`: the base ("all"), the covered ("hit") or the overdue ("miss").
+    Exactly the conditions `coverage_by` counts with."""
+    households = households.filter(COVERAGE.base(today))
+    if part == "hit":
+        return households.filter(COVERAGE.hit(today))
+    if part == "miss":
+        return households.filter(COVERAGE.miss(today))
+    return households

@@ -6,6 +6,7 @@ through cases.services.case_transition.
 """
 
 import datetime
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -133,11 +134,11 @@ class Satisfaction(models.TextChoices):
 
 
 class CaseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "CaseQuerySet":
+    def visible_to(self, user) -> Self:
         """Cases in the user's grids (the same scope as households; 404 outside it)."""
         return self.filter(grid__in=Grid.objects.visible_to(user))
 
-    def open(self) -> "CaseQuerySet":
+    def open(self) -> Self:
         return self.exclude(status=Status.CLOSED)
 
 

@@ -7,12 +7,12 @@ from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from common.dates import day_bounds
-from grids.models import Grid
+from grids.models import Community, Grid, Street
 from grids.roles import CASE_WORKER_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
 
 from . import measures
-from .models import HANDLING_STATUSES, Case, CaseEvent, Meeting, Status
+from .models import HANDLING_STATUSES, Case, CaseEvent, Category, Meeting, Status
 
 # Duplicates: an open case of the same category at the same building or in the same grid, this recent.
 DUPLICATE_WINDOW = datetime.timedelta(days=30)
@@ -127,7 +127,7 @@ class CaseFilters:
     """What the case list and its export filter on; empty values mean no filter. Dates are local days."""
 
     status: str = ""
-    category: object | None = None
+    category: Category | None = None
     grid: Grid | None = None
     channel: str = ""
     clock: str = ""  # "overdue" or "warning"
@@ -135,8 +135,8 @@ class CaseFilters:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     q: str = ""
-    street: object | None = None
-    community: object | None = None
+    street: Street | None = None
+    community: Community | None = None
     # A dashboard figure's cases (cases.measures): the dates then bound the measure's own date.
     measure: str = ""
     part: str = ""

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -75,10 +76,11 @@ class Intake:
 
 def attachment_check(upload: UploadedFile) -> str:
     """The photo's content type, or a ValidationError saying what is wrong with the file."""
-    if upload.size > ATTACHMENT_MAX_BYTES:
+    size = upload.size or 0
+    if size > ATTACHMENT_MAX_BYTES:
         raise ValidationError(
             _("“%(name)s”有 %(size).1f MB，照片不能超过 %(max)d MB。")
-            % {"name": upload.name, "size": upload.size / 2**20, "max": ATTACHMENT_MAX_BYTES // 2**20}
+            % {"name": upload.name, "size": size / 2**20, "max": ATTACHMENT_MAX_BYTES // 2**20}
         )
     try:
         upload.seek(0)
@@ -147,7 +149,7 @@ def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = 
 
 @transaction.atomic
 def case_register(
-    *, intake: Intake, actor, attachments: list[UploadedFile] = (), now: datetime.datetime | None = None
+    *, intake: Intake, actor, attachments: Sequence[UploadedFile] = (), now: datetime.datetime | None = None
 ) -> Case:
     """Record a new request as a case waiting to be accepted (待受理), with its photos.
 
@@ -198,9 +200,9 @@ def _attach(case: Case, upload: UploadedFile, content_type: str, actor) -> CaseA
     return CaseAttachment.objects.create(
         case=case,
         file=upload,
-        original_name=upload.name[:200],
+        original_name=(upload.name or "")[:200],
         content_type=content_type,
-        size=upload.size,
+        size=upload.size or 0,
         uploaded_by=actor,
     )
 
@@ -389,7 +391,7 @@ def meeting_record(
     AgreementTerm.objects.bulk_create(
         AgreementTerm(meeting=meeting, party=t.party, action=t.action, due=t.due) for t in record.terms
     )
-    event = case.events.order_by("-id").first()
+    event = case.events.latest("id")
     event.details = {"round": round_number, "outcome": record.outcome}
     event.save(update_fields=["details"])
     return meeting
@@ -412,7 +414,7 @@ def case_intake(
     *,
     intake: Intake,
     actor,
-    attachments: list[UploadedFile] = (),
+    attachments: Sequence[UploadedFile] = (),
     accept: bool = False,
     worker=None,
     duplicate_choice: str = REGISTER_ANEW,

@@ -15,7 +15,8 @@ from cases import measures
 from cases.measures import Figures, Rate
 from cases.models import Case, Category, Status
 from common.dates import day_end, day_start
-from grids.models import Assignment, Grid
+from grids.models import Grid
+from grids.selectors import assigned_places
 from residents.models import Household
 from visits.measures import COVERAGE, coverage_by
 
@@ -119,9 +120,8 @@ def scope_tree(user) -> ScopeTree:
         whole_streets = {row["community__street_id"] for row in rows}
         whole_communities = {row["community_id"] for row in rows}
     else:
-        assigned = list(Assignment.objects.filter(user=user).values_list("street_id", "community_id"))
-        whole_streets = {street for street, _c in assigned if street}
-        whole_communities = {community for _s, community in assigned if community} | {
+        whole_streets, assigned_communities = assigned_places(user)
+        whole_communities = assigned_communities | {
             row["community_id"] for row in rows if row["community__street_id"] in whole_streets
         }
     streets: dict[int, Unit] = {}
@@ -243,7 +243,7 @@ def rank(rows: list[UnitRow], key: str) -> list[UnitRow]:
     def rate(row: UnitRow) -> Rate:
         return row.coverage if key == COVERAGE.key else row.figures.rates[key]
 
-    ranked = sorted((r for r in rows if rate(r).rankable), key=lambda r: (-rate(r).value, r.unit.name))
+    ranked = sorted((r for r in rows if rate(r).rankable), key=lambda r: (-(rate(r).value or 0), r.unit.name))
     previous, position = None, 0
     for i, row in enumerate(ranked, start=1):
         if rate(row).value != previous:
@@ -291,7 +291,7 @@ def dashboard(
     categories = [(c, received[c.pk]) for c in Category.objects.filter(pk__in=received)]
     categories.sort(key=lambda pair: (-pair[1], pair[0].sort_order, pair[0].name))
     by_state = measures.counts_by(cases, "status", period.start, period.end)
-    states = [(value, label, by_state.get(value, 0)) for value, label in Status.choices]
+    states = [(value, str(label), by_state.get(value, 0)) for value, label in Status.choices]
 
     weeks = period.trend_weeks()
     trend_start = day_start(weeks[0])

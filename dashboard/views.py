@@ -18,7 +18,6 @@ from common.pagination import paginate
 from common.xlsx import xlsx_response
 from residents.models import CareEnrolment, Resident
 from visits import selectors as visit_selectors
-from visits import services as visit_services
 from visits.measures import COVERAGE
 
 from . import exports
@@ -29,7 +28,6 @@ from .forms import RANK_CHOICES, DashboardForm, ReportForm
 def _figures(tree: dash.ScopeTree, scope: dash.Scope, period: dash.Period, rank_by: str):
     now = timezone.now()
     today = timezone.localdate(now)
-    visit_services.schedule_refresh_stale(today)
     return dash.dashboard(tree, scope, period, now, today, rank_by)
 
 
@@ -117,7 +115,6 @@ def coverage_households(request):
     part = request.GET.get("part", "all")
     if part not in HOUSEHOLD_PARTS:
         part = "all"
-    visit_services.schedule_refresh_stale(today)
     households = (
         visit_selectors.coverage_households(scope.grid_ids, part, today)
         .select_related("dwelling__building", "grid")

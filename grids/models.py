@@ -1,6 +1,7 @@
 """Places (street -> community -> grid -> building -> dwelling) and the people assigned to serve them."""
 
 from collections.abc import Iterable
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -25,7 +26,7 @@ class Street(models.Model):
 
 
 class CommunityQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "CommunityQuerySet":
+    def visible_to(self, user) -> Self:
         """The communities of the user's grids (GridQuerySet.visible_to), read from the assignments.
 
         Going through the grids would scan every grid of a district leader's scope.
@@ -65,11 +66,11 @@ class Community(models.Model):
 
 
 class GridQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "GridQuerySet":
+    def visible_to(self, user) -> Self:
         """The rows a user may see: the grids they serve (all of them for a superuser)."""
         return self.served_by(user)
 
-    def served_by(self, user, roles: Iterable[str] | None = None) -> "GridQuerySet":
+    def served_by(self, user, roles: Iterable[str] | None = None) -> Self:
         """Grids the user serves, in any role or in one of `roles`: the other side of
         AssignmentQuerySet.serving (a grid, its community or its street). A superuser serves every grid.
         """
@@ -163,7 +164,7 @@ LEVEL_GRID, LEVEL_COMMUNITY, LEVEL_STREET = 0, 1, 2
 
 
 class AssignmentQuerySet(models.QuerySet):
-    def with_level(self) -> "AssignmentQuerySet":
+    def with_level(self) -> Self:
         """Each assignment with `level`: LEVEL_GRID, LEVEL_COMMUNITY or LEVEL_STREET."""
         return self.annotate(
             level=models.Case(
@@ -174,7 +175,7 @@ class AssignmentQuerySet(models.QuerySet):
             )
         )
 
-    def serving(self, grids: "Grid | models.QuerySet[Grid]") -> "AssignmentQuerySet":
+    def serving(self, grids: "Grid | models.QuerySet[Grid]") -> Self:
         """Assignments that serve a grid (or any of a queryset of grids): held on the grid itself, on its
         community or on its street.
 

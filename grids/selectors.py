@@ -9,7 +9,7 @@ grid below it.
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from .models import Assignment, Grid, WorkTeamMember
 
@@ -43,7 +43,7 @@ def people_serving(grid: Grid) -> list[Assignment]:
         Assignment.objects.serving(grid)
         .with_level()
         .select_related("user")
-        .order_by("level", "role", "user__first_name", "pk")
+        .order_by(F("level"), "role", "user__first_name", "pk")
     )
 
 

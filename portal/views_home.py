@@ -5,7 +5,6 @@ roles to their workbench (我的工作台: their case queue and the visits falli
 grid list.
 """
 
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -14,7 +13,6 @@ from cases import selectors as case_selectors
 from grids.permissions import user_roles
 from grids.roles import CASE_WORKER_ROLES, DESK_ROLES, GRID_ROLES, LEADER_ROLES
 from visits import selectors as visit_selectors
-from visits import services as visit_services
 
 # How many rows of each list the workbench shows; the full lists are one link away.
 WORKBENCH_CASES = 5
@@ -55,21 +53,11 @@ def _workbench(request, *, works_cases: bool):
             mine_count=queue["mine"].count(),
         )
 
-    visit_services.schedule_refresh_stale(today)
-    window = visit_selectors.DueWindow(today)
     due = visit_selectors.due_households(user, today)
-    due_counts = due.aggregate(
-        overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)),
-        today=Count("pk", filter=Q(visit_plan__next_due=today)),
-        soon=Count("pk", filter=Q(visit_plan__next_due__gt=today)),
-    )
-    households = list(due[:WORKBENCH_HOUSEHOLDS])
-    for household in households:
-        household.due_status = window.status(household.next_due)
-        household.days_overdue = (today - household.next_due).days
+    counts = visit_selectors.due_counts(due, today)
     context.update(
-        households=households,
-        due_counts=due_counts,
-        due_total=sum(due_counts.values()),
+        households=visit_selectors.with_due_status(due[:WORKBENCH_HOUSEHOLDS], today),
+        due_counts=counts,
+        due_total=counts["total"],
     )
     return render(request, "portal/workbench.html", context)

@@ -1,6 +1,7 @@
 """Households, residents, care enrolments, Party-member links, and the record of who saw what."""
 
 import datetime
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from . import identity
 
 
 class HouseholdQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "HouseholdQuerySet":
+    def visible_to(self, user) -> Self:
         return self.filter(grid__in=Grid.objects.visible_to(user))
 
 
@@ -64,10 +65,10 @@ class Household(models.Model):
 
 
 class ResidentQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ResidentQuerySet":
+    def visible_to(self, user) -> Self:
         return self.filter(grid__in=Grid.objects.visible_to(user))
 
-    def current(self) -> "ResidentQuerySet":
+    def current(self) -> Self:
         return self.filter(status=Resident.Status.ACTIVE)
 
 
@@ -252,10 +253,10 @@ class DisabilityGrade(models.IntegerChoices):
 
 
 class CareEnrolmentQuerySet(models.QuerySet):
-    def active_on(self, day: datetime.date) -> "CareEnrolmentQuerySet":
+    def active_on(self, day: datetime.date) -> Self:
         return self.filter(Q(until__isnull=True) | Q(until__gte=day), since__lte=day)
 
-    def visible_to(self, user) -> "CareEnrolmentQuerySet":
+    def visible_to(self, user) -> Self:
         return self.filter(household__grid__in=Grid.objects.visible_to(user))
 
 

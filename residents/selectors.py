@@ -115,7 +115,7 @@ def _ids_matching_text(residents: QuerySet[Resident], q: str) -> list[int]:
     PostgreSQL instead joins every household of the scope before it looks at the matches.
     """
     by_name = _with_ngrams(residents, "name").filter(_fragment_filter("name", q))
-    buildings = _with_ngrams(Building.objects, "address").filter(_fragment_filter("address", q))
+    buildings = _with_ngrams(Building.objects.all(), "address").filter(_fragment_filter("address", q))
     by_address = residents.filter(household__dwelling__building__in=buildings)
     # UNION ALL without ORDER BY lets PostgreSQL stop at the limit instead of collecting and sorting
     # every match of a common name across the district; a resident matched twice is counted once.
@@ -136,7 +136,7 @@ def _with_ngrams(rows: QuerySet, field: str) -> QuerySet:
 
 def _search(user, filters: ResidentFilters) -> tuple[QuerySet[Resident], list[int] | None]:
     """The residents matching every filter but a text; with a text, also the ids of those it matches."""
-    residents = Resident.objects.visible_to(user).alias(
+    residents: QuerySet[Resident] = Resident.objects.visible_to(user).alias(
         id_last4=Right("id_number", 4), phone_last4=Right("phone", 4)
     )
     if not filters.include_inactive:
@@ -269,7 +269,7 @@ def care_counts_by_category(households: QuerySet[Household]) -> list[tuple[str, 
         .annotate(households=Count("household", distinct=True))
     )
     by_category = {row["category"]: row["households"] for row in rows}
-    return [(c.value, c.label, by_category.get(c.value, 0)) for c in CareCategory]
+    return [(c.value, str(c.label), by_category.get(c.value, 0)) for c in CareCategory]
 
 
 def grids_with_household_counts(grids: QuerySet[Grid]) -> QuerySet[Grid]:

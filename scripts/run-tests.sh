@@ -7,6 +7,7 @@ export DJANGO_SETTINGS_MODULE=portal.settings
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-not-for-production}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/python manage.py check --fail-level WARNING
 .venv/bin/python manage.py makemigrations --check --dry-run
 .venv/bin/python -m pytest "$@"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from residents.models import CareCategory
 from tests.factories import CareEnrolmentFactory, HouseholdFactory, ResidentFactory, log_visit
 from visits import selectors, services
+from visits.measures import coverage_by
 from visits.models import VisitInterval
 
 pytestmark = pytest.mark.django_db
@@ -212,6 +213,19 @@ def test_an_enrolment_starting_later_joins_the_schedule_on_its_first_day(househo
     assert _stored(household) == (None, None)
     services.schedule_refresh_stale(datetime.date(2026, 12, 10))
     assert _stored(household) == (7, datetime.date(2026, 12, 10))
+
+
+def test_lists_and_coverage_read_a_schedule_its_start_date_has_overtaken_without_the_page_asking(
+    household, worker
+):
+    enrol(household, CareCategory.VERY_OLD, since=datetime.date(2026, 12, 10))
+    services.schedule_refresh(households=type(household).objects.filter(pk=household.pk), today=TODAY)
+    first_day = datetime.date(2026, 12, 10)
+    assert list(selectors.due_households(worker, today=first_day)) == [household]
+    assert coverage_by(type(household).objects.all(), "grid_id", first_day) == {household.grid_id: (1, 1)}
+    assert list(selectors.overdue_households(worker, today=first_day + datetime.timedelta(days=1))) == [
+        household
+    ]
 
 
 def test_a_need_found_at_a_visit_drafts_a_request_for_the_household(household, worker):

@@ -5,8 +5,8 @@ which of them count as a success. The dashboard's figure and its household drill
 page's 按时率 (the same share under the name its users know) all count with these two conditions, so the
 pages agree with one another and with the lists behind them.
 
-The measure reads the stored schedule (`VisitPlan.next_due`): call
-visits.services.schedule_refresh_stale(today) first, as for the due lists.
+The measure reads the stored schedule (`VisitPlan.next_due`); `read_schedules` brings it up to date first,
+and every function here and in visits.selectors that reads a schedule calls it, so no page can forget to.
 """
 
 import datetime
@@ -54,10 +54,19 @@ COVERAGE = HouseholdMeasure(
 )
 
 
+def read_schedules(today: datetime.date) -> None:
+    """Refresh the stored schedules an enrolment's start or end date has overtaken (one query when none),
+    before anything reads them."""
+    from .services import schedule_refresh_stale  # the services read these measures: import at call time
+
+    schedule_refresh_stale(today)
+
+
 def coverage_by(households: QuerySet[Household], column: str, today: datetime.date) -> dict:
     """COVERAGE per value of `column` ("grid_id", "grid__community") among `households`: a dict from the
     value to (care-group households, those not overdue today). One grouped query; values with no
     care-group household are absent."""
+    read_schedules(today)
     rows = (
         households.filter(COVERAGE.base(today))
         .values(column)
@@ -70,6 +79,7 @@ def coverage_by(households: QuerySet[Household], column: str, today: datetime.da
 def coverage_drill(households: QuerySet[Household], part: str, today: datetime.date) -> QuerySet[Household]:
     """The households behind `coverage_by`: the base ("all"), the covered ("hit") or the overdue ("miss").
     Exactly the conditions `coverage_by` counts with."""
+    read_schedules(today)
     households = households.filter(COVERAGE.base(today))
     if part == "hit":
         return households.filter(COVERAGE.hit(today))

@@ -54,8 +54,9 @@ class VisitPlan(models.Model):
     The rule is visits.selectors.care_schedule. Its result is kept here by visits.services.schedule_refresh
     whenever a visit, an enrolment or the override changes, so the district-wide due and overdue lists
     read one indexed date instead of recomputing tens of thousands of households per page. Enrolments
-    also start and end by date alone: `schedule_valid_until` is the first such day, and reads refresh
-    the plans whose day has come (services.schedule_refresh_stale) before they list anything.
+    also start and end by date alone: `schedule_valid_until` is the first such day, and every selector or
+    measure that reads a schedule first refreshes the plans whose day has come (visits.measures.
+    read_schedules, calling services.schedule_refresh_stale).
     """
 
     household = models.OneToOneField(

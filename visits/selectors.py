@@ -8,7 +8,9 @@ due from the day its earliest active enrolment began. Overdue = next due before 
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import (
     Case,
     Count,
@@ -32,7 +34,7 @@ from grids.selectors import visible_grid_ids, within
 from residents.models import CareCategory, Household, Resident
 from residents.selectors import ResidentFilters, search_residents
 
-from .measures import SCHEDULED, coverage_by, coverage_drill
+from .measures import SCHEDULED, coverage_by, coverage_drill, read_schedules
 from .models import (
     DEFAULT_INTERVAL_DAYS,
     SEVERE_DISABILITY,
@@ -129,16 +131,10 @@ class DueWindow:
 
 
 def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
-    """Care-group households of the user's grids with their stored schedule (see VisitPlan).
-
-    Call visits.services.schedule_refresh_stale(today) first, so no plan outlives an enrolment date.
-    """
-    return scheduled_in(visible_grid_ids(user))
-
-
-def scheduled_in(grid_ids: list[int]) -> QuerySet[Household]:
-    """Care-group households of these grids with their stored schedule (see scheduled_households)."""
-    return _with_schedule(Household.objects.filter(SCHEDULED, grid_id__in=grid_ids))
+    """Care-group households of the user's grids with their stored schedule (see VisitPlan), brought up
+    to date first so no plan outlives an enrolment date."""
+    read_schedules(today)
+    return _with_schedule(Household.objects.filter(SCHEDULED, grid_id__in=visible_grid_ids(user)))
 
 
 def _with_schedule(households: QuerySet[Household]) -> QuerySet[Household]:
@@ -160,22 +156,43 @@ def due_households(user, today: datetime.date | None = None) -> QuerySet[Househo
     window = DueWindow(today or timezone.localdate())
     return (
         scheduled_households(user, window.today)
-        .filter(next_due__lte=window.soon)
+        .filter(visit_plan__next_due__lte=window.soon)
         .select_related("dwelling__building", "grid")
         .prefetch_related(
             Prefetch("members", queryset=Resident.objects.current().order_by("id"), to_attr="current_members")
         )
-        .order_by("next_due", "id")
+        .order_by("visit_plan__next_due", "id")
     )
+
+
+def due_counts(due: QuerySet[Household], today: datetime.date) -> dict[str, int]:
+    """How many of `due_households` are overdue, due today and due soon, and in all (one query)."""
+    counts = due.aggregate(
+        overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)),
+        today=Count("pk", filter=Q(visit_plan__next_due=today)),
+        soon=Count("pk", filter=Q(visit_plan__next_due__gt=today)),
+    )
+    return {**counts, "total": sum(counts.values())}
+
+
+def with_due_status(households, today: datetime.date) -> list[Household]:
+    """The households (with their schedule) each marked with `due_status` (DueWindow.status) and
+    `days_overdue` (negative while not yet due)."""
+    window = DueWindow(today)
+    rows = list(households)
+    for household in rows:
+        household.due_status = window.status(household.next_due)
+        household.days_overdue = (today - household.next_due).days
+    return rows
 
 
 def overdue_households(user, grid: Grid | None = None, today: datetime.date | None = None):
     """Care-group households in the user's scope whose visit is overdue, most overdue first."""
     today = today or timezone.localdate()
-    households = scheduled_households(user, today).filter(next_due__lt=today)
+    households = scheduled_households(user, today).filter(visit_plan__next_due__lt=today)
     if grid is not None:
         households = households.filter(grid=grid)
-    return households.select_related("dwelling__building", "grid").order_by("next_due", "id")
+    return households.select_related("dwelling__building", "grid").order_by("visit_plan__next_due", "id")
 
 
 def on_time_counts(households: int, covered: int) -> dict:
@@ -291,7 +308,7 @@ class VisitFilters:
 
     grid: Grid | None = None
     kind: str = ""
-    visitor: object | None = None
+    visitor: AbstractBaseUser | None = None
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     q: str = ""
@@ -319,7 +336,7 @@ class VisitFilters:
 
 def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
     """Visits in the user's grids matching the filters, latest first, with what a list row shows."""
-    place = {"street": filters.street, "community": filters.community, "grid": filters.grid}
+    place: dict[str, Any] = {"street": filters.street, "community": filters.community, "grid": filters.grid}
     visits = within(visits_for_user(user), "household__grid", **place)
     if filters.kind:
         visits = visits.filter(kind=filters.kind)

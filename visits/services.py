@@ -129,7 +129,7 @@ def schedule_refresh(*, households: QuerySet[Household], today: datetime.date | 
     computed = {
         pk: (interval, due)
         for pk, interval, due in selectors.care_schedule(Household.objects.filter(pk__in=chosen), today)
-        .values_list("pk", "interval_days", "next_due")
+        .values_list("pk", "interval_days", "next_due")  # type: ignore[misc]  # care_schedule's annotations
         .order_by()
     }
     changes = (

@@ -86,8 +86,6 @@ def _by_household(residents) -> list[dict]:
 def due_list(request):
     """Care-group households in the user's grids that are overdue, due today or due this week."""
     today = timezone.localdate()
-    services.schedule_refresh_stale(today)
-    window = selectors.DueWindow(today)
     rows = selectors.due_households(request.user, today).prefetch_related(
         Prefetch(
             "enrolments",
@@ -96,11 +94,10 @@ def due_list(request):
         )
     )
     page = paginate(request, rows, per_page=DUE_PAGE_SIZE)
-    sections = {"overdue": [], "today": [], "soon": []}
-    for row in page.object_list:
-        row.days_overdue = (today - row.next_due).days
+    sections: dict[str, list] = {"overdue": [], "today": [], "soon": []}
+    for row in selectors.with_due_status(page.object_list, today):
         row.care_labels = list(dict.fromkeys(e.get_category_display() for e in row.active_enrolments))
-        sections[window.status(row.next_due)].append(row)
+        sections[row.due_status].append(row)
 
     # Any household of the user's grids can be visited, due or not: find it by a member's name,
     # the address or a phone tail.

@@ -77,7 +77,6 @@ def _grid_rows(user, community: Community | None) -> list[dict]:
 
 @require_GET
 def overdue_overview(request):
-    services.schedule_refresh_stale()
     if request.GET.get("grid"):
         return _overdue_list(request, _grid_or_404(request.user, request.GET["grid"]))
     if request.GET.get("all"):

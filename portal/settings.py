@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "residents",
     "visits",
     "cases",
+    "tooling",
 ]
 
 MIDDLEWARE = [

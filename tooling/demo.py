@@ -15,7 +15,6 @@ Cases go through cases.services like every case the portal records, so their tim
 import dataclasses
 import datetime
 import functools
-import importlib
 import random
 from collections import Counter
 from decimal import Decimal
@@ -27,6 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
+from cases import catalogue
 from cases import services as case_services
 from cases.models import (
     Case,
@@ -1637,7 +1637,7 @@ class _CaseWriter:
         self.today = timezone.localdate()
         # The migration seeds the 事项清单 the stories use. A database flushed since it was migrated (as
         # transactional tests do) has lost it: seed what is missing the same way, leaving the rest alone.
-        importlib.import_module("cases.migrations.0002_category_catalogue").seed(django_apps, None)
+        catalogue.seed(django_apps)
         self.categories = {category.name: category for category in Category.objects.all()}
 
     def hours_ago(self, hours: float) -> datetime.datetime:

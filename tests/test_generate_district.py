@@ -23,7 +23,7 @@ from grids.permissions import roles_over_grid
 from portal.middleware import ServerTimingMiddleware
 from residents import identity
 from residents.models import ALLOWANCE_CATEGORIES, CareCategory, CareEnrolment, Household, Resident
-from tooling.management.commands.generate_district import SHOWCASE
+from tooling.generator.cases import SHOWCASE
 from visits import selectors
 from visits.models import Visit, VisitGift, VisitPlan
 

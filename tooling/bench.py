@@ -34,7 +34,7 @@ os.environ.update(
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-for-a-throwaway-database")
 
 WARM_UP = 3
-PASSWORD = "bench-pass"  # tooling.management.commands.generate_district creates the bench users
+PASSWORD = "bench-pass"  # tooling.generator.places creates the bench users (BENCH_PASSWORD)
 
 
 class Page(NamedTuple):

@@ -28,7 +28,7 @@ test: venv
 ## Times the main pages at N households (default 50,000) and at N/10 on a throwaway PostgreSQL.
 bench: venv
 	@scripts/system-deps.sh postgresql
-	scripts/with-postgres.sh $(PY) -m portal.bench --households $(N)
+	scripts/with-postgres.sh $(PY) -m tooling.bench --households $(N)
 
 lint: venv
 	.venv/bin/ruff check .

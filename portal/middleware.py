@@ -10,7 +10,7 @@ CONNECTION_SETUP_SQL = "SELECT oid, typarray FROM pg_type WHERE typname"
 class ServerTimingMiddleware:
     """Add `Server-Timing: app;dur=<ms>` and `X-Query-Count: <n>` to every response.
 
-    It exists for `make bench` (portal/bench.py), which reads both headers from a real server, and is
+    It exists for `make bench` (tooling/bench.py), which reads both headers from a real server, and is
     installed first in MIDDLEWARE only when PORTAL_TIMING_HEADERS=true, so the numbers cover every other
     middleware too (sessions, authentication). Queries are those on the default database, less the
     type look-ups django.contrib.postgres makes once on each new connection: they say when a worker

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "visits",
     "cases",
     "dashboard",
+    "tooling",
 ]
 
 MIDDLEWARE = [

@@ -42,11 +42,11 @@ def _category_catalogue(request):
     from cases.models import Category
 
     if not Category.objects.exists():
-        import importlib
-
         from django.apps import apps
 
-        importlib.import_module("cases.migrations.0002_category_catalogue").seed(apps, None)
+        from cases import catalogue
+
+        catalogue.seed(apps)
 
 
 @pytest.fixture

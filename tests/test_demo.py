@@ -21,7 +21,6 @@ from grids.models import (
     WorkTeam,
     WorkTeamMember,
 )
-from portal import demo
 from residents import services
 from residents.models import (
     CareEnrolment,
@@ -29,6 +28,7 @@ from residents.models import (
     LiaisonLink,
     Resident,
 )
+from tooling import demo
 from visits import selectors
 from visits.models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan
 

@@ -26,7 +26,6 @@ from grids.models import (
     WorkTeamMember,
 )
 from grids.permissions import roles_over_grid
-from portal import demo
 from residents import identity
 from residents.models import (
     CareCategory,
@@ -38,6 +37,7 @@ from residents.models import (
     Resident,
 )
 from tests.test_demo import EXPECTED_RESIDENTS_DIGEST, residents_digest
+from tooling import demo
 from visits import selectors
 from visits.models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan
 

@@ -20,10 +20,10 @@ from cases.models import Case, CaseEvent, Category, Channel, Outcome, Status
 from cases.workflow import HAT_ROLES, WORKFLOW, Action
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
 from grids.permissions import roles_over_grid
-from portal.management.commands.generate_district import SHOWCASE
 from portal.middleware import ServerTimingMiddleware
 from residents import identity
 from residents.models import ALLOWANCE_CATEGORIES, CareCategory, CareEnrolment, Household, Resident
+from tooling.generator.cases import SHOWCASE
 from visits import selectors
 from visits.models import Visit, VisitGift, VisitPlan
 

@@ -1,40 +1,12 @@
-"""The starting 事项清单 (DOMAIN.md): the service list, assistance applications and problem types, with
-time limits after Beijing's 12345 standard. Staff change them in the admin afterwards."""
+"""The starting 事项清单, kept in cases/catalogue.py so the demo and the tests seed the same one."""
 
 from django.db import migrations
 
-# name, kind, default urgency, response hours, resolution hours
-CATALOGUE = [
-    ("下水疏通", "service", "urgent", 24, 72),
-    ("陪同就医", "service", "general", 24, 72),
-    ("送餐送药", "service", "general", 24, 48),
-    ("上门认证", "service", "general", 72, 168),
-    ("临时救助", "assistance", "complex", 72, 360),
-    ("环境卫生", "problem", "general", 24, 168),
-    ("乱停放", "problem", "general", 24, 168),
-    ("市容秩序", "problem", "general", 24, 168),
-    ("门前三包", "problem", "general", 24, 168),
-    ("邻里纠纷", "problem", "complex", 72, 360),
-    ("房屋设施", "problem", "general", 24, 168),
-    ("水电气暖", "problem", "urgent", 24, 24),
-    ("安全隐患", "problem", "emergency", 2, 24),
-    ("政策咨询", "problem", "general", 24, 72),
-]
+from cases import catalogue
 
 
 def seed(apps, schema_editor):
-    Category = apps.get_model("cases", "Category")
-    for order, (name, kind, urgency, response, resolution) in enumerate(CATALOGUE, start=1):
-        Category.objects.get_or_create(
-            name=name,
-            defaults={
-                "kind": kind,
-                "default_urgency": urgency,
-                "response_hours": response,
-                "resolution_hours": resolution,
-                "sort_order": order * 10,
-            },
-        )
+    catalogue.seed(apps)
 
 
 class Migration(migrations.Migration):

@@ -9,8 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from portal.demo import DEMO_PASSWORD
 from residents.models import Household, Resident
+from tooling.demo import DEMO_PASSWORD
 from visits import selectors
 from visits.models import Visit, VisitPlan
 

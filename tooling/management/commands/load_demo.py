@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from portal import demo
+from tooling import demo
 
 
 class Command(BaseCommand):

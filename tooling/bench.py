@@ -6,7 +6,7 @@ time and query count from the Server-Timing and X-Query-Count headers (portal.mi
 the district to N households and times the same pages again. A page whose time grows with the district,
 or whose query count changes, has a query that scans instead of seeking.
 
-    python -m portal.bench --households 50000 --requests 20
+    python -m tooling.bench --households 50000 --requests 20
 """
 
 import argparse
@@ -34,7 +34,7 @@ os.environ.update(
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-for-a-throwaway-database")
 
 WARM_UP = 3
-PASSWORD = "bench-pass"  # portal.management.commands.generate_district creates the bench users
+PASSWORD = "bench-pass"  # tooling.generator.places creates the bench users (BENCH_PASSWORD)
 
 
 class Page(NamedTuple):

@@ -1,0 +1,66 @@
+"""The demo community the portal opens with: 金城关社区 and 草场街社区 of 兰州市城关区.
+
+The residents the local press wrote about (苏奶奶, 朱先生, 赵女士, 杜先生) live here among a few hundred
+synthetic residents with valid ID numbers and phones. `load()` is what `manage.py load_demo`
+runs on every `make demo`: it writes everything in one transaction, or nothing when the demo is already
+there, so whatever users have added or changed since survives.
+
+Everything is drawn from a fixed seed and counted from a fixed reference date, not from today, so every
+machine loads the same rows. Visits, patrols and cases alone are counted back from the moment the demo is
+loaded, so that the due and overdue lists look like a working week and the cases' clocks stand where the
+story wants them (临期, 超期) whenever it is loaded; which household is overdue is still drawn from the seed.
+Cases go through cases.services like every case the portal records, so their timelines are real.
+
+The package is split by table and by story; what the demo holds (places, accounts, the reports' people,
+the texts of visits, patrols and cases) is in the data files under data/, which the modules read:
+
+- places.py (data/places.toml): streets, communities, grids, buildings and dwellings;
+- planner.py and households.py (data/households.toml): households, residents, care enrolments, liaisons;
+- accounts.py (data/accounts.toml): the accounts, their assignments and the "一亲三心" work team;
+- visits.py (data/visits.toml) and patrols.py (data/patrols.toml);
+- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders.
+"""
+
+from collections import Counter
+
+from django.db import transaction
+
+from .accounts import DEMO_PASSWORD
+from .accounts import load_accounts as _load_accounts
+from .cases import load_cases as _load_cases
+from .households import load_households as _load_households
+from .patrols import load_patrols as _load_patrols
+from .places import already_loaded
+from .places import load_places as _load_places
+from .visits import CONDOLENCE_CATEGORIES
+from .visits import load_visits as _load_visits
+
+__all__ = ["CONDOLENCE_CATEGORIES", "DEMO_PASSWORD", "already_loaded", "load", "summary"]
+
+
+@transaction.atomic
+def load() -> Counter | None:
+    """Load the demo community; return what was created, or None when it was already loaded."""
+    if already_loaded():
+        return None
+    # Each step is looked up here when it runs, so a test can make one fail half-way.
+    counts = Counter()
+    grids, communities, streets, dwellings = _load_places(counts)
+    story_people = _load_households(dwellings, counts)
+    users, team = _load_accounts(grids, communities, streets, counts)
+    _load_visits(grids, users, team, story_people, counts)
+    findings = _load_patrols(grids, users, counts)
+    _load_cases(grids, users, story_people, findings, counts)
+    return counts
+
+
+def summary(counts: Counter) -> str:
+    return (
+        "Demo community loaded: {streets} streets, {communities} communities, {grids} grids, "
+        "{buildings} buildings, {dwellings} dwellings, {households} households "
+        "({moved_out_households} moved out), {residents} residents, {enrolments} care enrolments, "
+        "{liaison_links} liaison links, {users} users, {assignments} assignments, "
+        "{work_team_members} work-team members, {visits} visits, {patrols} patrols, {cases} cases "
+        "({meetings} consultation meetings). "
+        "Password for every account: {password}"
+    ).format(password=DEMO_PASSWORD, **counts)

@@ -19,6 +19,12 @@ from grids.roles import CASE_WORKER_ROLES
 from . import clock
 from .models import Action, Case, CaseEvent, Outcome, Satisfaction, Status, UnresolvedReason, Urgency
 
+# The choices' values, read once: Django builds the list anew on each `.values`, and the district generator
+# runs the appliers a million times.
+URGENCIES = frozenset(Urgency.values)
+SATISFACTIONS = frozenset(Satisfaction.values)
+UNRESOLVED_REASONS = frozenset(UnresolvedReason.values)
+
 # -- what needs the database, run by case_transition before the applier --------------------------------
 
 
@@ -83,7 +89,7 @@ def apply_accept(case, *, now, details, category=None, urgency=None, grid=None, 
         case.category = category
         changed.add("category")
     if urgency:
-        if urgency not in Urgency.values:
+        if urgency not in URGENCIES:
             raise ValidationError({"urgency": [_("请选择紧急程度。")]})
         case.urgency = urgency
         changed.add("urgency")
@@ -165,7 +171,7 @@ def apply_resolve(case, *, now, note, **_rest):
 def apply_follow_up(case, *, now, details, resolved: bool | None = None, satisfaction: str = "", **_rest):
     if resolved is None:
         raise ValidationError({"resolved": [_("请选择诉求人是否确认已解决。")]})
-    if satisfaction not in Satisfaction.values:
+    if satisfaction not in SATISFACTIONS:
         raise ValidationError({"satisfaction": [_("请选择满意度。")]})
     case.followed_up_at = now
     case.follow_up_resolved = resolved
@@ -191,7 +197,7 @@ def apply_close(case, *, now, details, reason: str = "", **_rest):
     if case.status == Status.RESOLVED and case.follow_up_resolved:
         case.outcome = Outcome.RESOLVED
     else:
-        if reason not in UnresolvedReason.values:
+        if reason not in UNRESOLVED_REASONS:
             raise ValidationError({"reason": [_("未解决归档须选择原因。")]})
         case.outcome = Outcome.UNRESOLVED
         case.unresolved_reason = reason

@@ -135,7 +135,7 @@ class Satisfaction(models.TextChoices):
 
 def case_number(day: datetime.date, pk: int) -> str:
     """工单编号: the local date the case came in and its row id, unique without a counter to lock."""
-    return f"{day:%Y%m%d}{pk:06d}"
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}{pk:06d}"  # not strftime: 10x slower
 
 
 class CaseQuerySet(models.QuerySet):

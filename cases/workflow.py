@@ -4,8 +4,9 @@ and by whom.
 The table is the documentation. Each action has one record (`CaseAction`: its applier, form fields, note
 label and messages, one-press flag); each move (`Move`: state x action) names its action's record, its
 target state, the hats that may make it, whether a note is required and its guard. cases.services.
-case_transition applies the table (and is the only code that moves a case); cases.permissions says which
-moves a user may make now, and the case page shows exactly those.
+case_transition applies the table (and is the only code that moves a saved case; `Move.apply` is what a
+move does to the case in memory, which the district generator runs on the unsaved cases it draws);
+cases.permissions says which moves a user may make now, and the case page shows exactly those.
 
 Who acts is described by the "hats" a user wears for one case (cases.permissions.hats); HAT_ROLES says
 which roles over the case's grid give each hat:

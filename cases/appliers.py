@@ -1,10 +1,12 @@
 """What each case action does to the case, in memory: the appliers the workflow table names.
 
 Each takes the locked case (or an unsaved one, for the district generator) and the action's parameters,
-changes the case's fields and returns the names of those it changed. Only cases.services.case_transition
-calls them on saved cases, after it has checked the move; they check what only the parameters can say
-(a merge target, a follow-up's answers). Each ignores the other actions' parameters (**_rest; a bare **_
-would hide gettext's _).
+changes the case's fields and returns the names of those it changed. They need no database: what only the
+database can say (the scope of a grid, a worker or a merge target) is checked by the action's `prepare`
+step, which cases.services.case_transition runs first, under the row lock. The district generator, which
+draws only moves the table allows to people who serve the grid, runs the appliers alone
+(cases.workflow.Move.apply). The appliers check what only the parameters can say (a follow-up's answers).
+Each ignores the other actions' parameters (**_rest; a bare **_ would hide gettext's _).
 """
 
 from django.core.exceptions import ValidationError
@@ -17,14 +19,56 @@ from grids.roles import CASE_WORKER_ROLES
 from . import clock
 from .models import Action, Case, CaseEvent, Outcome, Satisfaction, Status, UnresolvedReason, Urgency
 
+# The choices' values, read once: Django builds the list anew on each `.values`, and the district generator
+# runs the appliers a million times.
+URGENCIES = frozenset(Urgency.values)
+SATISFACTIONS = frozenset(Satisfaction.values)
+UNRESOLVED_REASONS = frozenset(UnresolvedReason.values)
 
-def _grid_and_worker(case: Case, actor, grid: Grid | None, worker) -> set[str]:
-    """Send the case to a grid (any of its workers) or to one worker of it."""
-    grid = grid or case.grid
+# -- what needs the database, run by case_transition before the applier --------------------------------
+
+
+def prepare_send(case: Case, *, actor, now, params: dict) -> dict:
+    """Only to a grid the actor serves, and only to a worker of that grid (accept, dispatch)."""
+    grid, worker = params.get("grid") or case.grid, params.get("worker")
     if grid.pk != case.grid_id and not Grid.objects.visible_to(actor).filter(pk=grid.pk).exists():
         raise ValidationError({"grid": [_("只能派往您负责的网格。")]})
     if worker is not None and not (worker.is_superuser or roles_over_grid(worker, grid) & CASE_WORKER_ROLES):
         raise ValidationError({"worker": [_("%(name)s 不是该网格的网格员。") % {"name": worker.first_name}]})
+    return params
+
+
+def prepare_merge(case: Case, *, actor, now, params: dict) -> dict:
+    """Lock the case it joins, check it may join it, and record the merge on that case's timeline too."""
+    target = params.get("target")
+    if target is None:
+        raise ValidationError({"target": [_("请选择要合并到的工单。")]})
+    target = Case.objects.select_for_update().get(pk=target.pk)
+    # Scope first: a case outside the user's grids is "not found", whatever its state.
+    if not Case.objects.visible_to(actor).filter(pk=target.pk).exists():
+        raise ValidationError({"target": [_("找不到该工单。")]})
+    if target.pk == case.pk or target.status == Status.CLOSED:
+        raise ValidationError({"target": [_("只能合并到另一件未归档的工单。")]})
+    # The case it joins records the merge too, so both timelines tell the story.
+    CaseEvent.objects.create(
+        case=target,
+        action=Action.MERGED_FROM,
+        actor=actor,
+        at=now,
+        from_status=target.status,
+        to_status=target.status,
+        note=case.description[:200],
+        details={"from": case.number},
+    )
+    return {**params, "target": target}
+
+
+# -- the appliers ------------------------------------------------------------------------------------------
+
+
+def _send(case: Case, grid, worker) -> set[str]:
+    """Send the case to a grid (any of its workers) or to one worker of it."""
+    grid = grid or case.grid
     changed = {"assigned_worker"}
     if grid.pk != case.grid_id:
         case.grid = grid
@@ -39,17 +83,17 @@ def _grid_and_worker(case: Case, actor, grid: Grid | None, worker) -> set[str]:
     return changed
 
 
-def apply_accept(case, *, actor, now, details, category=None, urgency=None, grid=None, worker=None, **_rest):
+def apply_accept(case, *, now, details, category=None, urgency=None, grid=None, worker=None, **_rest):
     changed = {"accepted_at", "response_limit", "resolution_limit", "response_due", "resolution_due"}
     if category is not None and category.pk != case.category_id:
         case.category = category
         changed.add("category")
     if urgency:
-        if urgency not in Urgency.values:
+        if urgency not in URGENCIES:
             raise ValidationError({"urgency": [_("请选择紧急程度。")]})
         case.urgency = urgency
         changed.add("urgency")
-    changed |= _grid_and_worker(case, actor, grid, worker)
+    changed |= _send(case, grid, worker)
     clock.start(case, now)
     details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
     return changed
@@ -61,35 +105,18 @@ def apply_reject(case, *, now, **_rest):
     return {"outcome", "closed_at"}
 
 
-def apply_merge(case, *, actor, now, details, target: Case | None = None, **_rest):
+def apply_merge(case, *, now, details, target: Case | None = None, **_rest):
     if target is None:
         raise ValidationError({"target": [_("请选择要合并到的工单。")]})
-    target = Case.objects.select_for_update().get(pk=target.pk)
-    # Scope first: a case outside the user's grids is "not found", whatever its state.
-    if not Case.objects.visible_to(actor).filter(pk=target.pk).exists():
-        raise ValidationError({"target": [_("找不到该工单。")]})
-    if target.pk == case.pk or target.status == Status.CLOSED:
-        raise ValidationError({"target": [_("只能合并到另一件未归档的工单。")]})
     case.outcome = Outcome.MERGED
     case.merged_into = target
     case.closed_at = now
     details["into"] = target.number
-    # The case it joins records the merge too, so both timelines tell the story.
-    CaseEvent.objects.create(
-        case=target,
-        action=Action.MERGED_FROM,
-        actor=actor,
-        at=now,
-        from_status=target.status,
-        to_status=target.status,
-        note=case.description[:200],
-        details={"from": case.number},
-    )
     return {"outcome", "merged_into", "closed_at"}
 
 
-def apply_dispatch(case, *, actor, details, grid=None, worker=None, **_rest):
-    changed = _grid_and_worker(case, actor, grid, worker)
+def apply_dispatch(case, *, details, grid=None, worker=None, **_rest):
+    changed = _send(case, grid, worker)
     details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
     return changed
 
@@ -144,7 +171,7 @@ def apply_resolve(case, *, now, note, **_rest):
 def apply_follow_up(case, *, now, details, resolved: bool | None = None, satisfaction: str = "", **_rest):
     if resolved is None:
         raise ValidationError({"resolved": [_("请选择诉求人是否确认已解决。")]})
-    if satisfaction not in Satisfaction.values:
+    if satisfaction not in SATISFACTIONS:
         raise ValidationError({"satisfaction": [_("请选择满意度。")]})
     case.followed_up_at = now
     case.follow_up_resolved = resolved
@@ -170,7 +197,7 @@ def apply_close(case, *, now, details, reason: str = "", **_rest):
     if case.status == Status.RESOLVED and case.follow_up_resolved:
         case.outcome = Outcome.RESOLVED
     else:
-        if reason not in UnresolvedReason.values:
+        if reason not in UNRESOLVED_REASONS:
             raise ValidationError({"reason": [_("未解决归档须选择原因。")]})
         case.outcome = Outcome.UNRESOLVED
         case.unresolved_reason = reason

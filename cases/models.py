@@ -133,6 +133,11 @@ class Satisfaction(models.TextChoices):
     UNSATISFIED = "unsatisfied", _("不满意")
 
 
+def case_number(day: datetime.date, pk: int) -> str:
+    """工单编号: the local date the case came in and its row id, unique without a counter to lock."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}{pk:06d}"  # not strftime: 10x slower
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> Self:
         """Cases in the user's grids (the same scope as households; 404 outside it)."""

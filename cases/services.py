@@ -17,7 +17,7 @@ from grids.models import Building, Grid
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
 
-from . import clock, selectors
+from . import selectors
 from .models import (
     Action,
     AgreementTerm,
@@ -29,6 +29,7 @@ from .models import (
     Participant,
     Status,
     Urgency,
+    case_number,
 )
 from .permissions import can_register_case, hats
 from .workflow import move_for
@@ -187,8 +188,7 @@ def case_register(
         created_by=actor,
         created_at=now,
     )
-    # The number is the local date and the row id: unique without a counter to lock.
-    case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
+    case.number = case_number(timezone.localdate(now), case.pk)
     case.save(update_fields=["number"])
     for upload, content_type in zip(attachments, types, strict=True):
         _attach(case, upload, content_type, actor)
@@ -284,19 +284,12 @@ def case_transition(
         note = _required(note, str(move.action.note_missing))
     note = (note or "").strip()
 
-    from_status = case.status
-    changed: set[str] = {"status"}
-    details: dict = {}
-    # A case that leaves the handling states is no longer waiting on the requester.
-    if case.paused_at is not None and move.to is not None and move.to != from_status:
-        details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
-        changed |= {"paused_at", "pause_reason", "response_due", "resolution_due"}
+    if move.action.prepare is not None:
+        params = move.action.prepare(case, actor=actor, now=now, params=params)
 
-    changed |= move.action.apply(case, actor=actor, note=note, now=now, details=details, **params)
-    if move.to is not None:
-        case.status = move.to
-    clock.set_running_clock(case)
-    changed |= set(clock.CLOCK_FIELDS)
+    from_status = case.status
+    details: dict = {}
+    changed = move.apply(case, actor=actor, note=note, now=now, details=details, **params)
     case.full_clean(exclude=["number"], validate_unique=False, validate_constraints=False)
     case.save(update_fields=sorted(changed))
     _event(case, action=action, actor=actor, at=now, from_status=from_status, note=note, **details)

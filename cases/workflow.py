@@ -4,8 +4,9 @@ and by whom.
 The table is the documentation. Each action has one record (`CaseAction`: its applier, form fields, note
 label and messages, one-press flag); each move (`Move`: state x action) names its action's record, its
 target state, the hats that may make it, whether a note is required and its guard. cases.services.
-case_transition applies the table (and is the only code that moves a case); cases.permissions says which
-moves a user may make now, and the case page shows exactly those.
+case_transition applies the table (and is the only code that moves a saved case; `Move.apply` is what a
+move does to the case in memory, which the district generator runs on the unsaved cases it draws);
+cases.permissions says which moves a user may make now, and the case page shows exactly those.
 
 Who acts is described by the "hats" a user wears for one case (cases.permissions.hats); HAT_ROLES says
 which roles over the case's grid give each hat:
@@ -16,6 +17,7 @@ which roles over the case's grid give each hat:
   STREET   街道领导 over the grid (takes escalated cases)
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.roles import CASE_WORKER_ROLES, DESK_ROLES, LEADER_ROLES, STREET_ROLES
 
-from . import appliers
+from . import appliers, clock
 from .models import Action, Case, Satisfaction, Status
 
 
@@ -81,6 +83,9 @@ class CaseAction:
 
     action: Action
     apply: Callable[..., set[str]]  # cases.appliers: changes the case in memory, returns the changed fields
+    # cases.appliers: what needs the database (scope checks, other rows), run by case_transition before
+    # `apply`; returns the parameters to apply with.
+    prepare: Callable[..., dict] | None = None
     fields: tuple[str, ...] = ()  # the action form's inputs (cases.forms.ActionForm)
     note_label: Promise = _("说明")
     note_missing: Promise = _("请填写说明。")  # when the move requires a note and none was written
@@ -104,6 +109,7 @@ ACTIONS: dict[Action, CaseAction] = {
             A.ACCEPT,
             appliers.apply_accept,
             ("category", "urgency", "grid", "worker", "note"),
+            prepare=appliers.prepare_send,
         ),
         _action(
             A.REJECT,
@@ -111,8 +117,10 @@ ACTIONS: dict[Action, CaseAction] = {
             note_label=_("不予受理的理由"),
             note_missing=_("请填写不予受理的理由。"),
         ),
-        _action(A.MERGE, appliers.apply_merge, ("target", "note")),
-        _action(A.DISPATCH, appliers.apply_dispatch, ("grid", "worker", "note")),
+        _action(A.MERGE, appliers.apply_merge, ("target", "note"), prepare=appliers.prepare_merge),
+        _action(
+            A.DISPATCH, appliers.apply_dispatch, ("grid", "worker", "note"), prepare=appliers.prepare_send
+        ),
         _action(A.TAKE, appliers.apply_take, (), one_press=True),
         _action(
             A.RETURN, appliers.apply_return, note_label=_("退单理由"), note_missing=_("请填写退单理由。")
@@ -170,6 +178,25 @@ class Move:
     who: frozenset[Hat]
     note_required: bool = False
     guard: Guard | None = None
+
+    def apply(
+        self, case: Case, *, actor, note: str, now: datetime.datetime, details: dict, **params
+    ) -> set[str]:
+        """Make the move on the case in memory and return the fields it changed (with its status and clock).
+
+        Who may make it, its guard, its note and its `prepare` step are checked first by the caller:
+        cases.services.case_transition for a saved case, the district generator for the ones it draws.
+        """
+        changed = {"status", *clock.CLOCK_FIELDS}
+        # A case that leaves the handling states is no longer waiting on the requester.
+        if case.paused_at is not None and self.to is not None and self.to != case.status:
+            details["paused_minutes"] = int(clock.resume(case, now).total_seconds() // 60)
+            changed |= {"paused_at", "pause_reason", "response_due", "resolution_due"}
+        changed |= self.action.apply(case, actor=actor, note=note, now=now, details=details, **params)
+        if self.to is not None:
+            case.status = self.to
+        clock.set_running_clock(case)
+        return changed
 
 
 def _move(action, to, *who, note=False, guard=None) -> Move:

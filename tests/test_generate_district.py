@@ -16,14 +16,14 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from cases.clock import limits_for, set_running_clock
-from cases.models import Case, CaseEvent, Category, Channel, Outcome, Status
+from cases.models import Case, CaseEvent, Category, Channel, Outcome, Status, case_number
 from cases.workflow import HAT_ROLES, WORKFLOW, Action
 from grids.models import Assignment, Building, Community, Dwelling, Grid, Role, Street
 from grids.permissions import roles_over_grid
 from portal.middleware import ServerTimingMiddleware
 from residents import identity
 from residents.models import ALLOWANCE_CATEGORIES, CareCategory, CareEnrolment, Household, Resident
-from tooling.generator.cases import SHOWCASE
+from tooling.generator.cases import SHOWCASE, _CaseLife, _Cut
 from visits import selectors
 from visits.models import Visit, VisitGift, VisitPlan
 
@@ -422,3 +422,53 @@ def test_generate_district_restores_the_foreign_keys_it_drops():
     generate()
     assert foreign_keys() == before
     assert any(table == "cases_caseevent" for table, _name, _definition in before)
+
+
+def test_case_number_is_the_local_date_and_the_id_in_six_digits():
+    assert case_number(datetime.date(2026, 3, 5), 42) == "20260305000042"
+    assert case_number(datetime.date(2026, 12, 31), 1234567) == "202612311234567"
+
+
+@pytest.mark.django_db
+def test_generator_case_life_makes_only_the_workflows_moves_with_its_appliers_and_clock():
+    category = Category.objects.get(name="下水疏通")  # urgent: 24 hours to take, 72 to resolve
+    grid = Grid(pk=1, code="G001")
+    user = get_user_model()
+    worker, staff = user(pk=2, username="gw_1"), user(pk=3, username="cs_1")
+    hour = datetime.timedelta(hours=1)
+    registered = datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC)
+    case = Case(id=7, grid=grid, category=category, urgency=category.default_urgency, created_at=registered)
+    life = _CaseLife(case, registered + 30 * 24 * hour)
+    life.register(staff.pk)
+
+    with pytest.raises(AssertionError):
+        life.step(registered + hour, Action.TAKE, worker)  # not before it is accepted
+    with pytest.raises(AssertionError):
+        life.step(registered + hour, Action.REJECT, staff)  # not without a reason
+    life.step(registered + hour, Action.ACCEPT, staff, worker=worker)
+    life.step(registered + 2 * hour, Action.TAKE, worker)
+    with pytest.raises(AssertionError):
+        life.step(registered + 3 * hour, Action.RESUME, worker)  # the guard: it is not paused
+    life.step(registered + 3 * hour, Action.PAUSE, worker, "等待诉求人补充材料")
+    life.step(registered + 5 * hour, Action.RESUME, worker)
+    with pytest.raises(_Cut):
+        life.step(registered + 31 * 24 * hour, Action.RESOLVE, worker, "已处理")  # after now
+
+    assert [event[:2] + event[3:5] for event in life.events] == [
+        (Action.REGISTER, staff.pk, "", Status.SUBMITTED),
+        (Action.ACCEPT, staff.pk, Status.SUBMITTED, Status.DISPATCHED),
+        (Action.TAKE, worker.pk, Status.DISPATCHED, Status.IN_PROGRESS),
+        (Action.PAUSE, worker.pk, Status.IN_PROGRESS, Status.IN_PROGRESS),
+        (Action.RESUME, worker.pk, Status.IN_PROGRESS, Status.IN_PROGRESS),
+    ]
+    assert life.events[1][6] == '{"grid": "G001", "worker": "gw_1"}'
+    assert life.events[4][6] == '{"paused_minutes": 120}'
+    assert (case.status, case.handler_id, case.assigned_worker_id) == (Status.IN_PROGRESS, 2, 2)
+    assert (case.accepted_at, case.taken_at, case.paused_at) == (
+        registered + hour,
+        registered + 2 * hour,
+        None,
+    )
+    assert case.resolution_due == registered + hour + 72 * hour + 2 * hour
+    assert case.clock_due_at == case.resolution_due
+    assert case.clock_warn_at == case.resolution_due - 14.4 * hour  # at 80% of the 72 hours

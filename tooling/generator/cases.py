@@ -10,27 +10,29 @@ generated visits become cases raised from those visits.
 import datetime
 import itertools
 import json
-import math
 import operator
+from typing import Any
 
-from django.db import connection
+from django.contrib.auth import get_user_model
+from django.db import connection, models
+from django.db.models.base import ModelState
 from django.utils import timezone
 
-from cases.clock import WARNING_SHARE, limits_for
+from cases.clock import limits_for
 from cases.models import (
-    HANDLING_STATUSES,
     Case,
     CaseEvent,
     Category,
     Channel,
-    Outcome,
     Satisfaction,
     Status,
     UnresolvedReason,
     Urgency,
+    case_number,
 )
-from cases.workflow import Action
+from cases.workflow import WORKFLOW, Action
 from common.synthetic import make_mobile, make_name
+from grids.models import Grid
 
 from .district import District
 
@@ -233,117 +235,93 @@ CASE_EVENT_COLUMNS = (
 )
 
 
+CASE_FIELDS = [field.attname for field in Case._meta.concrete_fields]
+CASE_TIMES = [
+    field.attname for field in Case._meta.concrete_fields if isinstance(field, models.DateTimeField)
+]
+CLOCK_VALUES = operator.attrgetter(*CASE_COLUMNS[CASE_COLUMNS.index("created_at") :])
+UTC = datetime.UTC
+FAR_FUTURE = datetime.datetime.max.replace(tzinfo=UTC)  # a showcase case's story runs to its stop
+MICROSECOND = datetime.timedelta(microseconds=1)
+NO_DETAILS = "{}"
+
+
 class _Cut(Exception):
     """A case's story has reached the present (or the step a showcase case stops after)."""
 
 
 class _CaseLife:
-    """One case as its story unfolds: the fields cases.services would have set, and its timeline so far.
+    """One case as its story unfolds: an unsaved Case and its timeline so far.
 
-    Times are POSIX seconds. `event` refuses a step in the future, so whatever the story draws, the row
-    holds what had happened by now and no more.
+    Each step is a move of the workflow table made by the code cases.services.case_transition runs
+    (cases.workflow.Move.apply, with the action's applier and cases.clock), so the row holds what the
+    services would have set. `step` refuses a move the table does not allow and a step in the future, so
+    whatever the story draws, the row holds what had happened by now and no more.
     """
 
-    __slots__ = (
-        "now",
-        "stop",
-        "stopped",
-        "created",
-        "status",
-        "events",
-        "accepted_at",
-        "response_due",
-        "resolution_due",
-        "paused_at",
-        "pause_reason",
-        "assigned",
-        "handler",
-        "first_taken_at",
-        "taken_at",
-        "escalated_at",
-        "resolution",
-        "resolved_at",
-        "followed_up_at",
-        "follow_up_resolved",
-        "satisfaction",
-        "reopen_count",
-        "urge_count",
-        "last_urged_at",
-        "closed_at",
-        "outcome",
-        "unresolved_reason",
-        "merged_into",
-    )
-    TIMES = (
-        "created",
-        "accepted_at",
-        "response_due",
-        "resolution_due",
-        "paused_at",
-        "first_taken_at",
-        "taken_at",
-        "escalated_at",
-        "resolved_at",
-        "followed_up_at",
-        "last_urged_at",
-        "closed_at",
-    )
+    __slots__ = ("case", "now", "stop", "stopped", "events")
 
-    def __init__(self, created: float, now: float, stop: str = "") -> None:
-        self.now, self.stop, self.stopped = now, stop, False
-        self.created = created
-        self.status = Status.SUBMITTED
+    def __init__(self, case: Case, now: datetime.datetime, stop: str = "") -> None:
+        self.case, self.now, self.stop, self.stopped = case, now, stop, False
+        # (action, actor id, at, from status, to status, note, details): a timeline row from its action on.
         self.events: list[tuple] = []
-        self.accepted_at = self.response_due = self.resolution_due = self.paused_at = None
-        self.pause_reason = self.resolution = self.satisfaction = self.outcome = self.unresolved_reason = ""
-        self.assigned = self.handler = self.merged_into = None
-        self.first_taken_at = self.taken_at = self.escalated_at = self.resolved_at = None
-        self.followed_up_at = self.follow_up_resolved = self.last_urged_at = self.closed_at = None
-        self.reopen_count = self.urge_count = 0
 
-    def event(self, at: float, action: str, actor: int, to: str = "", note: str = "", details: str = "{}"):
+    def register(self, actor: int) -> None:
+        """The first line, as cases.services.case_register writes it."""
+        self.events.append(
+            (Action.REGISTER, actor, self.case.created_at, "", Status.SUBMITTED, "", NO_DETAILS)
+        )
+        self.stopped = self.stop == Action.REGISTER
+
+    def step(self, at: datetime.datetime, action: str, actor, note: str = "", **params) -> None:
         if at >= self.now or self.stopped:
             raise _Cut
-        before = self.status
-        self.status = to or before
-        self.events.append((at, action, actor, before, self.status, note, details))
+        case = self.case
+        before = case.status
+        move = WORKFLOW.get((before, action))
+        if move is None or (move.guard is not None and not move.guard.holds(case)):
+            raise AssertionError(f"the workflow table has no move {action} from {before} for this case")
+        if move.note_required and not note:
+            raise AssertionError(f"{action} from {before} needs a note")
+        details: dict = {}
+        move.apply(case, actor=actor, note=note, now=at, details=details, **params)
+        self.events.append((action, actor.pk, at, before, case.status, note, _json(details)))
         self.stopped = action == self.stop
 
-    def status_at(self, at: float) -> str:
+    def status_at(self, at: datetime.datetime) -> str:
         status = Status.SUBMITTED
         for event in self.events:
-            if event[0] > at:
+            if event[2] > at:
                 break
             status = event[4]
         return status
 
-    def shift(self, seconds: float) -> None:
+    def shift(self, by: datetime.timedelta) -> None:
         """Move the whole story in time (a showcase case is written first, then placed before now)."""
-        for name in self.TIMES:
-            value = getattr(self, name)
+        case = self.case
+        for name in CASE_TIMES:
+            value = getattr(case, name)
             if value is not None:
-                setattr(self, name, value + seconds)
-        self.events = [(event[0] + seconds, *event[1:]) for event in self.events]
+                setattr(case, name, value + by)
+        self.events = [(*event[:2], event[2] + by, *event[3:]) for event in self.events]
 
 
-def _take(life: _CaseLife, at: float, worker: int) -> None:
-    life.event(at, Action.TAKE, worker, Status.IN_PROGRESS)
-    life.handler = life.assigned = worker
-    life.taken_at = at
-    if life.first_taken_at is None:
-        life.first_taken_at = at
+_DETAILS: dict[tuple, str] = {}
 
 
-def _resolve(life: _CaseLife, at: float, actor: int, note: str) -> None:
-    life.event(at, Action.RESOLVE, actor, Status.RESOLVED, note)
-    life.resolution, life.resolved_at = note, at
-    life.followed_up_at = life.follow_up_resolved = None
-    life.satisfaction = ""
+def _json(details: dict) -> str:
+    """A timeline line's details as the database stores them; most repeat, so each is encoded once."""
+    if not details:
+        return NO_DETAILS
+    key = tuple(details.items())
+    text = _DETAILS.get(key)
+    if text is None:
+        text = _DETAILS[key] = json.dumps(details)
+    return text
 
 
-def _close_unresolved(life: _CaseLife, at: float, staff: int, reason: str) -> None:
-    life.event(at, Action.CLOSE, staff, Status.CLOSED, UNRESOLVED_NOTES[reason], f'{{"reason": "{reason}"}}')
-    life.closed_at, life.outcome, life.unresolved_reason = at, Outcome.UNRESOLVED, reason
+def _moment(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, UTC)
 
 
 def cases(
@@ -426,7 +404,8 @@ class _CaseWriter:
         self.district, self.rng = district, district.rng
         self.households, self.members, self.categories = households, members, categories
         self.by_name = {category.name: category for category in categories}
-        self.now = district.loader.clock_now.timestamp()
+        self.now_moment = district.loader.clock_now
+        self.now = self.now_moment.timestamp()
         self.postgres = district.loader.postgres
         self.building_of = [b for building_id, _grid, count in buildings for b in [building_id] * count]
         self.limits = self._limits(categories)
@@ -439,11 +418,13 @@ class _CaseWriter:
         self.event_rows: list[tuple] = []
         self.ids = {"case": district.loader.next_id(Case), "event": district.loader.next_id(CaseEvent)}
         # The latest case of each grid and category: a repeat of it within days is merged into it.
-        self.latest: dict[tuple[int, int], tuple[int, _CaseLife, str]] = {}
-        self.days: dict[int, str] = {}
+        self.latest: dict[tuple[int, int], _CaseLife] = {}
+        self.days: dict[int, datetime.date] = {}
+        self.local = timezone.get_current_timezone()
+        self.blank_case = {name: getattr(Case(), name) for name in CASE_FIELDS}  # each field's default
 
-    def _limits(self, categories: list[Category]) -> dict[tuple[int, str], tuple]:
-        """Each category's and urgency's limits: in seconds, and as the database stores durations."""
+    def _limits(self, categories: list[Category]) -> dict[tuple[int, str], tuple[float, float]]:
+        """Each category's and urgency's response and resolution limits in seconds, to draw times against."""
         limits = {}
         for category in categories:
             for urgency in Urgency.values:
@@ -451,24 +432,29 @@ class _CaseWriter:
                 limits[category.pk, urgency] = (
                     found.response.total_seconds(),
                     found.resolution.total_seconds(),
-                    found.response if self.postgres else int(found.response.total_seconds() * 10**6),
-                    found.resolution if self.postgres else int(found.resolution.total_seconds() * 10**6),
                 )
         return limits
 
     def _people(self, workers: dict[int, int], desk: tuple[dict[int, int], dict[int, int]]) -> dict:
-        """Who serves each grid, and what the timeline records when a case is sent to it or to its worker."""
+        """Each grid (unsaved, as the appliers read it) and who serves it: its worker, desk and street."""
         staff_of, leader_of = desk
         district = self.district
+        user_model = get_user_model()
+        users: dict[int, Any] = {}
+
+        def user(user_id: int):
+            if user_id not in users:
+                users[user_id] = user_model(pk=user_id, username=district.username_of.get(user_id, ""))
+            return users[user_id]
+
         people = {}
         for grid_id, worker in workers.items():
             code, community_id = district.grid_place[grid_id]
             people[grid_id] = (
-                worker,
-                staff_of[community_id],
-                leader_of[district.street_of[community_id]],
-                json.dumps({"grid": code, "worker": ""}),
-                json.dumps({"grid": code, "worker": district.username_of[worker]}),
+                Grid(pk=grid_id, code=code),
+                user(worker),
+                user(staff_of[community_id]),
+                user(leader_of[district.street_of[community_id]]),
             )
         return people
 
@@ -478,7 +464,7 @@ class _CaseWriter:
         """Draw one case's request and story, and queue its row and its timeline."""
         rng = self.rng
         household_id, grid_id = self.households[index]
-        worker, staff, street, accept, accept_named = self.people[grid_id]
+        grid, worker, staff, street = self.people[grid_id]
         channel = self.channel(category, visit_id)
         creator = worker if channel in (Channel.VISIT, Channel.PATROL) else staff
         requester = self.requester(channel, index)
@@ -490,21 +476,29 @@ class _CaseWriter:
         limit = self.limits[category.pk, urgency]
         description = needs or rng.choice(CASE_DESCRIPTIONS.get(category.name, OTHER_DESCRIPTION))
         case_id = self.ids["case"]
-        life = _CaseLife(created, math.inf if stop else self.now, stop)
-        life.event(created, Action.REGISTER, creator)
+        case = self.new_case(
+            grid,
+            category,
+            id=case_id,
+            number=self.number_of(created, case_id),
+            urgency=urgency,
+            description=description,
+            created_at=_moment(created),
+        )
+        life = _CaseLife(case, FAR_FUTURE if stop else self.now_moment, stop)
+        life.register(creator.pk)
         topic = (grid_id, category.pk)
         try:
-            if stop or not self.merged(life, self.latest.get(topic), staff, case_id, description):
+            if stop or not self.merged(life, created, self.latest.get(topic), staff):
                 self.case_story(
                     life,
+                    created,
                     category.kind,
                     category.name,
                     limit,
                     staff,
                     worker,
                     street,
-                    accept=accept,
-                    accept_named=accept_named,
                     turn=turn,
                     named=named,
                 )
@@ -512,14 +506,14 @@ class _CaseWriter:
             pass
         if stop:
             self.place_before_now(life, overdue)
-        number = self.number_of(life.created, case_id)
-        self.latest[topic] = (case_id, life, number)
+            case.number = self.number_of(case.created_at.timestamp(), case_id)
+        self.latest[topic] = life
         self.case_rows.append(
             (
                 case_id,
-                number,
+                case.number,
                 channel,
-                life.status,
+                case.status,
                 *requester,
                 grid_id,
                 building,
@@ -530,17 +524,32 @@ class _CaseWriter:
                 description,
                 visit_id,
                 None,
-                life.assigned,
-                life.handler,
-                creator,
-                *self.clock_columns(life, limit),
+                case.assigned_worker_id,
+                case.handler_id,
+                creator.pk,
+                *self.clock_columns(case),
             )
         )
         first_event = self.ids["event"]
-        for k, (at, action, actor, before, after, note, details) in enumerate(life.events, first_event):
-            self.event_rows.append((k, case_id, action, actor, self.when(at), before, after, note, details))
+        if self.postgres:
+            self.event_rows.extend((k, case_id, *event) for k, event in enumerate(life.events, first_event))
+        else:
+            for k, (action, actor, at, *event) in enumerate(life.events, first_event):
+                self.event_rows.append((k, case_id, action, actor, self.when(at), *event))
         self.ids["event"] = first_event + len(life.events)
         self.ids["case"] += 1
+
+    def new_case(self, grid: Grid, category: Category, **values) -> Case:
+        """An unsaved case as the services would create it, with the grid and category the appliers read.
+
+        Made as Django unpickles a model (a blank case's fields and a fresh state), because Case(**values)
+        looks up each of its 47 fields' defaults: about 60 µs a case against 9.
+        """
+        case = Case.__new__(Case)
+        case.__dict__.update(self.blank_case, grid_id=grid.pk, category_id=category.pk, **values)
+        case._state = ModelState()
+        case._state.fields_cache = {"grid": grid, "category": category}
+        return case
 
     def channel(self, category: Category, visit_id: int | None) -> str:
         if visit_id:
@@ -558,109 +567,72 @@ class _CaseWriter:
             return None, make_name(rng.random() < 0.5, rng), make_mobile(rng), False
         return rng.choice(self.members[index])[0], "", "", False
 
-    def clock_columns(self, life: "_CaseLife", limit: tuple) -> tuple:
+    def clock_columns(self, case: Case) -> tuple:
         """The columns from created_at on: the case's times, its clock, and how it ended."""
-        if life.paused_at is None and life.status == Status.DISPATCHED:
-            due, span = life.response_due, limit[0]
-        elif life.paused_at is None and life.status in HANDLING_STATUSES:
-            due, span = life.resolution_due, limit[1]
-        else:
-            due = span = None
-        accepted = life.accepted_at is not None
-        when = self.when
-        return (
-            when(life.created),
-            when(life.accepted_at),
-            limit[2] if accepted else None,
-            limit[3] if accepted else None,
-            when(life.response_due),
-            when(life.resolution_due),
-            None if due is None else when(due - span * (1 - WARNING_SHARE)),
-            when(due),
-            when(life.paused_at),
-            life.pause_reason,
-            when(life.first_taken_at),
-            when(life.taken_at),
-            when(life.escalated_at),
-            life.resolution,
-            when(life.resolved_at),
-            when(life.followed_up_at),
-            life.follow_up_resolved,
-            life.satisfaction,
-            life.reopen_count,
-            life.urge_count,
-            when(life.last_urged_at),
-            when(life.closed_at),
-            life.outcome,
-            life.unresolved_reason,
-            life.merged_into,
+        values = CLOCK_VALUES(case)
+        if self.postgres:
+            return values
+        return tuple(
+            self.when(value)
+            if isinstance(value, datetime.datetime)
+            else value // MICROSECOND
+            if isinstance(value, datetime.timedelta)
+            else value
+            for value in values
         )
 
-    def when(self, seconds: float | None):
-        """A POSIX time as the database takes it."""
-        if seconds is None:
-            return None
-        moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
-        return moment if self.postgres else connection.ops.adapt_datetimefield_value(moment)
+    def when(self, moment: datetime.datetime | None):
+        """A time as the database takes it."""
+        if moment is None or self.postgres:
+            return moment
+        return connection.ops.adapt_datetimefield_value(moment)
 
     def number_of(self, created: float, case_id: int) -> str:
-        # The local date of each quarter hour, formatted once: every time zone's offset, and so its
-        # midnight, falls on a quarter hour.
+        # The local date of each quarter hour, found once: every time zone's offset, and so its midnight,
+        # falls on a quarter hour.
         quarter = int(created // 900)
-        if quarter not in self.days:
-            local = timezone.get_current_timezone()
-            self.days[quarter] = f"{datetime.datetime.fromtimestamp(quarter * 900, local):%Y%m%d}"
-        return f"{self.days[quarter]}{case_id:06d}"
+        day = self.days.get(quarter)
+        if day is None:
+            day = self.days[quarter] = datetime.datetime.fromtimestamp(quarter * 900, self.local).date()
+        return case_number(day, case_id)
 
-    def merged(
-        self, life: "_CaseLife", target: tuple | None, staff: int, case_id: int, description: str
-    ) -> bool:
+    def merged(self, life: _CaseLife, created: float, target_life: _CaseLife | None, staff) -> bool:
         """Whether the desk merges this case into an open one about the same thing (and so it does)."""
-        if target is None:
+        if target_life is None:
             return False
         rng = self.rng
-        target_id, target_life, target_number = target
-        at = life.created + 300 + rng.expovariate(1 / 5400)
+        target = target_life.case
+        at = _moment(created + 300 + rng.expovariate(1 / 5400))
         status = target_life.status_at(at)
-        if at - target_life.created > MERGE_WINDOW or status == Status.CLOSED or rng.random() >= MERGE_SHARE:
+        if (
+            (at - target.created_at).total_seconds() > MERGE_WINDOW
+            or status == Status.CLOSED
+            or rng.random() >= MERGE_SHARE
+        ):
             return False
-        life.event(at, Action.MERGE, staff, Status.CLOSED, details=f'{{"into": "{target_number}"}}')
-        life.closed_at, life.outcome, life.merged_into = at, Outcome.MERGED, target_id
-        # The case it joins records the merge too; the line goes in with this chunk's timelines.
-        note = description[:200]
-        details = f'{{"from": "{self.number_of(life.created, case_id)}"}}'
-        self.event_rows.append(
-            (
-                self.ids["event"],
-                target_id,
-                Action.MERGED_FROM,
-                staff,
-                self.when(at),
-                status,
-                status,
-                note,
-                details,
-            )
-        )
+        life.step(at, Action.MERGE, staff, target=target)
+        # The case it joins records the merge too (cases.appliers.prepare_merge); the line goes in with
+        # this chunk's timelines.
+        case = life.case
+        details = _json({"from": case.number})
+        event = (self.ids["event"], target.pk, Action.MERGED_FROM, staff.pk, self.when(at), status, status)
+        self.event_rows.append((*event, case.description[:200], details))
         self.ids["event"] += 1
         return True
 
-    def place_before_now(self, life: "_CaseLife", overdue: bool) -> None:
+    def place_before_now(self, life: _CaseLife, overdue: bool) -> None:
         """Move a showcase case, written from time 0, to end just long enough ago."""
         rng = self.rng
-        last = life.events[-1][0]
-        due = None
-        if life.paused_at is None and life.status == Status.DISPATCHED:
-            due = life.response_due
-        elif life.paused_at is None and life.status in HANDLING_STATUSES:
-            due = life.resolution_due
+        last = life.events[-1][2].timestamp()
+        due = life.case.clock_due_at
+        due = None if due is None else due.timestamp()
         if due is not None and overdue:
             present = due + rng.uniform(1, 12) * 3600
         elif due is not None:
             present = last + max(0.0, due - last) * rng.uniform(0.1, 0.6)
         else:
             present = last + rng.uniform(0.5, 6) * 3600
-        life.shift(self.now - present - 60)
+        life.shift(datetime.timedelta(seconds=self.now - present - 60))
 
     def flush(self) -> None:
         self.district.loader.insert(Case, CASE_COLUMNS, self.case_rows)
@@ -685,53 +657,50 @@ class _CaseWriter:
     def case_story(
         self,
         life: _CaseLife,
+        created: float,
         kind: str,
         name: str,
         limit: tuple,
-        staff: int,
-        worker: int,
-        street: int,
+        staff,
+        worker,
+        street,
         *,
-        accept: str,
-        accept_named: str,
         turn: str | None = None,
         named: bool | None = None,
     ) -> None:
         """Take one case through the workflow table from acceptance on, drawing each turn and its time.
 
-        `turn` and `named` given (a showcase case) fix what is otherwise drawn, and leave out the turns
-        that would close the case early.
+        Times are drawn as POSIX seconds against the case's limits; each step is made on the case by
+        `life.step`. `turn` and `named` given (a showcase case) fix what is otherwise drawn, and leave out
+        the turns that would close the case early.
         """
-        rng, hour = self.rng, 3600.0
+        rng, hour, step, case = self.rng, 3600.0, life.step, life.case
         response, resolution = limit[0], limit[1]
         showcase = turn is not None
-        t = life.created + 300 + rng.expovariate(1 / (1.5 * hour))
+        t = created + 300 + rng.expovariate(1 / (1.5 * hour))
         if not showcase and rng.random() < REJECT_SHARE:
-            life.event(t, Action.REJECT, staff, Status.CLOSED, CASE_NOTES["reject"])
-            life.closed_at, life.outcome = t, Outcome.REJECTED
+            step(_moment(t), Action.REJECT, staff, CASE_NOTES["reject"])
             return
         if named is None:
             named = rng.random() < NAMED_WORKER_SHARE
-        life.event(t, Action.ACCEPT, staff, Status.DISPATCHED, details=accept_named if named else accept)
-        life.accepted_at, life.response_due, life.resolution_due = t, t + response, t + resolution
-        life.assigned = worker if named else None
+        step(_moment(t), Action.ACCEPT, staff, worker=worker if named else None)
+        accepted = t
         late = rng.random() < LATE_RESPONSE_SHARE
         taken = t + response * (rng.uniform(1.0, 2.0) if late else 0.02 + 0.7 * rng.random() ** 2)
         if not showcase and rng.random() < WITHDRAWN_SHARE:
             reason = rng.choice((UnresolvedReason.WITHDRAWN, UnresolvedReason.UNREACHABLE))
-            _close_unresolved(life, (t + taken) / 2, staff, reason)
+            step(_moment((t + taken) / 2), Action.CLOSE, staff, UNRESOLVED_NOTES[reason], reason=reason)
             return
         t = taken
-        _take(life, t, worker)
+        step(_moment(t), Action.TAKE, worker)
         if not showcase and rng.random() < RETURN_SHARE:
             t += rng.uniform(1, 8) * hour
-            life.event(t, Action.RETURN, worker, Status.DISPATCHED, CASE_NOTES["return"])
-            life.handler = life.assigned = life.taken_at = None
+            step(_moment(t), Action.RETURN, worker, CASE_NOTES["return"])
             t += rng.uniform(1, 6) * hour
-            _take(life, t, worker)
+            step(_moment(t), Action.TAKE, worker)
 
         late = rng.random() < LATE_RESOLUTION_SHARE
-        done = life.accepted_at + resolution * (rng.uniform(1.0, 1.6) if late else 0.1 + 0.85 * rng.random())
+        done = accepted + resolution * (rng.uniform(1.0, 1.6) if late else 0.1 + 0.85 * rng.random())
         done = max(done, t + 600)
         if turn is None:
             roll = rng.random()
@@ -752,79 +721,74 @@ class _CaseWriter:
                 roll -= share
         if turn == "pause":
             t += (done - t) * rng.uniform(0.1, 0.5)
-            life.event(t, Action.PAUSE, worker, note=CASE_NOTES["pause"])
-            life.paused_at, life.pause_reason = t, CASE_NOTES["pause"]
+            paused_at = _moment(t)
+            step(paused_at, Action.PAUSE, worker, CASE_NOTES["pause"])
             # Whole minutes, so the timeline's record of the pause is what the deadlines moved by.
             minutes = (
                 rng.randint(24 * 60, 10 * 24 * 60)
                 if kind == Category.Kind.ASSISTANCE
                 else rng.randint(120, 48 * 60)
             )
-            paused = minutes * 60.0
-            t += paused
-            life.event(t, Action.RESUME, worker, details=f'{{"paused_minutes": {minutes}}}')
-            life.paused_at, life.pause_reason = None, ""
-            life.response_due += paused
-            life.resolution_due += paused
-            done += paused
+            step(paused_at + datetime.timedelta(minutes=minutes), Action.RESUME, worker)
+            t += minutes * 60.0
+            done += minutes * 60.0
         elif turn == "escalate":
             t += (done - t) * rng.uniform(0.1, 0.4)
-            life.event(t, Action.ESCALATE, worker, Status.ESCALATED, CASE_NOTES["escalate"])
-            life.escalated_at = t
+            step(_moment(t), Action.ESCALATE, worker, CASE_NOTES["escalate"])
         elif turn == "consult":
             t += (done - t) * rng.uniform(0.1, 0.3)
-            life.event(
-                t, Action.OPEN_CONSULTATION, worker, Status.IN_CONSULTATION, CASE_NOTES["open_consultation"]
-            )
+            step(_moment(t), Action.OPEN_CONSULTATION, worker, CASE_NOTES["open_consultation"])
         if late and rng.random() < URGE_SHARE:
-            urged = max(t + 60, life.resolution_due + (done - life.resolution_due) * rng.uniform(0.1, 0.9))
+            due = case.resolution_due.timestamp()
+            urged = max(t + 60, due + (done - due) * rng.uniform(0.1, 0.9))
             if urged < done:
                 t = urged
-                life.event(t, Action.URGE, street, note=CASE_NOTES["urge"])
-                life.urge_count, life.last_urged_at = life.urge_count + 1, t
+                step(_moment(t), Action.URGE, street, CASE_NOTES["urge"])
         if turn == "unresolved":
-            _close_unresolved(life, done, staff, rng.choice(UNRESOLVED_REASONS))
+            reason = rng.choice(UNRESOLVED_REASONS)
+            step(_moment(done), Action.CLOSE, staff, UNRESOLVED_NOTES[reason], reason=reason)
             return
         resolver, resolution_note = worker, rng.choice(RESOLUTIONS)
         if turn == "escalate":
             if rng.random() < HAND_BACK_SHARE:
-                life.event(
-                    t + (done - t) / 2, Action.HAND_BACK, street, Status.IN_PROGRESS, CASE_NOTES["hand_back"]
-                )
+                step(_moment(t + (done - t) / 2), Action.HAND_BACK, street, CASE_NOTES["hand_back"])
             else:
                 resolver, resolution_note = street, STREET_RESOLUTION
         t = done
-        _resolve(life, t, resolver, resolution_note)
+        step(_moment(t), Action.RESOLVE, resolver, resolution_note)
+        resolved_at = t
 
         # 回访: unresolved or unsatisfied reopens the case (once); otherwise it is archived.
         while True:
             t += rng.uniform(2, 72) * hour
-            resolved = life.reopen_count > 0 or rng.random() >= NOT_RESOLVED_SHARE
+            resolved = case.reopen_count > 0 or rng.random() >= NOT_RESOLVED_SHARE
             satisfaction = Satisfaction.UNSATISFIED
             if resolved:
                 satisfaction = rng.choices(SATISFACTIONS, cum_weights=SATISFACTION_CUMULATIVE)[0]
-                if life.reopen_count and satisfaction == Satisfaction.UNSATISFIED:
+                if case.reopen_count and satisfaction == Satisfaction.UNSATISFIED:
                     satisfaction = Satisfaction.BASICALLY
-            life.event(t, Action.FOLLOW_UP, staff, details=FOLLOW_UP_DETAILS[resolved, satisfaction])
-            life.followed_up_at, life.follow_up_resolved, life.satisfaction = t, resolved, satisfaction
+            step(_moment(t), Action.FOLLOW_UP, staff, resolved=resolved, satisfaction=satisfaction)
             unhappy = not resolved or satisfaction == Satisfaction.UNSATISFIED
-            if unhappy and not life.reopen_count and rng.random() < REOPEN_SHARE:
-                # The clock runs on from where it stood at the resolution (cases.services): the deadlines
-                # move on by the wait for the follow-up, in whole minutes as the timeline records it.
-                waited = (int((t - life.resolved_at) // 60) + rng.randint(1, 30)) * 60
-                t = life.resolved_at + waited
-                details = f'{{"waited_minutes": {waited // 60}}}'
-                life.event(t, Action.REOPEN, staff, Status.IN_PROGRESS, CASE_NOTES["reopen"], details)
-                life.reopen_count, life.resolved_at, life.taken_at = 1, None, t
-                life.response_due += waited
-                life.resolution_due += waited
+            if unhappy and not case.reopen_count and rng.random() < REOPEN_SHARE:
+                # The clock runs on from where it stood at the resolution (cases.appliers.apply_reopen):
+                # the deadlines move on by the wait for the follow-up, in whole minutes as the timeline
+                # records it.
+                waited = int((t - resolved_at) // 60) + rng.randint(1, 30)
+                t = resolved_at + waited * 60
+                step(
+                    case.resolved_at + datetime.timedelta(minutes=waited),
+                    Action.REOPEN,
+                    staff,
+                    CASE_NOTES["reopen"],
+                )
                 t += rng.uniform(4, 72) * hour
-                _resolve(life, t, worker, rng.choice(RESOLUTIONS))
+                step(_moment(t), Action.RESOLVE, worker, rng.choice(RESOLUTIONS))
+                resolved_at = t
                 continue
             t += rng.uniform(60, 1800)
             if resolved:
-                life.event(t, Action.CLOSE, staff, Status.CLOSED)
-                life.closed_at, life.outcome = t, Outcome.RESOLVED
+                step(_moment(t), Action.CLOSE, staff)
             else:
-                _close_unresolved(life, t, staff, rng.choice(UNRESOLVED_REASONS[:2]))
+                reason = rng.choice(UNRESOLVED_REASONS[:2])
+                step(_moment(t), Action.CLOSE, staff, UNRESOLVED_NOTES[reason], reason=reason)
             return

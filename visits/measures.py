@@ -2,7 +2,7 @@
 
 Shaped like the case measures (cases/measures.py): `base` is which households the figure rests on, `hit`
 which of them count as a success. The dashboard's figure and its household drill-down, and the overdue
-page's 按时率 (the same share under the name its users know) all count with these two conditions, so the
+page's 按时率 (the same share under the name its users know) all count with these conditions, so the
 pages agree with one another and with the lists behind them.
 
 The measure reads the stored schedule (`VisitPlan.next_due`); `read_schedules` brings it up to date first,

@@ -166,13 +166,12 @@ def due_households(user, today: datetime.date | None = None) -> QuerySet[Househo
 
 
 def due_counts(due: QuerySet[Household], today: datetime.date) -> dict[str, int]:
-    """How many of `due_households` are overdue, due today and due soon, and in all (one query)."""
-    counts = due.aggregate(
+    """How many of `due_households` are overdue, due today and due soon (one query)."""
+    return due.aggregate(
         overdue=Count("pk", filter=Q(visit_plan__next_due__lt=today)),
         today=Count("pk", filter=Q(visit_plan__next_due=today)),
         soon=Count("pk", filter=Q(visit_plan__next_due__gt=today)),
     )
-    return {**counts, "total": sum(counts.values())}
 
 
 def with_due_status(households, today: datetime.date) -> list[Household]:

@@ -26,12 +26,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _LOCAL_SQLITE = "sqlite" in DATABASES["default"]["ENGINE"]
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        # Any start without debug may be serving real people, on SQLite as on PostgreSQL: it must not run
-        # on a key everyone knows. The demo and the test scripts pass keys of their own.
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for development).")
+# Outside debug there is no fallback key: serving refuses to start without one (portal.wsgi and
+# runserver, through require_secret_key), on SQLite as on PostgreSQL. Commands that serve nobody
+# (migrate, makemigrations) still run.
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-key-only-for-debug-runs"  # noqa: S105
+
+
+def require_secret_key() -> None:
+    """Refuse to serve without a secret key: any start without debug may be serving real people."""
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for development).")
+
+
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

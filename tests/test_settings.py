@@ -12,10 +12,11 @@ POSTGRES = "postgres://app:app@127.0.0.1:5432/app"  # django.setup() does not co
 
 
 def start(**variables: str) -> subprocess.CompletedProcess:
-    """Start Django in a fresh interpreter with only these variables in its environment."""
+    """Start the WSGI application (what gunicorn serves) in a fresh interpreter with only these variables."""
     environment = {"DJANGO_SETTINGS_MODULE": "portal.settings", **{k: v for k, v in variables.items() if v}}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        # staticfiles/ exists only after collectstatic (as in pyproject's filterwarnings).
+        [sys.executable, "-W", "ignore:No directory at:UserWarning", "-c", "import portal.wsgi"],
         cwd=BASE_DIR,
         env=environment,
         capture_output=True,

@@ -18,6 +18,7 @@ from grids.selectors import users_serving
 from residents.models import Household, Resident
 
 from .models import Visit
+from .services import MAX_INTERVAL_DAYS
 
 # A superuser offered as a visitor without a role over the grid.
 LEVEL_NONE = 3
@@ -153,7 +154,11 @@ class GiftForm(StyledFormMixin, forms.Form):
 
     item = forms.CharField(label=_("物品"), max_length=100, required=False)
     quantity = forms.IntegerField(
-        label=_("数量"), required=False, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+        label=_("数量"),
+        required=False,
+        max_value=9999,  # the column is an integer; no gift comes in tens of thousands
+        error_messages={"max_value": _("数量最多 %(limit_value)s。")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     value = forms.DecimalField(
         label=_("价值（元）"),
@@ -196,6 +201,12 @@ class VisitPlanForm(StyledFormMixin, forms.Form):
     interval_override_days = forms.IntegerField(
         label=_("本户走访间隔（天）"),
         required=False,
+        min_value=1,
+        max_value=MAX_INTERVAL_DAYS,
+        error_messages={
+            "min_value": _("走访间隔至少 1 天。"),
+            "max_value": _("走访间隔最多 %(limit_value)s 天。"),
+        },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         help_text=_("留空则按关爱类别的走访频次。如每周三次送物资填 2。"),
     )

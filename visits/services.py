@@ -216,6 +216,10 @@ def visit_correct(*, visit: Visit, by, note: str) -> VisitRevision:
     )
 
 
+# The longest interval a household may be given: a visit at least once a year.
+MAX_INTERVAL_DAYS = 365
+
+
 @transaction.atomic
 def visit_plan_set(
     *, household: Household, interval_override_days: int | None, override_reason: str
@@ -223,11 +227,16 @@ def visit_plan_set(
     """Give a household its own visit interval (e.g. supplies three times a week), or clear it."""
     if interval_override_days is not None and interval_override_days < 1:
         raise ValidationError({"interval_override_days": _("走访间隔至少 1 天。")})
+    if interval_override_days is not None and interval_override_days > MAX_INTERVAL_DAYS:
+        raise ValidationError(
+            {"interval_override_days": _("走访间隔最多 %(days)s 天。") % {"days": MAX_INTERVAL_DAYS}}
+        )
     if interval_override_days is not None and not override_reason.strip():
         raise ValidationError({"override_reason": _("请写明为什么本户另定走访间隔。")})
     plan, _created = VisitPlan.objects.select_for_update().get_or_create(household=household)
     plan.interval_override_days = interval_override_days
     plan.override_reason = override_reason.strip() if interval_override_days else ""
+    plan.full_clean()  # the column's range and the reason's length, before the database is asked
     plan.save(update_fields=["interval_override_days", "override_reason"])
     schedule_refresh(households=Household.objects.filter(pk=household.pk))
     plan.refresh_from_db()

@@ -14,6 +14,7 @@ from common.forms import (
     DateRangeMixin,
     PlainSelect,
     StyledFormMixin,
+    SubmissionTokenField,
 )
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Building, Grid
@@ -119,6 +120,7 @@ class IntakeForm(StyledFormMixin, forms.Form):
     duplicate_choice = forms.CharField(required=False, widget=forms.HiddenInput)
     origin_visit = forms.IntegerField(required=False, widget=forms.HiddenInput)
     origin_finding = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    submission_token = SubmissionTokenField()
 
     def __init__(self, *args, user, grids, workers, **kwargs):
         super().__init__(*args, **kwargs)

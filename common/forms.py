@@ -2,10 +2,11 @@
 
 Also the limits every form of the portal keeps, whatever its fields (guard_fields, applied by
 StyledFormMixin): text without control characters, dates and times within 1900-2099, integers a
-bigint column holds.
+bigint column holds. And the one-time token of the forms that create a record (SubmissionTokenField).
 """
 
 import re
+import uuid
 
 from django import forms
 from django.core import validators
@@ -171,3 +172,13 @@ class DateRangeMixin:
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", _("截止日期不能早于起始日期。"))
         return data
+
+
+class SubmissionTokenField(forms.UUIDField):
+    """The one-time token of a form that creates a record (common.submissions): a new one each time the
+    form is drawn, sent back unchanged when the form is shown again with its errors."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(initial=uuid.uuid4, **kwargs)

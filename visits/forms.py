@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.dates import local_now_to_the_minute
-from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin
+from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin, SubmissionTokenField
 from grids.models import LEVEL_GRID, Assignment, Grid, WorkTeamMember
 from grids.selectors import users_serving
 from residents.models import Household, Resident
@@ -88,6 +88,7 @@ class VisitForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("身体、生活、居住情况，老人说了什么")}),
     )
+    submission_token = SubmissionTokenField()
     needs_found = forms.CharField(
         label=_("发现的诉求"),
         required=False,

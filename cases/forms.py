@@ -8,7 +8,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import DateInput, DateRangeMixin, PlainSelect, StyledFormMixin
+from common.forms import (
+    BIGINT_MAX,
+    DateInput,
+    DateRangeMixin,
+    PlainSelect,
+    StyledFormMixin,
+    SubmissionTokenField,
+)
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Building, Grid
 from residents.models import Resident
@@ -63,7 +70,15 @@ class IntakeForm(StyledFormMixin, forms.Form):
         initial=RequesterMode.RESIDENT,
         widget=forms.RadioSelect,
     )
-    requester = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    requester = forms.IntegerField(
+        required=False,
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=BIGINT_MAX,
+        error_messages={
+            key: _("找不到该居民，请重新查找。") for key in ("invalid", "min_value", "max_value")
+        },
+    )
     requester_name = forms.CharField(label=_("姓名"), required=False, max_length=50)
     requester_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
     grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), widget=PlainSelect)
@@ -105,6 +120,7 @@ class IntakeForm(StyledFormMixin, forms.Form):
     duplicate_choice = forms.CharField(required=False, widget=forms.HiddenInput)
     origin_visit = forms.IntegerField(required=False, widget=forms.HiddenInput)
     origin_finding = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    submission_token = SubmissionTokenField()
 
     def __init__(self, *args, user, grids, workers, **kwargs):
         super().__init__(*args, **kwargs)

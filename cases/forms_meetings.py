@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from common.dates import local_now_to_the_minute
-from common.forms import LOCAL_MINUTE, DateInput, DateTimeInput, StyledFormMixin
+from common.forms import LOCAL_MINUTE, DateInput, DateTimeInput, StyledFormMixin, SubmissionTokenField
 
 from .models import Meeting, Participant, Status
 
@@ -44,6 +44,7 @@ class MeetingForm(StyledFormMixin, forms.Form):
     )
     # The case's state when the page was drawn: a form posted after the case moved on is refused.
     expected_status = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
+    submission_token = SubmissionTokenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

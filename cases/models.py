@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.submissions import submission_token_column
 from grids.models import Building, Grid
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
@@ -265,6 +266,9 @@ class Case(models.Model):
         verbose_name=_("合并至"),
     )
 
+    # The token of the form that created it: a form sent twice saves once (common.submissions).
+    submission_token = submission_token_column()
+
     objects = CaseQuerySet.as_manager()
 
     class Meta:
@@ -425,6 +429,8 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
     )
     recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now, editable=False)
+    # The token of the form that created it: a form sent twice saves once (common.submissions).
+    submission_token = submission_token_column()
 
     class Meta:
         verbose_name = _("协商会议")

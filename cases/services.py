@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from common.submissions import create_once
 from grids.models import Building, Grid
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
@@ -150,7 +151,12 @@ def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = 
 
 @transaction.atomic
 def case_register(
-    *, intake: Intake, actor, attachments: Sequence[UploadedFile] = (), now: datetime.datetime | None = None
+    *,
+    intake: Intake,
+    actor,
+    attachments: Sequence[UploadedFile] = (),
+    now: datetime.datetime | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> Case:
     """Record a new request as a case waiting to be accepted (待受理), with its photos.
 
@@ -187,6 +193,7 @@ def case_register(
         origin_finding=intake.origin_finding,
         created_by=actor,
         created_at=now,
+        submission_token=submission_token,
     )
     case.number = case_number(timezone.localdate(now), case.pk)
     case.save(update_fields=["number"])
@@ -342,7 +349,6 @@ def _check_meeting(record: MeetingRecord, now: datetime.datetime) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def meeting_record(
     *,
     case: Case,
@@ -350,8 +356,19 @@ def meeting_record(
     record: MeetingRecord,
     expected_status: str | None = None,
     now: datetime.datetime | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> Meeting:
-    """Record one consultation round of a case in consultation, with its participants and agreed terms."""
+    """Record one consultation round of a case in consultation, with its participants and agreed terms;
+    a form sent twice saves once (AlreadySubmitted names the round saved first)."""
+    return create_once(
+        Meeting,
+        submission_token,
+        lambda: _meeting_record(case, actor, record, expected_status, now, submission_token),
+    )
+
+
+@transaction.atomic
+def _meeting_record(case, actor, record, expected_status, now, submission_token) -> Meeting:
     now = now or timezone.now()
     _check_meeting(record, now)
     case = case_transition(
@@ -374,6 +391,7 @@ def meeting_record(
         outcome=record.outcome,
         recorded_by=actor,
         recorded_at=now,
+        submission_token=submission_token,
     )
     Participant.objects.bulk_create(
         Participant(
@@ -402,7 +420,6 @@ class PossibleDuplicates(Exception):  # noqa: N818 (an outcome the desk decides 
 NOT_ASKED, REGISTER_ANEW = "", "new"
 
 
-@transaction.atomic
 def case_intake(
     *,
     intake: Intake,
@@ -412,14 +429,29 @@ def case_intake(
     worker=None,
     duplicate_choice: str = REGISTER_ANEW,
     now: datetime.datetime | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> Case:
     """Register a request and, in the same transaction, accept and dispatch it or merge it into a duplicate.
 
     Before a first registration (`duplicate_choice` NOT_ASKED) the open duplicates are looked up: if there
     are any, PossibleDuplicates is raised and nothing is written, so the user can choose one to merge into
     (its id) or REGISTER_ANEW. Either everything is written or nothing: a refused acceptance leaves no
-    half-registered case behind.
+    half-registered case behind. A form sent twice registers once: AlreadySubmitted names the case
+    registered first.
     """
+    return create_once(
+        Case,
+        submission_token,
+        lambda: _case_intake(
+            intake, actor, attachments, accept, worker, duplicate_choice, now, submission_token
+        ),
+    )
+
+
+@transaction.atomic
+def _case_intake(
+    intake: Intake, actor, attachments, accept, worker, duplicate_choice, now, submission_token
+) -> Case:
     now = now or timezone.now()
     merge_into = None
     if duplicate_choice == NOT_ASKED:
@@ -432,7 +464,9 @@ def case_intake(
         merge_into = selectors.case_in_scope(actor, duplicate_choice)
         if merge_into is None:
             raise ValidationError(_("找不到要合并到的工单，请重新选择。"))
-    case = case_register(intake=intake, actor=actor, attachments=attachments)
+    case = case_register(
+        intake=intake, actor=actor, attachments=attachments, submission_token=submission_token
+    )
     if merge_into is not None:
         return case_transition(case=case, action=Action.MERGE, actor=actor, target=merge_into)
     if accept:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.pagination import paginate
+from common.submissions import AlreadySubmitted
 from common.views import export_response, render_partial_or_page
 from grids.models import Building, Grid
 from residents import selectors as resident_selectors
@@ -131,7 +132,12 @@ def case_create(request):
                 accept=data["accept_now"] and permissions.is_desk(request.user, data["grid"]),
                 worker=data["worker"],
                 duplicate_choice=data["duplicate_choice"],
+                submission_token=data["submission_token"],
             )
+        except AlreadySubmitted as earlier:
+            # A double tap or a resend of a request already registered: show the case it became.
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect("cases:detail", earlier.record.pk)
         except services.PossibleDuplicates as found:
             duplicates = found.cases
         except ValidationError as error:

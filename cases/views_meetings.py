@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.dates import local_now_to_the_minute
+from common.submissions import AlreadySubmitted, posted_record
 
 from . import permissions, services
 from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet
@@ -95,6 +96,12 @@ def _put_errors(form: MeetingForm, section_errors: dict[str, list[str]], exc: Va
             form.add_error(None, field_messages)
 
 
+def _already_recorded(case: Case, token: str | None) -> bool:
+    """Whether a round of this case was saved with this form's token."""
+    found = posted_record(Meeting, token)
+    return found is not None and found.case_id == case.pk
+
+
 def _stale_message(case: Case) -> str:
     return _("该工单已变为“%(status)s”，本轮协商未保存。请查看工单后再操作。") % {
         "status": case.get_status_display()
@@ -106,6 +113,10 @@ def meeting_new(request, pk: int):
     """Record the next consultation round of a case in consultation (the handler or the community desk)."""
     case = _case_or_404(request.user, pk)
     case_url = reverse("cases:detail", args=[case.pk])
+    if request.method == "POST" and _already_recorded(case, request.POST.get("submission_token")):
+        # A resend of a round already saved (which may have moved the case on): not a stale form.
+        messages.info(request, _("已保存，未重复登记。"))
+        return redirect(case_url)
     # A form drawn before someone else moved the case (resolved it, sent it to the street) is refused
     # with what happened, before asking whether the user may still record a round in the new state.
     if request.method == "POST" and request.POST.get("expected_status") != case.status:
@@ -132,7 +143,11 @@ def meeting_new(request, pk: int):
                 actor=request.user,
                 record=_record(form, participants, terms),
                 expected_status=form.cleaned_data["expected_status"],
+                submission_token=form.cleaned_data["submission_token"],
             )
+        except AlreadySubmitted:
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect(case_url)
         except services.CaseConflict as exc:
             messages.error(request, str(exc))
             return redirect(case_url)

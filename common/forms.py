@@ -1,6 +1,16 @@
-"""Form rendering shared by every app: Bootstrap classes and errors beside the field they concern."""
+"""Form rendering shared by every app: Bootstrap classes and errors beside the field they concern.
+
+Also the limits every form of the portal keeps, whatever its fields (guard_fields, applied by
+StyledFormMixin): text without control characters, dates and times within 1900-2099, integers a
+bigint column holds. And the one-time token of the forms that create a record (SubmissionTokenField).
+"""
+
+import re
+import uuid
 
 from django import forms
+from django.core import validators
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
@@ -33,9 +43,80 @@ def style_widgets(form: forms.BaseForm) -> None:
         widget.attrs["class"] = css
 
 
+# Control characters no stored text should carry. They arrive invisibly, pasted from Word (a manual line
+# break is \x0b), a chat app or a spreadsheet, and openpyxl refuses them in a workbook: one such name
+# made every export including its row fail (issue 14, finding 5). Tab and line breaks stay in
+# multi-line text; Word's line and page breaks (\x0b, \x0c) become line breaks there.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_LINE_BREAKS = re.compile("[\x0b\x0c]")
+_SINGLE_LINE_SPACES = re.compile("[\t\n\r\x0b\x0c]")
+
+
+def without_control_characters(text: str, *, multiline: bool = False) -> str:
+    """The text with its control characters removed; in multi-line text tab and line breaks stay."""
+    text = _LINE_BREAKS.sub("\n", text) if multiline else _SINGLE_LINE_SPACES.sub(" ", text)
+    return _CONTROLS.sub("", text)
+
+
+# The calendar the portal works in. Python's and PostgreSQL's calendars end at years 1 and 9999, and a
+# day at either end overflows when it becomes a time in another zone or the day after it is taken
+# (`date_to=9999-12-31`, a visit at `0001-01-01T00:00` answered 500): no birth, visit, meeting or
+# filter of this portal lies outside these years.
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+
+
+def _within_calendar(value, message) -> None:
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(message, code="out_of_range", params={"first": FIRST_YEAR, "last": LAST_YEAR})
+
+
+def within_calendar_day(value) -> None:
+    _within_calendar(value, _("请填写 %(first)s 年至 %(last)s 年之间的日期。"))
+
+
+def within_calendar_time(value) -> None:
+    _within_calendar(value, _("请填写 %(first)s 年至 %(last)s 年之间的时间。"))
+
+
+# The widest integer a column holds (bigint): a larger id or number is refused by the form, not by the
+# database. Fields with a narrower column (a smallint of days) carry their own max_value.
+BIGINT_MAX = 2**63 - 1
+
+
+def _text_cleaner(to_python, multiline: bool):
+    def clean_text(value):
+        if isinstance(value, str):
+            value = without_control_characters(value, multiline=multiline)
+        return to_python(value)
+
+    return clean_text
+
+
+def guard_fields(form: forms.BaseForm) -> None:
+    """Give every field of the form the portal's limits (see the module's docstring).
+
+    Fields are copied for each form instance, so changing them here changes only this form.
+    """
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            field.to_python = _text_cleaner(field.to_python, isinstance(field.widget, forms.Textarea))
+        elif isinstance(field, forms.DateTimeField):
+            field.validators.append(within_calendar_time)
+        elif isinstance(field, forms.DateField):
+            field.validators.append(within_calendar_day)
+        elif isinstance(field, forms.IntegerField) and field.max_value is None:
+            field.max_value = BIGINT_MAX
+            field.validators.append(validators.MaxValueValidator(BIGINT_MAX))
+            field.min_value = -BIGINT_MAX
+            field.validators.append(validators.MinValueValidator(-BIGINT_MAX))
+
+
 class StyledFormMixin:
+    """Bootstrap classes on every widget, and the portal's limits on every field (guard_fields)."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        guard_fields(self)
         style_widgets(self)
 
     def full_clean(self):
@@ -91,3 +172,13 @@ class DateRangeMixin:
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", _("截止日期不能早于起始日期。"))
         return data
+
+
+class SubmissionTokenField(forms.UUIDField):
+    """The one-time token of a form that creates a record (common.submissions): a new one each time the
+    form is drawn, sent back unchanged when the form is shown again with its errors."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(initial=uuid.uuid4, **kwargs)

@@ -12,6 +12,7 @@ import openpyxl
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -20,6 +21,20 @@ def labels(choices) -> dict[str, str]:
     """A TextChoices' values with their Chinese labels."""
     with translation.override("zh-hans"):
         return {choice.value: str(choice.label) for choice in choices}
+
+
+def sheet_text(value: str) -> str:
+    """Text openpyxl accepts: the control characters XML forbids removed (Word's line break as one).
+
+    Forms strip them now, but rows saved before, or written by the admin or a script, may carry them;
+    one such name made every export including its row fail (issue 14, finding 5).
+    """
+    return ILLEGAL_CHARACTERS_RE.sub(lambda found: "\n" if found.group() in "\x0b\x0c" else "", value)
+
+
+def _cleaned(value):
+    # Cells made here (text(), local_time(), formatted()) are already clean: openpyxl checks on creation.
+    return sheet_text(value) if isinstance(value, str) else value
 
 
 class ExportSheet:
@@ -45,6 +60,7 @@ class ExportSheet:
 
     def text(self, value: str):
         """Text typed by users ('=HYPERLINK(...)' in a note) must reach Excel as text, never as a formula."""
+        value = sheet_text(value)
         if value.startswith("="):
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.data_type = "s"
@@ -66,7 +82,7 @@ class ExportSheet:
         return cell
 
     def append(self, row: tuple) -> None:
-        self.sheet.append(row)
+        self.sheet.append(tuple(_cleaned(value) for value in row))
         self.rows += 1
 
     def content(self) -> bytes:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.measures import MEASURES, RATE_KEYS
-from common.forms import DateInput, DateRangeMixin, StyledFormMixin
+from common.forms import FIRST_YEAR, DateInput, DateRangeMixin, StyledFormMixin, guard_fields
 from visits.measures import COVERAGE
 
 from .selectors import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, last_month, month_period, period_of
@@ -67,6 +67,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, today: datetime.date, **kwargs):
         super().__init__(*args, **kwargs)
+        guard_fields(self)
         self.today = today
 
     def clean_month(self) -> Period:
@@ -77,6 +78,8 @@ class ReportForm(forms.Form):
             first = datetime.datetime.strptime(value, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(_("请按“年-月”填写月份，如 2026-10。")) from None
+        if first.year < FIRST_YEAR:  # year 1's first day overflows when it becomes a time in UTC
+            raise forms.ValidationError(_("请选择 %(first)s 年至今的月份。") % {"first": FIRST_YEAR})
         if first > self.today:
             raise forms.ValidationError(_("所选月份尚未开始。"))
         month = month_period(first.year, first.month)

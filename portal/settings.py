@@ -24,6 +24,12 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _LOCAL_SQLITE = "sqlite" in DATABASES["default"]["ENGINE"]
+if _LOCAL_SQLITE:
+    # Each transaction takes SQLite's write lock when it begins, so select_for_update (a no-op here)
+    # is not needed: two workers pressing 接单 at once queue, and the second reads the case as taken
+    # and is told so. With SQLite's default (deferred) the second failed with "database is locked"
+    # when its read lock could not be upgraded. `timeout` is how long (seconds) a transaction waits.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 # Outside debug there is no fallback key: serving refuses to start without one (portal.wsgi and
@@ -139,11 +145,35 @@ if env.bool("DJANGO_SECURE_COOKIES", default=False):
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+# Every handler masks ID numbers and phones and withholds exception values (common.logging). Django's
+# own loggers are configured here too: its defaults print through handlers without the filter, and
+# mail the admins each error with the request's POST data. `django` passes its records to the root's
+# handler; `django.server` (runserver's request lines, which carry query strings) keeps its format.
+_LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
+    "filters": {"personal_data": {"()": "common.logging.PersonalDataFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["personal_data"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": _LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Without collectstatic (the demo, the tests) whitenoise serves straight from static/, and

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import DateInput, StyledFormMixin
+from common.forms import DateInput, StyledFormMixin, SubmissionTokenField
 from grids.forms import PlaceFilterForm
 from grids.models import Building, Dwelling
 
@@ -51,6 +51,7 @@ class DwellingForm(StyledFormMixin, forms.Form):
     unit = forms.CharField(label=_("单元"), max_length=20, required=False)
     room = forms.CharField(label=_("门牌/室号"), max_length=20, required=False)
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    submission_token = SubmissionTokenField()  # read when the household is new
 
     def __init__(self, *args, buildings, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +68,8 @@ class DwellingForm(StyledFormMixin, forms.Form):
 
 
 class ResidentForm(StyledFormMixin, forms.ModelForm):
+    submission_token = SubmissionTokenField()  # read when the resident is new
+
     class Meta:
         model = Resident
         fields = [

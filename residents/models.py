@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.submissions import submission_token_column
 from grids.models import Dwelling, Grid
 
 from . import identity
@@ -42,6 +43,9 @@ class Household(models.Model):
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # The token of the form that created it: a form sent twice saves once (common.submissions).
+    submission_token = submission_token_column()
 
     objects = HouseholdQuerySet.as_manager()
 
@@ -138,6 +142,9 @@ class Resident(models.Model):
     status_date = models.DateField(_("迁出/去世日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # The token of the form that created it: a form sent twice saves once (common.submissions).
+    submission_token = submission_token_column()
 
     objects = ResidentQuerySet.as_manager()
 

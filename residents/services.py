@@ -1,12 +1,14 @@
 """Every write to households, residents, enrolments and links, and the records of reveals and exports."""
 
 import datetime
+import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.submissions import create_once
 from grids.models import Dwelling
 
 from . import permissions
@@ -22,13 +24,23 @@ from .models import (
 )
 
 
+def household_create(
+    *, dwelling: Dwelling, note: str = "", submission_token: uuid.UUID | None = None
+) -> Household:
+    """Open a household file at a dwelling; its grid is the dwelling's building's grid. A form sent twice
+    opens one file (AlreadySubmitted names it)."""
+    household = Household(
+        dwelling=dwelling, grid_id=dwelling.building.grid_id, note=note, submission_token=submission_token
+    )
+    return create_once(Household, submission_token, lambda: _checked_save(household))
+
+
 @transaction.atomic
-def household_create(*, dwelling: Dwelling, note: str = "") -> Household:
-    """Open a household file at a dwelling; its grid is the dwelling's building's grid."""
-    household = Household(dwelling=dwelling, grid_id=dwelling.building.grid_id, note=note)
-    household.full_clean()
-    household.save()
-    return household
+def _checked_save(record: Household | Resident):
+    # The token's uniqueness is create_once's to answer (with the record saved first), not a form error.
+    record.full_clean(exclude=["submission_token"])
+    record.save()
+    return record
 
 
 @transaction.atomic
@@ -57,12 +69,15 @@ def household_move_out(*, household: Household, on: datetime.date) -> Household:
     return household
 
 
-@transaction.atomic
-def resident_save(*, resident: Resident) -> Resident:
-    """Create or update a resident after the checks of Resident.clean (ID, birth date, sex, phone)."""
-    resident.full_clean()
-    resident.save()
-    return resident
+def resident_save(*, resident: Resident, submission_token: uuid.UUID | None = None) -> Resident:
+    """Create or update a resident after the checks of Resident.clean (ID, birth date, sex, phone).
+
+    A new resident's form sent twice registers one person (AlreadySubmitted names them).
+    """
+    if resident.pk is not None or submission_token is None:
+        return _checked_save(resident)
+    resident.submission_token = submission_token
+    return create_once(Resident, submission_token, lambda: _checked_save(resident))
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.pagination import paginate
+from common.submissions import AlreadySubmitted, posted_record
 from common.views import render_partial_or_page
 from grids.models import Building
 from grids.permissions import communities_for_ledger_import, grids_editable_by
@@ -88,7 +89,15 @@ def household_create(request):
         raise PermissionDenied
     form = DwellingForm(request.POST or None, buildings=buildings)
     if request.method == "POST" and form.is_valid():
-        household = services.household_create(dwelling=form.dwelling(), note=form.cleaned_data["note"])
+        try:
+            household = services.household_create(
+                dwelling=form.dwelling(),
+                note=form.cleaned_data["note"],
+                submission_token=form.cleaned_data["submission_token"],
+            )
+        except AlreadySubmitted as earlier:
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect("household_file", pk=earlier.record.pk)
         messages.success(request, _("已建档，请登记家庭成员。"))
         return redirect("residents:resident_create", household=household.pk)
     return render(request, "residents/household_form.html", {"form": form})
@@ -158,7 +167,23 @@ def resident_create(request, household: int):
         instance=Resident(household=household),
         initial={"relation_to_head": relation} if relation else None,
     )
-    if request.method == "POST" and (resident := _save_resident(form)):
+    # Looked up before the form is checked: the form would refuse a resend for its ID number, now taken.
+    earlier = request.method == "POST" and posted_record(Resident, request.POST.get("submission_token"))
+    if earlier and earlier.household_id == household.pk:
+        messages.info(request, _("已保存，未重复登记。"))
+        return redirect("household_file", pk=household.pk)
+
+    def save(new):
+        return services.resident_save(resident=new, submission_token=form.cleaned_data["submission_token"])
+
+    resident = None
+    if request.method == "POST":
+        try:
+            resident = _save_through(form, save)
+        except AlreadySubmitted:  # the same form sent twice at the same moment
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect("household_file", pk=household.pk)
+    if resident:
         messages.success(request, _("已登记居民 %(name)s。") % {"name": resident.name})
         if "add_another" in request.POST:
             return redirect("residents:resident_create", household=household.pk)

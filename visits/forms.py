@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.dates import local_now_to_the_minute
-from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin
+from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin, SubmissionTokenField
 from grids.models import LEVEL_GRID, Assignment, Grid, WorkTeamMember
 from grids.selectors import users_serving
 from residents.models import Household, Resident
 
 from .models import Visit
+from .services import MAX_INTERVAL_DAYS
 
 # A superuser offered as a visitor without a role over the grid.
 LEVEL_NONE = 3
@@ -87,6 +88,7 @@ class VisitForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("身体、生活、居住情况，老人说了什么")}),
     )
+    submission_token = SubmissionTokenField()
     needs_found = forms.CharField(
         label=_("发现的诉求"),
         required=False,
@@ -153,7 +155,11 @@ class GiftForm(StyledFormMixin, forms.Form):
 
     item = forms.CharField(label=_("物品"), max_length=100, required=False)
     quantity = forms.IntegerField(
-        label=_("数量"), required=False, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+        label=_("数量"),
+        required=False,
+        max_value=9999,  # the column is an integer; no gift comes in tens of thousands
+        error_messages={"max_value": _("数量最多 %(limit_value)s。")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     value = forms.DecimalField(
         label=_("价值（元）"),
@@ -196,6 +202,12 @@ class VisitPlanForm(StyledFormMixin, forms.Form):
     interval_override_days = forms.IntegerField(
         label=_("本户走访间隔（天）"),
         required=False,
+        min_value=1,
+        max_value=MAX_INTERVAL_DAYS,
+        error_messages={
+            "min_value": _("走访间隔至少 1 天。"),
+            "max_value": _("走访间隔最多 %(limit_value)s 天。"),
+        },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         help_text=_("留空则按关爱类别的走访频次。如每周三次送物资填 2。"),
     )

@@ -10,7 +10,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from common.dates import local_now_to_the_minute
-from common.forms import DateInput, DateRangeMixin, DateTimeInput, PlainSelect, StyledFormMixin
+from common.forms import (
+    DateInput,
+    DateRangeMixin,
+    DateTimeInput,
+    PlainSelect,
+    StyledFormMixin,
+    SubmissionTokenField,
+)
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Grid
 from grids.selectors import users_serving
@@ -98,6 +105,7 @@ class PatrolForm(StyledFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("如：靖远路9号—11号—草场街口")}),
     )
     notes = forms.CharField(label=_("巡查情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    submission_token = SubmissionTokenField()
 
     def __init__(self, *args, grids: QuerySet[Grid], **kwargs):
         super().__init__(*args, **kwargs)

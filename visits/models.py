@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.submissions import submission_token_column
 from grids.models import Grid, WorkTeamMember
 from residents.models import CareCategory, Household, Resident
 
@@ -136,6 +137,8 @@ class Visit(models.Model):
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    # The token of the form that created it: a form sent twice saves once (common.submissions).
+    submission_token = submission_token_column()
 
     class Meta:
         verbose_name = _("走访记录")
@@ -209,6 +212,8 @@ class Patrol(models.Model):
     route = models.CharField(_("巡查路线"), max_length=300)
     notes = models.TextField(_("巡查情况"), blank=True)
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    # The token of the form that created it: a form sent twice saves once (common.submissions).
+    submission_token = submission_token_column()
 
     class Meta:
         verbose_name = _("巡查记录")

@@ -1,6 +1,7 @@
 """Every write to visits, visit plans and patrols."""
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.submissions import create_once
 from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
 from residents.models import CareEnrolment, Household, Resident
@@ -173,13 +175,22 @@ def schedule_refresh_stale(today: datetime.date | None = None) -> int:
     return schedule_refresh(households=stale, today=today)
 
 
+def visit_log(
+    *, household: Household, author, details: VisitDetails, submission_token: uuid.UUID | None = None
+) -> Visit:
+    """Record a door-knock visit and move the household's next due date on; a form sent twice saves once
+    (AlreadySubmitted names the visit saved first)."""
+    return create_once(
+        Visit, submission_token, lambda: _visit_log(household, author, details, submission_token)
+    )
+
+
 @transaction.atomic
-def visit_log(*, household: Household, author, details: VisitDetails) -> Visit:
-    """Record a door-knock visit and move the household's next due date on."""
+def _visit_log(household: Household, author, details: VisitDetails, submission_token) -> Visit:
     if not permissions.can_log_visit(author, household.grid):
         raise PermissionDenied
     _check_details(household, details)
-    visit = Visit(household=household, author=author)
+    visit = Visit(household=household, author=author, submission_token=submission_token)
     _write_details(visit, details)
     _refresh_last_visit(household)
     return visit
@@ -216,6 +227,10 @@ def visit_correct(*, visit: Visit, by, note: str) -> VisitRevision:
     )
 
 
+# The longest interval a household may be given: a visit at least once a year.
+MAX_INTERVAL_DAYS = 365
+
+
 @transaction.atomic
 def visit_plan_set(
     *, household: Household, interval_override_days: int | None, override_reason: str
@@ -223,11 +238,16 @@ def visit_plan_set(
     """Give a household its own visit interval (e.g. supplies three times a week), or clear it."""
     if interval_override_days is not None and interval_override_days < 1:
         raise ValidationError({"interval_override_days": _("走访间隔至少 1 天。")})
+    if interval_override_days is not None and interval_override_days > MAX_INTERVAL_DAYS:
+        raise ValidationError(
+            {"interval_override_days": _("走访间隔最多 %(days)s 天。") % {"days": MAX_INTERVAL_DAYS}}
+        )
     if interval_override_days is not None and not override_reason.strip():
         raise ValidationError({"override_reason": _("请写明为什么本户另定走访间隔。")})
     plan, _created = VisitPlan.objects.select_for_update().get_or_create(household=household)
     plan.interval_override_days = interval_override_days
     plan.override_reason = override_reason.strip() if interval_override_days else ""
+    plan.full_clean()  # the column's range and the reason's length, before the database is asked
     plan.save(update_fields=["interval_override_days", "override_reason"])
     schedule_refresh(households=Household.objects.filter(pk=household.pk))
     plan.refresh_from_db()
@@ -240,7 +260,6 @@ class Finding:
     description: str
 
 
-@transaction.atomic
 def patrol_log(
     *,
     grid: Grid,
@@ -250,8 +269,24 @@ def patrol_log(
     route: str,
     notes: str,
     findings: list[Finding],
+    submission_token: uuid.UUID | None = None,
 ) -> Patrol:
-    """Record a patrol of a grid with what it found."""
+    """Record a patrol of a grid with what it found; a form sent twice saves once (AlreadySubmitted)."""
+    patrol = Patrol(
+        grid=grid,
+        worker=worker,
+        started_at=started_at,
+        ended_at=ended_at,
+        route=route,
+        notes=notes,
+        submission_token=submission_token,
+    )
+    return create_once(Patrol, submission_token, lambda: _patrol_log(patrol, findings))
+
+
+@transaction.atomic
+def _patrol_log(patrol: Patrol, findings: list[Finding]) -> Patrol:
+    grid, worker, started_at, ended_at = patrol.grid, patrol.worker, patrol.started_at, patrol.ended_at
     if not permissions.can_log_patrol(worker, grid):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -262,7 +297,7 @@ def patrol_log(
         errors.setdefault("ended_at", []).append(_("结束时间不能早于开始时间。"))
     if ended_at is not None and ended_at > now:
         errors.setdefault("ended_at", []).append(_("结束时间不能晚于现在。"))
-    if not route.strip():
+    if not patrol.route.strip():
         errors.setdefault("route", []).append(_("请填写巡查路线。"))
     for finding in findings:
         if not finding.location.strip() or not finding.description.strip():
@@ -270,9 +305,8 @@ def patrol_log(
             break
     if errors:
         raise ValidationError(errors)
-    patrol = Patrol.objects.create(
-        grid=grid, worker=worker, started_at=started_at, ended_at=ended_at, route=route.strip(), notes=notes
-    )
+    patrol.route = patrol.route.strip()
+    patrol.save()
     PatrolFinding.objects.bulk_create(
         PatrolFinding(patrol=patrol, location=f.location.strip(), description=f.description.strip())
         for f in findings

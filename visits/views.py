@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.pagination import paginate
+from common.submissions import AlreadySubmitted
 from grids.models import LEVEL_GRID, Grid, WorkTeamMember
 from grids.permissions import can_edit_registry
 from residents import selectors as resident_selectors
@@ -226,9 +227,19 @@ def visit_create(request):
     if request.method == "POST":
 
         def save(details):
-            return services.visit_log(household=household, author=request.user, details=details)
+            return services.visit_log(
+                household=household,
+                author=request.user,
+                details=details,
+                submission_token=form.cleaned_data["submission_token"],
+            )
 
-        visit, gift_errors = _save_visit(form, gifts, save)
+        try:
+            visit, gift_errors = _save_visit(form, gifts, save)
+        except AlreadySubmitted as earlier:
+            # A double tap or a resend of a form already saved: show the visit it saved.
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect("visits:detail", pk=earlier.record.pk)
         if visit is not None:
             met = form.cleaned_data["residents_met"]
             messages.success(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.pagination import paginate
+from common.submissions import AlreadySubmitted
 from common.views import export_response, render_partial_or_page
 from grids.models import Community, Grid
 from grids.roles import PATROL_ROLES
@@ -159,7 +160,11 @@ def patrol_create(request):
                 route=form.cleaned_data["route"],
                 notes=form.cleaned_data["notes"],
                 findings=findings_of(formset),
+                submission_token=form.cleaned_data["submission_token"],
             )
+        except AlreadySubmitted as earlier:
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect("visits:patrol_detail", pk=earlier.record.pk)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

@@ -1,17 +1,20 @@
 """Every write to cases: registering a request, the one transition service, attachments and meetings."""
 
 import datetime
+import io
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from common.submissions import create_once
 from grids.models import Building, Grid
@@ -37,8 +40,15 @@ from .workflow import move_for
 
 # Photos only, as phones take them; Pillow reads the file to tell its real type, whatever its name says.
 ATTACHMENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+ATTACHMENT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENTS_PER_CASE = 10
+# A phone's photo has 12 to 50 million pixels; a file claiming more is refused before it is decoded
+# (a few kilobytes of PNG can claim a picture that takes gigabytes to decode).
+ATTACHMENT_MAX_PIXELS = 50_000_000
+# Stored photos are shrunk to this longest side: enough to read a meter or a crack on a wall.
+ATTACHMENT_MAX_SIDE = 2560
+_SRGB = ImageCms.createProfile("sRGB")
 
 
 class CaseConflict(Exception):
@@ -76,29 +86,88 @@ class Intake:
     origin_finding: PatrolFinding | None = None
 
 
-def attachment_check(upload: UploadedFile) -> str:
-    """The photo's content type, or a ValidationError saying what is wrong with the file."""
+@dataclass(frozen=True)
+class Photo:
+    """An uploaded photo as it is stored: re-encoded, without its metadata or anything appended to it."""
+
+    content: ContentFile
+    content_type: str
+
+
+def _not_a_photo(upload: UploadedFile) -> ValidationError:
+    return ValidationError(_("“%(name)s”不是照片：只接受 JPEG、PNG 或 WebP 图片。") % {"name": upload.name})
+
+
+def _too_many_pixels(upload: UploadedFile) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s”的像素过多（超过 %(max)d 万像素）：请用相机的普通模式拍摄，或缩小后再上传。")
+        % {"name": upload.name, "max": ATTACHMENT_MAX_PIXELS // 10_000}
+    )
+
+
+def _in_srgb(image: Image.Image) -> Image.Image:
+    """The picture in sRGB, so the stored file needs no colour profile (a profile can carry any bytes)."""
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode) or image
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # an unreadable profile: the colours as they are
+
+
+def attachment_check(upload: UploadedFile) -> Photo:
+    """The photo to store, re-encoded, or a ValidationError saying what is wrong with the file.
+
+    Pillow reads the file to tell its real type, whatever its name says. The picture is turned upright
+    (EXIF orientation), shrunk to ATTACHMENT_MAX_SIDE and saved afresh: the location and camera
+    details in its EXIF, any other metadata and any bytes appended after the picture are not kept.
+    """
     size = upload.size or 0
     if size > ATTACHMENT_MAX_BYTES:
         raise ValidationError(
             _("“%(name)s”有 %(size).1f MB，照片不能超过 %(max)d MB。")
             % {"name": upload.name, "size": size / 2**20, "max": ATTACHMENT_MAX_BYTES // 2**20}
         )
+    upload.seek(0)
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            kind = image.format
-            image.verify()
-    # A tiny file claiming a huge picture (a decompression bomb) is refused like any other non-photo.
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        kind = None
-    finally:
-        upload.seek(0)
-    if kind not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            _("“%(name)s”不是照片：只接受 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}
-        )
-    return ATTACHMENT_TYPES[kind]
+        with warnings.catch_warnings():
+            # Pillow's own bomb warning: the pixel count is checked below, against a lower limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(upload) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _not_a_photo(upload) from None
+    with image:
+        kind = image.format
+        if kind not in ATTACHMENT_TYPES:
+            raise _not_a_photo(upload)
+        if image.width * image.height > ATTACHMENT_MAX_PIXELS:
+            raise _too_many_pixels(upload)
+        try:
+            if kind == "JPEG":
+                # Decode a large JPEG at a half, quarter or eighth of its size: no more than is kept.
+                image.draft(None, (ATTACHMENT_MAX_SIDE, ATTACHMENT_MAX_SIDE))
+            image.load()
+            picture = ImageOps.exif_transpose(image)
+            picture.thumbnail((ATTACHMENT_MAX_SIDE, ATTACHMENT_MAX_SIDE))
+            picture = _in_srgb(picture)
+            if kind == "JPEG" and picture.mode not in ("RGB", "L"):
+                picture = picture.convert("RGB")
+            # Pillow carries some of what it read over to what it writes (a JPEG comment, a PNG's colour
+            # profile): keep only the transparency, which is part of the picture.
+            picture.info = {k: v for k, v in picture.info.items() if k == "transparency"}
+            buffer = io.BytesIO()
+            options = {"JPEG": {"quality": 85}, "WEBP": {"quality": 85}, "PNG": {}}[kind]
+            picture.save(buffer, format=kind, **options)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            raise _not_a_photo(upload) from None  # truncated or damaged
+        finally:
+            upload.seek(0)
+    name = f"{uuid.uuid4().hex}.{ATTACHMENT_EXTENSIONS[kind]}"
+    return Photo(content=ContentFile(buffer.getvalue(), name=name), content_type=ATTACHMENT_TYPES[kind])
 
 
 def _too_many_photos() -> str:
@@ -167,10 +236,10 @@ def case_register(
     _check_intake(intake, actor)
     if len(attachments) > ATTACHMENTS_PER_CASE:
         raise ValidationError({"attachments": [_too_many_photos()]})
-    types = []
+    photos = []
     for upload in attachments:
         try:
-            types.append(attachment_check(upload))
+            photos.append((upload, attachment_check(upload)))
         except ValidationError as error:
             raise ValidationError({"attachments": error.messages}) from None
     now = now or timezone.now()
@@ -197,19 +266,19 @@ def case_register(
     )
     case.number = case_number(timezone.localdate(now), case.pk)
     case.save(update_fields=["number"])
-    for upload, content_type in zip(attachments, types, strict=True):
-        _attach(case, upload, content_type, actor)
+    for upload, photo in photos:
+        _attach(case, upload, photo, actor)
     _event(case, action=Action.REGISTER, actor=actor, at=now, from_status="")
     return case
 
 
-def _attach(case: Case, upload: UploadedFile, content_type: str, actor) -> CaseAttachment:
+def _attach(case: Case, upload: UploadedFile, photo: Photo, actor) -> CaseAttachment:
     return CaseAttachment.objects.create(
         case=case,
-        file=upload,
+        file=photo.content,
         original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=upload.size or 0,
+        content_type=photo.content_type,
+        size=photo.content.size,
         uploaded_by=actor,
     )
 
@@ -227,7 +296,7 @@ def attachments_add(*, case: Case, actor, files: list[UploadedFile]) -> list[Cas
             checked.append((upload, attachment_check(upload)))
         except ValidationError as error:
             raise ValidationError({"files": error.messages}) from None
-    return [_attach(case, upload, content_type, actor) for upload, content_type in checked]
+    return [_attach(case, upload, photo, actor) for upload, photo in checked]
 
 
 # --- the one transition service -------------------------------------------------------------------

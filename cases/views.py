@@ -383,9 +383,8 @@ def attachment(request, pk: int):
         handle = found.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type=found.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    # Never cached, like every response to a signed-in user (portal.middleware.NoStoreForUsersMiddleware).
+    return FileResponse(handle, content_type=found.content_type)
 
 
 # --- the case list and its export ---------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Response headers with the server time and SQL query count of each request, for `make bench`."""
+"""Response headers the portal adds: no-store for signed-in users, and timing for `make bench`."""
 
 import time
 
 from django.db import connection
+from django.utils.cache import add_never_cache_headers
 
 CONNECTION_SETUP_SQL = "SELECT oid, typarray FROM pg_type WHERE typname"
 
@@ -35,4 +36,25 @@ class ServerTimingMiddleware:
         elapsed_ms = (time.perf_counter() - started) * 1000
         response["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
         response["X-Query-Count"] = str(queries)
+        return response
+
+
+class NoStoreForUsersMiddleware:
+    """`Cache-Control: no-store` (and the rest of never_cache) on every response to a signed-in user.
+
+    Nearly every page, fragment, export and photo a signed-in user gets holds personal information, so
+    the simple rule is the honest one: no browser or proxy keeps any of them (a shared office computer
+    would show the last user's pages from its cache). Static files never reach this middleware
+    (whitenoise answers them first) and stay cacheable; pages for signed-out visitors (the login page)
+    hold nobody's data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
         return response

@@ -5,6 +5,7 @@ import io
 import logging
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,6 +45,23 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Rows Excel keeps for formatting only are skipped, but a sheet cannot make the import read for ever.
 MAX_SHEET_ROWS = 200_000
+# The ledger has 13 columns; a few more typed beside them are cut off, a sheet of 16,384 is refused.
+# A 2,000 x 16,384 sheet had held one request for 143 s.
+MAX_SHEET_COLUMNS = 100
+
+# What an .xlsx may unpack to, checked from the zip's directory before openpyxl reads a byte of it
+# (Python's zipfile stops at the sizes the directory declares, so a part cannot grow past them).
+# A full ledger of 20,000 rows written by openpyxl unpacks to 15 MB, its sheet compressed 12 to 1.
+# openpyxl holds every shared string in memory at once: a 1.2 MB upload expanding to 1 GB of shared
+# strings had taken a worker to 1.2 GB.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_SHEET_PART_BYTES = 40 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 20 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 1000
+# Deflate packs at most about 1,000 to 1; spreadsheet XML, even rows kept only for their formatting,
+# packs far less. Small parts are exempt: a few kilobytes of anything may pack absurdly.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 
 # Where a model field's validation error is shown in the sheet.
 _FIELD_COLUMNS = {
@@ -111,19 +129,77 @@ def _file_size(file) -> int:
     return size
 
 
+def _too_big_unpacked() -> str:
+    return _(
+        "文件解压后的内容过大（超过 %(mb)s MB）：请删除多余的工作表、行和列，或拆分成多个文件分批导入。"
+    ) % {"mb": MAX_UNPACKED_BYTES // 2**20}
+
+
+def _check_archive(file) -> None:
+    """Refuse a workbook whose parts would unpack past the limits, before anything is decompressed.
+
+    A file that is not a zip at all passes here and is refused by openpyxl like any unreadable file.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    finally:
+        file.seek(0)
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise LedgerFileError(_("文件结构异常（包含的部件过多），不是正常的 Excel 台账，已拒绝导入。"))
+    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise LedgerFileError(_too_big_unpacked())
+    for member in members:
+        name = member.filename.lower()
+        if name.startswith("xl/worksheets/") and member.file_size > MAX_SHEET_PART_BYTES:
+            raise LedgerFileError(
+                _("工作表解压后超过 %(mb)s MB：请删除多余的行和列，或拆分成多个文件分批导入。")
+                % {"mb": MAX_SHEET_PART_BYTES // 2**20}
+            )
+        if name.endswith("sharedstrings.xml") and member.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise LedgerFileError(
+                _("文件中的文字内容解压后超过 %(mb)s MB：请删除多余的内容，或拆分成多个文件分批导入。")
+                % {"mb": MAX_SHARED_STRINGS_BYTES // 2**20}
+            )
+        if member.file_size >= RATIO_CHECKED_FROM_BYTES and member.file_size > MAX_COMPRESSION_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise LedgerFileError(
+                _("文件的压缩比异常（解压后是压缩时的数百倍以上），不是正常的 Excel 台账，已拒绝导入。")
+            )
+
+
+def _too_wide() -> str:
+    return _("工作表超过 %(columns)s 列：台账只需模板中的列，请删除多余的列后重新上传。") % {
+        "columns": MAX_SHEET_COLUMNS
+    }
+
+
 def _read_sheet(file) -> tuple[tuple, list[tuple[int, tuple]]]:
     """The header and the non-blank rows (with their Excel row numbers) of the ledger sheet."""
     workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
     try:
         sheet = workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
-        # Some programs write a wrong size into the file; read the rows that are really there.
+        # The size the sheet declares: refuse a huge one before reading a row.
+        if (sheet.max_column or 0) > MAX_SHEET_COLUMNS:
+            raise LedgerFileError(_too_wide())
+        if (sheet.max_row or 0) > MAX_SHEET_ROWS:
+            raise LedgerFileError(_too_many_rows())
+        # Some programs write a wrong size into the file; read the rows that are really there, and
+        # stop at the first row past the limits whatever the declared size said.
         sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None) or ()
+        if len(header) > MAX_SHEET_COLUMNS:
+            raise LedgerFileError(_too_wide())
         data: list[tuple[int, tuple]] = []
         for number, values in enumerate(rows, start=2):
             if number > MAX_SHEET_ROWS:
                 raise LedgerFileError(_too_many_rows())
+            if len(values) > MAX_SHEET_COLUMNS:
+                raise LedgerFileError(_too_wide())
             if all(_is_blank(value) for value in values):
                 continue
             if len(data) == MAX_IMPORT_ROWS:
@@ -172,6 +248,7 @@ def read_ledger(file) -> list[tuple[int, tuple]]:
         raise LedgerFileError(_("上传的文件是空的。"))
     if size > MAX_UPLOAD_BYTES:
         raise LedgerFileError(_("文件超过 10 MB：请拆分成多个文件分批导入。"))
+    _check_archive(file)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about features it drops (styles, extensions); they do not matter here.

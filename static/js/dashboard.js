@@ -11,6 +11,9 @@
     var el = document.getElementById(id);
     if (!el) return;
     var chart = echarts.init(el, null, { renderer: "svg" });
+    // Tooltips drawn inside the chart: ECharts' HTML tooltips write style="" attributes, which the
+    // Content-Security-Policy refuses.
+    option.tooltip = Object.assign({ renderMode: "richText" }, option.tooltip);
     chart.setOption(Object.assign({ color: palette, animation: false }, option));
     charts.push(chart);
   }

@@ -78,3 +78,36 @@ def _close_live_server_connections(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+# Reported from inside each page, whatever document is loaded: Content-Security-Policy violations
+# (an inline script or style, eval, a file from elsewhere) and htmx refusing to eval (allowEval false).
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const what = `${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`;
+  window.__reportCspViolation(`${what} in ${event.sourceFile}:${event.lineNumber}`);
+});
+document.addEventListener("htmx:evalDisallowedError", (event) => {
+  window.__reportCspViolation(`htmx eval disallowed on ${event.target.outerHTML.slice(0, 120)}`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Every browser test also checks that nothing its pages do breaks the Content-Security-Policy."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+    page.expose_function("__reportCspViolation", lambda text: violations.append(text))
+    page.add_init_script(_REPORT_VIOLATIONS)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield violations
+    assert violations == [], "\n".join(violations)

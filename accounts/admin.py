@@ -1,7 +1,7 @@
 """The admin's user page gains two actions: reset the second factor, end the sessions.
 
-Unlocking a locked-out sign-in is django-axes' admin (访问尝试: delete the attempt); the devices themselves
-are listed by django-otp's admin.
+Unlocking a locked-out sign-in is django-axes' admin (Axes → Access attempts: delete the attempt); the
+devices themselves are listed by django-otp's admin.
 """
 
 from django.contrib import admin, messages

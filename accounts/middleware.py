@@ -63,7 +63,7 @@ class SessionLifetimeMiddleware:
             now = time.time()
             if LOGGED_IN_AT not in request.session:  # signed in before this rule existed
                 session_start(request.session)
-            elif now - request.session[LAST_SEEN_AT] >= RECHECK_SECONDS:
+            elif now - request.session.get(LAST_SEEN_AT, 0) >= RECHECK_SECONDS:
                 request.session[LAST_SEEN_AT] = now
             return None
         logout(request)

@@ -126,7 +126,7 @@ AUTHENTICATION_BACKENDS = [
 # 5 failures for one username from one address lock that pair for 15 minutes after the fifth. Keyed on
 # the pair: a whole office behind one NAT address is not locked out by one person. Tries while locked
 # are refused without extending the lock, so "try again in 15 minutes" holds and a colleague cannot
-# keep someone locked out. The admin unlocks by deleting the attempt (django-axes' admin).
+# keep someone locked out. The admin unlocks by deleting the attempt (Axes → Access attempts).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

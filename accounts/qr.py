@@ -8,8 +8,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 def qr_svg(device: TOTPDevice, title: str) -> SafeString:
-    """The device's otpauth:// URI as an SVG QR code; segno escapes the title it writes."""
-    svg = segno.make(device.config_url, error="m").svg_inline(scale=5, light="#fff", title=title)
+    """The otpauth:// URI as an SVG QR code that fills its box (no fixed size); segno escapes the title."""
+    svg = segno.make(device.config_url, error="m").svg_inline(light="#fff", title=title, omitsize=True)
     return mark_safe(svg)  # noqa: S308 (markup segno generated from a URI of our own)
 
 

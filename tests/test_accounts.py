@@ -411,6 +411,7 @@ def test_the_tests_force_login_passes_the_second_factor(client, reveal_worker):
 def test_the_login_page_offers_the_language_choice(client):
     page = client.get(reverse("login")).content.decode()
     assert f'action="{reverse("set_language")}"' in page
+    assert re.search(r'<button[^>]*value="en"[^>]*>English</button>', page)  # in its own name
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")})
     assert response.status_code == 302
     assert response["Location"] == reverse("login")

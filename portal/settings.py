@@ -4,6 +4,7 @@ SQLite by default so the demo needs nothing; PostgreSQL through DATABASE_URL in 
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -59,6 +60,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.forms",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "common",
     "portal",
     "grids",
@@ -66,6 +71,7 @@ INSTALLED_APPS = [
     "visits",
     "cases",
     "dashboard",
+    "accounts",
     "tooling",
 ]
 
@@ -78,10 +84,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.middleware.NoStoreForUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into accounts.views.locked_out's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -105,13 +116,53 @@ TEMPLATES = [
 ]
 
 
+# --- signing in (accounts/) ----------------------------------------------------------------------------
+# A new password: not like the username or name, at least 10 characters, not common, not all digits.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# 5 failures for one username from one address lock that pair for 15 minutes after the fifth. Keyed on
+# the pair: a whole office behind one NAT address is not locked out by one person. Tries while locked
+# are refused without extending the lock, so "try again in 15 minutes" holds and a colleague cannot
+# keep someone locked out. The admin unlocks by deleting the attempt (Axes → Access attempts).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Behind a reverse proxy every request comes from the proxy's address: name how many proxies set
+# X-Forwarded-For (the README's deployment has one), so the lockout keys on the client's address.
+PORTAL_TRUSTED_PROXIES = env.int("PORTAL_TRUSTED_PROXIES", default=0)
+if PORTAL_TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = PORTAL_TRUSTED_PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# Logged out after 30 minutes without a request, and 12 hours after signing in whatever the activity
+# (accounts.middleware.SessionLifetimeMiddleware); the cookie ends with the browser (shared office PCs).
+PORTAL_SESSION_IDLE_SECONDS = 30 * 60
+PORTAL_SESSION_MAX_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_AGE = PORTAL_SESSION_MAX_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# A second factor (TOTP, with single-use backup codes) for whoever may see or export full values and
+# for the admin (accounts.permissions.second_factor_required). `make demo` turns the requirement off so
+# its accounts sign in with the password alone; anyone may still enrol from 账户安全.
+PORTAL_OTP_REQUIRED = env.bool("PORTAL_OTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "社区网格化服务平台"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

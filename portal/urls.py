@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import urls as account_urls
+from accounts import views as account_views
 from grids import views as grid_views
 
 from . import views, views_home
@@ -17,8 +19,9 @@ grid_patterns = (
 urlpatterns = [
     path("", views_home.home, name="home"),
     path("dashboard/", include("dashboard.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include(account_urls.auth_patterns)),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", account_views.language, name="set_language"),
     path("admin/", admin.site.urls),
     path("grids/", include(grid_patterns)),
     path("residents/households/<int:pk>/", views.household_file, name="household_file"),

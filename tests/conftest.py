@@ -6,12 +6,50 @@ import pytest
 # set-up must still be allowed to use the ORM from it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from grids.models import Role  # noqa: E402 (after the environment is prepared)
+from django.test import Client  # noqa: E402 (after the environment is prepared)
+
+from grids.models import Role  # noqa: E402
 from tests.factories import (  # noqa: E402
     GridFactory,
     UserFactory,
     assign,
 )
+
+
+def verify_second_factor(client: Client, user) -> None:
+    """Mark the client's session as past the second factor, with a confirmed authenticator for the user."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="tests", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _force_login_passes_the_second_factor():
+    """client.force_login(user) also passes the second factor when the user must have one.
+
+    Tests of other things sign in as roles that must use a second factor (accounts.permissions); as
+    force_login skips the password, this skips the code, through a real device and django-otp's session
+    key, so every page still goes through the second-factor middleware. `verified=False` leaves the
+    session at the password step: tests/test_accounts.py proves the requirement holds then.
+    """
+    from accounts.permissions import second_factor_required
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, *, verified=True):
+        original(self, user, backend)
+        if verified and second_factor_required(user):
+            verify_second_factor(self, user)
+
+    Client.force_login = force_login
+    yield
+    Client.force_login = original
 
 
 @pytest.fixture(autouse=True)

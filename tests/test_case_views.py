@@ -509,11 +509,11 @@ def test_case_page_reads_in_english_once_chosen(client, grid, staff, worker):
 
 
 def test_case_page_query_count(client, grid, staff, worker):
-    # session, user, the user's grid ids, the case with its joins, events, photos, meetings,
-    # merged cases, the user's roles over the grid (for the actions) = 9
+    # session, user, the second factor's device, the user's grid ids, the case with its joins, events,
+    # photos, meetings, merged cases, the user's roles over the grid (for the actions) = 10
     case = case_in("in_progress", grid, staff=staff, worker=worker)
     client.force_login(worker)
-    assert _count(client, reverse("cases:detail", args=[case.pk])) == 9
+    assert _count(client, reverse("cases:detail", args=[case.pk])) == 10
 
 
 def test_queue_and_desk_query_counts(client, grid, staff, worker):
@@ -521,8 +521,9 @@ def test_queue_and_desk_query_counts(client, grid, staff, worker):
     case_in("dispatched", grid, staff=staff, worker=worker)
     case_in("in_progress", grid, staff=staff, worker=worker)
     client.force_login(worker)
-    # session, user, the worker's grids, waiting cases, cases in hand = 5
-    assert _count(client, reverse("cases:queue")) == 5
+    # session, user, the second factor's device, the worker's grids, waiting cases, cases in hand = 6
+    assert _count(client, reverse("cases:queue")) == 6
     client.force_login(staff)
-    # session, user, the user's grid ids, counts by state, flag counts, follow-ups, page count, page = 8
-    assert _count(client, reverse("cases:desk")) == 8
+    # session, user, the second factor's device, the user's grid ids, counts by state, flag counts,
+    # follow-ups, page count, page = 9
+    assert _count(client, reverse("cases:desk")) == 9

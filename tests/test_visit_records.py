@@ -203,16 +203,16 @@ def _fill_visits(grid, worker, colleague, n: int) -> None:
 
 
 def test_visit_list_issues_the_same_queries_for_3_and_30_visits(client, worker, grid):
-    # session, user, the grid filter (scoped), the user's grid ids, count (capped), the place selects'
-    # communities (with their streets) and grids, the visitor options, page of visits, their visitors,
-    # their gifts = 11 at any size
+    # session, user, the second factor's device, the grid filter (scoped), the user's grid ids, count
+    # (capped), the place selects' communities (with their streets) and grids, the visitor options, page of
+    # visits, their visitors, their gifts = 12 at any size
     colleague = UserFactory()
     assign(colleague, Role.GRID_WORKER, grid)
     client.force_login(worker)
     url = reverse("visits:list") + f"?grid={grid.pk}&kind=condolence"
     _fill_visits(grid, worker, colleague, 3)
     small = _count(client, url)
-    assert small == 11
+    assert small == 12
     _fill_visits(grid, worker, colleague, 27)
     assert len(_listed(client.get(url))) == 20
     assert _count(client, url) == small
@@ -576,13 +576,14 @@ def test_patrol_list_shows_the_users_grids_latest_first_with_finding_counts(
 
 
 def test_patrol_list_issues_the_same_queries_for_3_and_30_patrols(client, worker, grid):
-    # session, user, count (capped), whether the user may record a patrol, page with finding counts = 5
+    # session, user, the second factor's device, count (capped), whether the user may record a patrol,
+    # page with finding counts = 6
     client.force_login(worker)
     url = reverse("visits:patrols")
     for n in range(3):
         _patrol(grid, worker, n + 1, findings=2)
     small = _count(client, url)
-    assert small == 5
+    assert small == 6
     for n in range(27):
         _patrol(grid, worker, n + 5, findings=1)
     assert _count(client, url) == small

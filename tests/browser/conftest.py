@@ -36,6 +36,13 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN", "device_scale_factor": 2}
 
 
+@pytest.fixture(autouse=True)
+def _demo_without_second_factor(settings):
+    """These tests sign in through the login page as `make demo` serves it: the second factor not required
+    (the Makefile's PORTAL_OTP_REQUIRED=false). tests/test_accounts.py tests the requirement."""
+    settings.PORTAL_OTP_REQUIRED = False
+
+
 @pytest.fixture(scope="session")
 def chinese_font():
     """Without a CJK font the screenshots show empty boxes; `make test` installs fonts-noto-cjk."""

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.forms",
+    "pgtrigger",
+    "pghistory",
     "common",
     "portal",
     "grids",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "visits",
     "cases",
     "dashboard",
+    "audit",
     "tooling",
 ]
 
@@ -71,6 +74,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The request's user and URL reach the audit triggers of every write (django-pghistory).
+    "audit.middleware.HistoryMiddleware",
+    # A logged-in user refused a record (403/404) is recorded in the audit store.
+    "audit.middleware.RefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

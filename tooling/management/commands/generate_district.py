@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from audit.services import command_context
 from tooling.generator import DistrictGenerator
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         if households < 1:
             raise CommandError("--households must be at least 1.")
         started = time.perf_counter()
-        with transaction.atomic():
+        with command_context("generate_district"), transaction.atomic():
             generator = DistrictGenerator(
                 households=households, seed=seed, street_name=street_name, out=self.stdout
             )

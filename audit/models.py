@@ -83,6 +83,21 @@ class AssignmentHistory(_history_of(Assignment)):
     """Each version of an assignment (岗位分配)."""
 
 
+HISTORY_MODELS = (
+    HouseholdHistory,
+    ResidentHistory,
+    CareEnrolmentHistory,
+    LiaisonLinkHistory,
+    VisitPlanHistory,
+    VisitHistory,
+    PatrolHistory,
+    PatrolFindingHistory,
+    CaseHistory,
+    MeetingHistory,
+    AssignmentHistory,
+)
+
+
 class AuditEvent(models.Model):
     """One application event: a reveal, an export, a login or its failure, a logout, a refused request."""
 

@@ -4,12 +4,13 @@ import contextlib
 from collections.abc import Iterator
 
 import pghistory
+import pgtrigger
 from django.db import connection
 
 from grids.models import Community, Grid
 from residents.models import ExportRecord, RevealRecord
 
-from .models import AuditEvent
+from .models import HISTORY_MODELS, AuditEvent
 
 
 def refused_access_record(*, user, path: str, status: int, address: str | None, view: str) -> AuditEvent:
@@ -120,3 +121,20 @@ def audit_export_record(*, user, filters: dict, row_count: int) -> AuditEvent:
         username=user.get_username(),
         details={"export": "audit", "row_count": row_count, "unmasked": False, "filters": filters},
     )
+
+
+@contextlib.contextmanager
+def history_off() -> Iterator[None]:
+    """Write without history rows, for synthetic data only (the district generator), inside a transaction.
+
+    pgtrigger's ignore() sets its flag on each statement that goes through Django's execute; COPY does
+    not, so one statement is run here first to set the flag for the rest of the transaction.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    tracked = {history.pgh_tracked_model for history in HISTORY_MODELS}
+    uris = [trigger.get_uri(model) for model, trigger in pgtrigger.registered() if model in tracked]
+    with pgtrigger.ignore(*uris), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        yield

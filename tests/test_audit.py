@@ -8,6 +8,7 @@ import json
 import openpyxl
 import pytest
 from django.contrib import admin
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -427,3 +428,15 @@ def test_command_context_names_the_command(grid):
         household = HouseholdFactory(grid=GridFactory())
     (event,) = history(HouseholdHistory, household.pk)
     assert event.pgh_context.metadata == {"command": "load_demo"}
+
+
+def test_the_district_generator_writes_no_history_even_through_copy(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("generate_district", households=40, seed=7, stdout=io.StringIO())
+
+    assert Household.objects.count() == 40
+    assert not HouseholdHistory.objects.exists()
+    assert not ResidentHistory.objects.exists()
+    # The flag lasted only for the generator's transaction: a write after it is recorded again.
+    household = HouseholdFactory(grid=GridFactory())
+    assert [e.pgh_label for e in history(HouseholdHistory, household.pk)] == ["insert"]

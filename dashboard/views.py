@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
 from common.pagination import paginate
 from common.xlsx import xlsx_response
-from residents.models import CareEnrolment, Resident
+from residents import services as resident_services
+from residents.models import CareEnrolment, ExportRecord, Resident
 from visits import selectors as visit_selectors
 from visits.measures import COVERAGE
 
@@ -63,6 +64,22 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
     }
 
 
+def _record(user, kind: ExportRecord.Kind, board: dash.Dashboard) -> None:
+    """The workbook and the printed report leave the portal like a ledger does: record who took which."""
+    resident_services.export_record(
+        user=user,
+        kind=kind,
+        filters={
+            "scope": board.scope.param,
+            "scope_label": str(board.scope.label),
+            "date_from": board.period.first.isoformat(),
+            "date_to": board.period.last.isoformat(),
+        },
+        row_count=len(board.grid_rows),
+        unmasked=False,
+    )
+
+
 def _requested(request) -> tuple:
     """The user's scope tree, the period form and the figures a dashboard request asks for."""
     tree = dash.scope_tree(request.user)
@@ -87,6 +104,7 @@ def dashboard_index(request):
 def dashboard_export_view(request):
     _tree, _form, board = _requested(request)
     content = exports.workbook(board)
+    _record(request.user, ExportRecord.Kind.DASHBOARD, board)
     period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
     return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")
 
@@ -99,6 +117,7 @@ def monthly_report(request):
     form = ReportForm(request.GET or {}, today=today)
     period = form.cleaned_data["month"] if form.is_valid() else dash.last_month(today)
     board = _figures(tree, scope, period, "resolution")
+    _record(request.user, ExportRecord.Kind.MONTHLY_REPORT, board)
     context = _context(board, tree) | {"form": form, "printed_at": timezone.localtime()}
     return render(request, "dashboard/report.html", context)
 

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "pgtrigger",
+    "pghistory",
     "common",
     "portal",
     "grids",
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
     "cases",
     "dashboard",
     "accounts",
+    "audit",
     "tooling",
 ]
 
@@ -87,6 +90,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.middleware.NoStoreForUsersMiddleware",
+    # The request's user and URL reach the audit triggers of every write (django-pghistory).
+    "audit.middleware.HistoryMiddleware",
+    # A logged-in user refused a record (403/404) is recorded in the audit store.
+    "audit.middleware.RefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.SecondFactorMiddleware",

@@ -28,4 +28,5 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
+    path("audit/", include("audit.urls")),
 ]

@@ -426,12 +426,15 @@ class RevealRecord(models.Model):
 
 
 class ExportRecord(models.Model):
-    """Each ledger export: which ledger, who, when, which filters, how many rows, in full or masked."""
+    """Each export (a ledger, the dashboard's workbook, the monthly report): what, who, when, which filters,
+    how many rows, in full or masked."""
 
     class Kind(models.TextChoices):
         RESIDENTS = "residents", _("居民台账")
         VISITS = "visits", _("走访记录")
         CASES = "cases", _("诉求工单")
+        DASHBOARD = "dashboard", _("数据看板")
+        MONTHLY_REPORT = "monthly_report", _("月度报告")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -130,6 +130,9 @@ MATRIX = [
     (GET("dashboard:export"),                             "LOGIN 200  200  200  200  200  200"),
     (GET("dashboard:report"),                             "LOGIN 200  200  200  200  200  200"),
     (GET("dashboard:households"),                         "LOGIN 200  200  200  200  200  200"),
+    # --- audit: leaders read their scope's audit, superusers all of it; nobody else ---------------------
+    (GET("audit:list"),                                   "LOGIN 403  403  403  200  200  200"),
+    (GET("audit:export"),                                 "LOGIN 403  403  403  200  200  200"),
     # --- accounts: signing in, the second factor, the language menu ----------------------------------------
     # Everyone here but the street leader must use a second factor (accounts.permissions); the matrix's
     # sessions have passed it (tests/conftest.py). The street leader has no device and needs none.
@@ -159,6 +162,10 @@ MATRIX = [
     # current behaviour: anonymous users reach a model's admin page through the portal's login, not the
     # admin's (LoginRequiredMiddleware stops them before admin_view does); the admin index uses the admin's.
     (GET("admin:cases_case_changelist"),                  "LOGIN ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN 200"),
+    # The audit is read only in the admin, for superusers too: no add form (403), no delete.
+    (GET("admin:audit_auditevent_changelist"),            "LOGIN ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN 200"),
+    (GET("admin:audit_auditevent_add"),                   "LOGIN ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN 403"),
+    (GET("admin:audit_residenthistory_changelist"),       "LOGIN ALOGIN ALOGIN ALOGIN ALOGIN ALOGIN 200"),
     # --- grids ----------------------------------------------------------------------------------------------
     (GET("grids:list"),                                   "LOGIN 200  200  200  200  200  200"),
     (GET("grids:detail", "grid_a"),                       "LOGIN 200  404  200  404  200  200"),

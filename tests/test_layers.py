@@ -1,6 +1,6 @@
 """The layers of ARCHITECTURE.md, checked from the imports: no module imports a package above its own.
 
-common (no domain) <- grids <- residents <- visits <- cases <- dashboard <- accounts <- portal <- tooling.
+common (no domain) <- grids <- residents <- visits <- cases <- dashboard <- accounts <- audit <- portal <- tooling.
 A package may import itself, anything below it and nothing above; tests may import anything. A new app
 takes its place in LAYERS (its position says what it may import).
 """
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["common", "grids", "residents", "visits", "cases", "dashboard", "accounts", "portal", "tooling"]
+LAYERS = [
+    "common", "grids", "residents", "visits", "cases", "dashboard", "accounts", "audit", "portal", "tooling",
+]
 
 
 def _imported_packages(path: Path) -> set[str]:

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from audit.services import command_context, history_off
 from tooling.generator import DistrictGenerator
 
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
         if households < 1:
             raise CommandError("--households must be at least 1.")
         started = time.perf_counter()
-        with transaction.atomic():
+        # A synthetic district is nobody's record: its rows get no history, which would cost a quarter
+        # more time (20,000 households: 121 s without the audit triggers, 150 s with them).
+        with command_context("generate_district"), transaction.atomic(), history_off():
             generator = DistrictGenerator(
                 households=households, seed=seed, street_name=street_name, out=self.stdout
             )

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from audit.services import command_context
 from tooling import demo
 
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        counts = demo.load()
+        with command_context("load_demo"):
+            counts = demo.load()
         if counts is None:
             self.stdout.write("Demo community already loaded; nothing changed.")
         else:

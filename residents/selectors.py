@@ -151,9 +151,9 @@ def number_query(q: str) -> NumberQuery | None:
 def ids_with_full_number(residents: QuerySet[Resident], number: NumberQuery) -> list[int]:
     """Ids of the residents holding the full number, by its blind index (at most MATCH_LIMIT)."""
     if number.kind == SensitiveField.ID_NUMBER:
-        found = residents.with_id_number(number.value)
+        found = residents.filter(id_number_index=identity.id_number_index(number.value))
     else:
-        found = residents.with_phone(number.value)
+        found = residents.filter(phone_index=identity.phone_index(number.value))
     return sorted(found.order_by().values_list("id", flat=True)[:MATCH_LIMIT])
 
 

@@ -154,10 +154,11 @@ def full_number_search(*, user, filters: selectors.ResidentFilters) -> selectors
         scope = selectors.search_scope(user, filters).filter(grid__in=permissions.grids_revealable_by(user))
         ids = selectors.ids_with_full_number(scope, number)
         at = timezone.now()
+        found: list[int | None] = [*ids] or [None]  # a search that found nobody is recorded too
         RevealRecord.objects.bulk_create(
             [
                 RevealRecord(user=user, resident_id=pk, field=number.kind, reason=RevealRecord.SEARCH, at=at)
-                for pk in ids or [None]
+                for pk in found
             ]
         )
     return replace(filters, number_ids=tuple(ids), number_label=number.masked)

@@ -11,11 +11,16 @@ hash guesses to compare (a phone number has only ten billion of them).
 is empty (lookups on the ciphertext would silently find nothing, so they are refused).
 """
 
+import base64
 import hashlib
 import hmac
+import os
+import time
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -23,7 +28,15 @@ from django.core.signals import setting_changed
 from django.db import models
 from django.dispatch import receiver
 
-__all__ = ["EncryptedTextField", "InvalidToken", "blind_index", "decrypt", "encrypt", "rotate"]
+__all__ = [
+    "EncryptedTextField",
+    "InvalidToken",
+    "blind_index",
+    "bulk_encrypter",
+    "decrypt",
+    "encrypt",
+    "rotate",
+]
 
 
 @cache
@@ -87,6 +100,37 @@ def encrypted_with_current_key(token: str) -> bool:
     except InvalidToken:
         return False
     return True
+
+
+def bulk_encrypter() -> Callable[[str], str]:
+    """`encrypt` for a million values (the district generator's COPY), two to three times as fast.
+
+    It makes the very tokens Fernet makes (version, time, random IV, AES-128-CBC with PKCS7 padding,
+    HMAC-SHA256 over them; `decrypt` reads them), but sets the cipher and the MAC key up once, where
+    Fernet does so for every value: CBC is done block by block on one AES context, and each token's
+    MAC is a copy of one keyed HMAC. Tokens share the time of the call (Fernet's TTL is not used here).
+    """
+    _fernets()  # the keys' checks
+    secret = base64.urlsafe_b64decode(next(k.strip() for k in settings.FIELD_ENCRYPTION_KEYS if k.strip()))
+    block = Cipher(algorithms.AES(secret[16:]), modes.ECB()).encryptor()
+    keyed_mac = hmac.new(secret[:16], digestmod=hashlib.sha256)
+    header = b"\x80" + int(time.time()).to_bytes(8, "big")
+
+    def encrypt_one(value: str) -> str:
+        data = value.encode()
+        data += bytes([16 - len(data) % 16]) * (16 - len(data) % 16)
+        iv = previous = os.urandom(16)
+        ciphertext = []
+        for start in range(0, len(data), 16):
+            chained = int.from_bytes(data[start : start + 16]) ^ int.from_bytes(previous)
+            previous = block.update(chained.to_bytes(16))
+            ciphertext.append(previous)
+        parts = header + iv + b"".join(ciphertext)
+        mac = keyed_mac.copy()
+        mac.update(parts)
+        return base64.urlsafe_b64encode(parts + mac.digest()).decode("ascii")
+
+    return encrypt_one
 
 
 def blind_index(value: str, purpose: str) -> str:

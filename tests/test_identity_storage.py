@@ -172,3 +172,12 @@ def test_the_migration_encrypts_existing_rows_and_decrypts_them_back():
 
     migration.decrypt_rows(apps, SimpleNamespace(connection=connection))
     assert stored(with_phone)["id_number"] == NUMBER and stored(with_phone)["phone"] == PHONE
+
+
+@pytest.mark.parametrize("value", ["620102194403051243", "13893215678", "", "0123456789abcdef", "王" * 20])
+def test_the_generator_s_bulk_tokens_are_fernet_tokens(value):
+    encrypt = crypto.bulk_encrypter()
+    first, second = encrypt(value), encrypt(value)
+    assert first != second  # a random IV each time
+    assert crypto.decrypt(first) == crypto.decrypt(second) == value
+    assert Fernet(crypto.settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(first.encode()).decode() == value

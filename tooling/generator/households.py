@@ -142,6 +142,7 @@ def residents(district: District, households: list[tuple[int, int]]) -> list[lis
     taken = set(Resident.objects.values_list("id_number_index", flat=True).iterator(chunk_size=50_000))
     members: list[list[tuple[int, int, bool]]] = []
     next_id = loader.next_id(Resident)
+    encrypt = crypto.bulk_encrypter()
 
     def unique_id_number(birth: datetime.date, male: bool) -> tuple[datetime.date, str, str]:
         # 4 region codes x 500 sequence numbers per birth date and sex; on a clash draw again,
@@ -174,13 +175,13 @@ def residents(district: District, households: list[tuple[int, int]]) -> list[lis
                     household_id,
                     grid_id,
                     name,
-                    crypto.encrypt(id_number),
+                    encrypt(id_number),
                     id_index,
                     id_number[:6],
                     id_number[-4:],
                     identity.MALE if male else identity.FEMALE,
                     birth,
-                    crypto.encrypt(phone) if phone else "",
+                    encrypt(phone) if phone else "",
                     identity.phone_index(phone) if phone else "",
                     phone[:3],
                     phone[-4:],

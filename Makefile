@@ -8,6 +8,9 @@ N ?= 50000
 # here; a deployment sets its own DJANGO_SECRET_KEY (README). A key already in the environment wins.
 LOCAL_SECRET_KEY := local-demo-only-key-published-in-the-makefile
 demo messages: export DJANGO_SECRET_KEY ?= $(LOCAL_SECRET_KEY)
+# The same for the keys that encrypt ID numbers and phones (a Fernet key, and the blind-index key).
+demo messages: export PORTAL_FIELD_KEYS ?= bG9jYWwtZGVtby1maWVsZC1rZXktbm90LXNlY3JldCE=
+demo messages: export PORTAL_BLIND_INDEX_KEY ?= local-demo-blind-index-key-published-not-secret
 # The demo's accounts sign in with the password alone: nobody has to set up an authenticator app to look
 # around (anyone may still enrol from 账户安全). A deployment keeps the second factor required (README).
 demo: export PORTAL_OTP_REQUIRED ?= false

@@ -14,6 +14,7 @@ from common.submissions import AlreadySubmitted
 from common.views import export_response, render_partial_or_page
 from grids.models import Building, Grid
 from residents import selectors as resident_selectors
+from residents import services as resident_services
 from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit
 
@@ -182,15 +183,26 @@ def _requester_label(request, form, initial) -> str:
     return initial.get("requester_label", "")
 
 
-@require_GET
+@require_POST
 def requester_search(request):
-    """htmx: residents of the user's grids matching a name, address or phone tail, to pick as requester."""
-    q = request.GET.get("q", "").strip()
-    residents = []
+    """htmx: residents of the user's grids matching a name, address or phone tail, to pick as requester.
+
+    POST, so that a full number never travels in a URL; a full number is a reveal-level search
+    (residents.services.full_number_search: reveal roles only, throttled, recorded).
+    """
+    q = request.POST.get("q", "").strip()[:50]
+    residents, refusal = [], ""
     if len(q) >= 1:
-        filters = resident_selectors.ResidentFilters(q=q)
-        residents = list(resident_selectors.search_residents(request.user, filters)[:REQUESTER_RESULTS])
-    return render(request, "cases/_requester_results.html", {"residents": residents, "q": q})
+        try:
+            filters = resident_services.full_number_search(
+                user=request.user, filters=resident_selectors.ResidentFilters(q=q)
+            )
+        except resident_services.NumberSearchRefused as exc:
+            refusal = exc.message
+        else:
+            residents = list(resident_selectors.search_residents(request.user, filters)[:REQUESTER_RESULTS])
+    context = {"residents": residents, "q": q, "refusal": refusal}
+    return render(request, "cases/_requester_results.html", context)
 
 
 @require_GET

@@ -41,10 +41,25 @@ if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-key-only-for-debug-runs"  # noqa: S105
 
 
+# ID numbers and phones are stored encrypted (common.crypto): PORTAL_FIELD_KEYS holds Fernet keys,
+# comma-separated, the first encrypting and all decrypting (rotation: put a new key first, run
+# `manage.py rotate_field_keys`, then drop the old key); PORTAL_BLIND_INDEX_KEY keys the hashes that find
+# and hold unique the encrypted values. Debug runs fall back to these published keys, like the secret key;
+# outside debug there is no fallback and serving refuses to start without them.
+LOCAL_FIELD_KEY = "bG9jYWwtZGVtby1maWVsZC1rZXktbm90LXNlY3JldCE="  # noqa: S105 (published on purpose)
+LOCAL_BLIND_INDEX_KEY = "local-demo-blind-index-key-published-not-secret"  # noqa: S105
+FIELD_ENCRYPTION_KEYS = env.list("PORTAL_FIELD_KEYS", default=[LOCAL_FIELD_KEY] if DEBUG else [])
+BLIND_INDEX_KEY = env("PORTAL_BLIND_INDEX_KEY", default=LOCAL_BLIND_INDEX_KEY if DEBUG else "")
+
+
 def require_secret_key() -> None:
-    """Refuse to serve without a secret key: any start without debug may be serving real people."""
+    """Refuse to serve without a secret key or the field keys: any start without debug may be serving
+    real people."""
     if not SECRET_KEY:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for development).")
+    from common.crypto import check_keys
+
+    check_keys()
 
 
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS")

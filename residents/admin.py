@@ -2,8 +2,9 @@
 work goes through the portal's pages, which mask them and record each reveal."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
-from . import services
+from . import identity, services
 from .models import CareEnrolment, ExportRecord, Household, LiaisonLink, Resident, RevealRecord
 
 
@@ -34,9 +35,17 @@ class HouseholdAdmin(admin.ModelAdmin):
 class ResidentAdmin(admin.ModelAdmin):
     list_display = ["name", "sex", "birth_date", "household", "status"]
     list_filter = ["status", "political_status", "residence_type"]
-    search_fields = ["name", "=id_number"]
+    search_fields = ["name"]
     raw_id_fields = ["household"]
     list_select_related = ["household__dwelling__building"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # ID numbers are stored encrypted: a whole one is found by its blind index, never by its text.
+        try:
+            number = identity.normalize_id_number(search_term.strip())
+        except ValidationError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.with_id_number(number), False
 
 
 @admin.register(CareEnrolment)

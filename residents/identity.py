@@ -14,6 +14,8 @@ from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric
 
+from common import crypto
+
 MALE = "male"
 FEMALE = "female"
 
@@ -70,6 +72,16 @@ def normalize_phone(value: str) -> str:
         raise ValidationError(_("请填写中国大陆的电话号码。"), code="phone_foreign")
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
+
+
+def id_number_index(number: str) -> str:
+    """The ID number's blind index (keyed hash), by which it is found and held unique; canonical form."""
+    return crypto.blind_index(number.upper(), "resident.id_number")
+
+
+def phone_index(phone: str) -> str:
+    """The phone's blind index; the phone in national digits, as normalize_phone gives it."""
+    return crypto.blind_index(phone, "resident.phone")
 
 
 def mask_id_number(number: str | None) -> str:

@@ -7,12 +7,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.submissions import submission_token_column
+from common.crypto import EncryptedTextField
 from grids.models import Dwelling, Grid
 
 from . import identity
@@ -75,6 +75,20 @@ class ResidentQuerySet(models.QuerySet):
     def current(self) -> Self:
         return self.filter(status=Resident.Status.ACTIVE)
 
+    def with_id_number(self, number: str) -> Self:
+        """The resident holding this ID number (in canonical form), found by its blind index."""
+        return self.filter(id_number_index=identity.id_number_index(number))
+
+    def with_phone(self, phone: str) -> Self:
+        """Residents with this phone (national digits, as normalize_phone gives), by its blind index."""
+        return self.filter(phone_index=identity.phone_index(phone))
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for resident in objs:
+            resident.store_identity_parts()
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class Resident(models.Model):
     """居民: a person in a household. Moving out and death are dated statuses, never deletions."""
@@ -125,10 +139,20 @@ class Resident(models.Model):
         db_index=False,
     )
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    # The ID number and the phone are stored encrypted (common.crypto) and read in clear. What finds
+    # and masks them is stored beside them: a keyed blind index for the whole number (unique for the ID
+    # number), the region and last four ID digits, the phone's first three and last four digits. All of
+    # them follow the clear values on every save (store_identity_parts).
+    id_number = EncryptedTextField(_("身份证号"), max_length=18)
+    id_number_index = models.CharField(max_length=64, unique=True, editable=False)
+    id_region = models.CharField(max_length=6, editable=False)
+    id_last4 = models.CharField(max_length=4, editable=False)
     sex = models.CharField(_("性别"), max_length=8, choices=Sex)
     birth_date = models.DateField(_("出生日期"))
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
+    phone_index = models.CharField(max_length=64, blank=True, editable=False)
+    phone_prefix = models.CharField(max_length=3, blank=True, editable=False)
+    phone_last4 = models.CharField(max_length=4, blank=True, editable=False)
     relation_to_head = models.CharField(
         _("与户主关系"), max_length=16, choices=Relation, default=Relation.HEAD
     )
@@ -153,15 +177,22 @@ class Resident(models.Model):
         verbose_name_plural = _("居民")
         ordering = ["id"]
         indexes = [
-            # Search by the last four ID digits or the phone tail the resident reads out.
-            models.Index(Right("id_number", 4), name="resident_id_last4"),
-            models.Index(Right("phone", 4), name="resident_phone_last4"),
+            # Search by the last four ID digits or the phone tail the resident reads out, and by a
+            # whole phone number (reveal roles only: residents.services.full_number_search).
+            models.Index(fields=["id_last4"], name="resident_id_last4"),
+            models.Index(fields=["phone_last4"], name="resident_phone_last4"),
+            models.Index(fields=["phone_index"], name="resident_phone_index"),
             models.Index(fields=["grid", "id"], name="resident_grid_id"),
             # The name-fragment index (pg_trgm) is PostgreSQL-only: see migration 0002.
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="resident_id_number_shape"
+                condition=Q(
+                    id_number_index__regex=r"^[0-9a-f]{64}$",
+                    id_region__regex=r"^[0-9]{6}$",
+                    id_last4__regex=r"^[0-9]{3}[0-9X]$",
+                ),
+                name="resident_id_number_parts",
             ),
             models.CheckConstraint(
                 condition=Q(status="active", status_date__isnull=True)
@@ -172,6 +203,38 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.store_identity_parts()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"id_number", "phone"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, *IDENTITY_PARTS}
+        super().save(*args, **kwargs)
+
+    def store_identity_parts(self) -> None:
+        """Set the blind indexes and the stored parts from the clear ID number and phone."""
+        number, phone = self.id_number or "", self.phone or ""
+        self.id_number_index = identity.id_number_index(number) if number else ""
+        self.id_region, self.id_last4 = number[:6], number[-4:]
+        self.phone_index = identity.phone_index(phone) if phone else ""
+        self.phone_prefix, self.phone_last4 = phone[:3], phone[-4:]
+
+    def validate_unique(self, exclude=None) -> None:
+        """The ID number is unique through its blind index; the error belongs to the ID number."""
+        exclude = set(exclude or ())
+        super().validate_unique(exclude=exclude | {"id_number_index"})
+        if "id_number" in exclude or not self.id_number:
+            return
+        taken = Resident.objects.with_id_number(self.id_number).exclude(pk=self.pk)
+        if taken.exists():
+            raise ValidationError({"id_number": gettext("该身份证号已在平台中登记。")}, code="unique")
+
+    def validate_constraints(self, exclude=None) -> None:
+        # The stored parts follow the ID number: when it is wrong, its own error is enough.
+        exclude = set(exclude or ())
+        if "id_number" in exclude:
+            exclude |= {"id_number_index", "id_region", "id_last4"}
+        super().validate_constraints(exclude=exclude)
 
     def clean(self) -> None:
         """The grid is the household's; the ID number is the source of truth for birth date and sex."""
@@ -206,6 +269,7 @@ class Resident(models.Model):
             self.status_date = None
         if self.status_date and self.status_date > timezone.localdate():
             errors["status_date"] = [gettext("日期不能晚于今天。")]
+        self.store_identity_parts()
         if errors:
             raise ValidationError(errors)
 
@@ -224,6 +288,9 @@ class Resident(models.Model):
     @property
     def age(self) -> int:
         return self.age_on(timezone.localdate())
+
+
+IDENTITY_PARTS = ("id_number_index", "id_region", "id_last4", "phone_index", "phone_prefix", "phone_last4")
 
 
 class CareCategory(models.TextChoices):
@@ -401,7 +468,13 @@ class RevealReason(models.TextChoices):
 
 
 class RevealRecord(models.Model):
-    """Each time someone saw a full ID number or phone: who, whose, which, when and why."""
+    """Each time someone saw a full ID number or phone: who, whose, which, when and why.
+
+    A search by a full number is recorded here too (reason SEARCH): one row per resident it found, all
+    with the same time, or one row without a resident when it found nobody (a guess that missed).
+    """
+
+    SEARCH = "search"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -410,19 +483,33 @@ class RevealRecord(models.Model):
         verbose_name=_("查看人"),
     )
     resident = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="reveal_records", verbose_name=_("居民")
+        Resident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reveal_records",
+        verbose_name=_("居民"),
     )
     field = models.CharField(_("字段"), max_length=16, choices=SensitiveField)
-    reason = models.CharField(_("事由"), max_length=16, choices=RevealReason)
+    reason = models.CharField(
+        _("事由"), max_length=16, choices=[*RevealReason.choices, (SEARCH, _("按完整号码查询"))]
+    )
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("敏感信息查看记录")
         verbose_name_plural = _("敏感信息查看记录")
         ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "reason", "at"], name="reveal_user_reason_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resident__isnull=False) | Q(reason="search"),
+                name="reveal_resident_unless_search",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.resident} · {self.get_field_display()}"
+        return f"{self.user} · {self.resident or '—'} · {self.get_field_display()}"
 
 
 class ExportRecord(models.Model):

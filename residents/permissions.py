@@ -1,5 +1,7 @@
 """Who may do what with residents' data. Rows outside a user's grids are 404 (visible_to), not here."""
 
+from django.db.models import QuerySet
+
 from grids.models import Grid
 from grids.permissions import can_edit_registry, roles_over_grid, user_roles
 from grids.roles import REVEAL_ROLES
@@ -14,6 +16,16 @@ def can_reveal_resident(user, resident: Resident) -> bool:
 
 def can_reveal_in_grid(user, grid: Grid) -> bool:
     return user.is_superuser or bool(roles_over_grid(user, grid) & REVEAL_ROLES)
+
+
+def can_search_full_numbers(user) -> bool:
+    """A search by a full ID number or phone confirms a guess of a mask's hidden digits: reveal roles only."""
+    return user.is_superuser or bool(user_roles(user) & REVEAL_ROLES)
+
+
+def grids_revealable_by(user) -> QuerySet[Grid]:
+    """The grids where the user may reveal (and so find residents by a full number)."""
+    return Grid.objects.served_by(user, REVEAL_ROLES)
 
 
 def can_edit_household(user, household: Household) -> bool:

@@ -2,9 +2,10 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
     Case,
@@ -20,14 +21,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Right
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.pagination import COUNT_CAP
 from grids.models import Building, Community, Grid, Street
 from grids.selectors import within
 
-from .models import CareCategory, CareEnrolment, Household, LiaisonLink, Resident
+from . import identity
+from .models import CareCategory, CareEnrolment, Household, LiaisonLink, Resident, SensitiveField
 
 
 class Ngrams(Func):
@@ -72,14 +74,25 @@ class ResidentFilters:
     include_inactive: bool = False
     street: Street | None = None
     community: Community | None = None
+    # A search by a full ID number or phone (see number_query) finds only the ids that
+    # residents.services.full_number_search allowed and recorded; without them it finds nobody.
+    number_ids: tuple[int, ...] | None = None
+    number_label: str = ""  # that number masked, for the page and the export record
 
     @property
     def place(self) -> bool:
         return bool(self.street or self.community or self.grid)
 
+    @property
+    def number(self) -> "NumberQuery | None":
+        return number_query(self.q)
+
     def as_dict(self) -> dict:
+        """The filters as recorded with an export: a full number masked, never in clear."""
+        number = self.number
         return {
-            "q": self.q,
+            "q": number.masked if number and number.kind != "tail" else self.q,
+            **({"number": self.number_label} if self.number_ids is not None else {}),
             "street": self.street.name if self.street else "",
             "community": self.community.name if self.community else "",
             "grid": self.grid.code if self.grid else "",
@@ -89,22 +102,59 @@ class ResidentFilters:
 
 
 _ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+_NUMBER = re.compile(r"^\+?[\d]{5,}[Xx]?$")
 # A text search keeps its first matches by id; the pager says "more than 1,000" well before this.
 MATCH_LIMIT = COUNT_CAP + 1
 
 
-def _number_filter(q: str) -> Q | None:
-    """Phone tails, the last four ID digits, whole phone or ID numbers; None for any other text."""
-    compact = q.replace(" ", "").replace("-", "")
+@dataclass(frozen=True)
+class NumberQuery:
+    """What a search text is as a number: the last four digits, a full ID number or phone, or a part.
+
+    The last four digits are what every role searches by. A full number confirms a guess of the digits a
+    mask hides, so it is a reveal-level search (residents.services.full_number_search). Any other run of
+    digits (a longer tail, a number cut short) cannot be found in encrypted numbers and is refused.
+    """
+
+    kind: str  # "tail", "partial" or a SensitiveField
+    value: str
+
+    @property
+    def full(self) -> bool:
+        return self.kind in (SensitiveField.ID_NUMBER, SensitiveField.PHONE)
+
+    @property
+    def masked(self) -> str:
+        if self.kind == SensitiveField.ID_NUMBER:
+            return identity.mask_id_number(self.value)
+        if self.kind == SensitiveField.PHONE:
+            return identity.mask_phone(self.value)
+        return self.value if self.kind == "tail" else "*" * len(self.value)
+
+
+def number_query(q: str) -> NumberQuery | None:
+    """The search text as a number, or None for a name or address text (six digits or fewer included)."""
+    compact = q.strip().replace(" ", "").replace("-", "")
     if _ID_TAIL.match(compact):
-        tail = compact.upper()
-        return Q(id_last4=tail) | Q(phone_last4=tail)
-    if len(compact) == 18 and compact[:17].isdigit():
-        return Q(id_number=compact.upper())
-    if compact.isdigit() and len(compact) >= 7:
-        # The tail index narrows to a few rows; endswith then checks the longer number.
-        return Q(phone_last4=compact[-4:], phone__endswith=compact)
-    return None
+        return NumberQuery("tail", compact.upper())
+    if _ID_NUMBER.match(compact):
+        return NumberQuery(SensitiveField.ID_NUMBER, compact.upper())
+    if not _NUMBER.match(compact) or len(compact.lstrip("+")) < 7:
+        return None
+    try:
+        return NumberQuery(SensitiveField.PHONE, identity.normalize_phone(compact))
+    except ValidationError:
+        return NumberQuery("partial", compact)
+
+
+def ids_with_full_number(residents: QuerySet[Resident], number: NumberQuery) -> list[int]:
+    """Ids of the residents holding the full number, by its blind index (at most MATCH_LIMIT)."""
+    if number.kind == SensitiveField.ID_NUMBER:
+        found = residents.filter(id_number_index=identity.id_number_index(number.value))
+    else:
+        found = residents.filter(phone_index=identity.phone_index(number.value))
+    return sorted(found.order_by().values_list("id", flat=True)[:MATCH_LIMIT])
 
 
 def _ids_matching_text(residents: QuerySet[Resident], q: str) -> list[int]:
@@ -136,9 +186,7 @@ def _with_ngrams(rows: QuerySet, field: str) -> QuerySet:
 
 def _search(user, filters: ResidentFilters) -> tuple[QuerySet[Resident], list[int] | None]:
     """The residents matching every filter but a text; with a text, also the ids of those it matches."""
-    residents: QuerySet[Resident] = Resident.objects.visible_to(user).alias(
-        id_last4=Right("id_number", 4), phone_last4=Right("phone", 4)
-    )
+    residents: QuerySet[Resident] = Resident.objects.visible_to(user)
     if not filters.include_inactive:
         residents = residents.filter(status=Resident.Status.ACTIVE)
     residents = within(
@@ -151,15 +199,27 @@ def _search(user, filters: ResidentFilters) -> tuple[QuerySet[Resident], list[in
             Q(pk__in=enrolled.filter(resident__isnull=False).values("resident"))
             | Q(household__in=enrolled.filter(resident__isnull=True).values("household"))
         )
+    if filters.number_ids is not None:
+        # A search by a full number, resolved (allowed and recorded) by services.full_number_search.
+        found = residents.filter(pk__in=filters.number_ids).order_by().values_list("id", flat=True)
+        return residents, sorted(found)
     q = filters.q.strip()
     if not q:
         return residents, None
     # The ids already satisfy every filter above; the page and its count need only them.
-    number_filter = _number_filter(q)
-    if number_filter is not None:
-        numbers = residents.filter(number_filter).order_by().values_list("id", flat=True)
-        return residents, sorted(numbers[:MATCH_LIMIT])
-    return residents, sorted(_ids_matching_text(residents, q))
+    number = number_query(q)
+    if number is None:
+        return residents, sorted(_ids_matching_text(residents, q))
+    if number.kind == "tail":
+        tail = Q(id_last4=number.value) | Q(phone_last4=number.value)
+        return residents, sorted(residents.filter(tail).order_by().values_list("id", flat=True)[:MATCH_LIMIT])
+    # A full number is found only through services.full_number_search (above); a part not at all.
+    return residents, []
+
+
+def search_scope(user, filters: ResidentFilters) -> QuerySet[Resident]:
+    """The residents every filter but the text allows (the set a full-number search looks in)."""
+    return _search(user, replace(filters, q="", number_ids=None))[0]
 
 
 def _rows(residents: QuerySet[Resident]) -> QuerySet[Resident]:

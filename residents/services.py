@@ -2,16 +2,19 @@
 
 import datetime
 import uuid
+from dataclasses import replace
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.submissions import create_once
 from grids.models import Dwelling
 
-from . import permissions
+from . import permissions, selectors
 from .models import (
     CareEnrolment,
     ExportRecord,
@@ -116,6 +119,64 @@ def resident_reveal(*, user, resident: Resident, field: SensitiveField, reason: 
         raise PermissionDenied
     RevealRecord.objects.create(user=user, resident=resident, field=field, reason=reason)
     return getattr(resident, field)
+
+
+# Full-number searches a user may make in an hour: enough for a desk's day of callers, far too few to
+# walk the 10,000 middle digits of a masked phone.
+FULL_NUMBER_SEARCHES_PER_HOUR = 30
+
+
+class NumberSearchRefused(Exception):
+    """A search by a full number that the user may not make (now or at all); `message` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def full_number_search(*, user, filters: selectors.ResidentFilters) -> selectors.ResidentFilters:
+    """Resolve a search by a full ID number or phone: allowed, throttled and recorded, like a reveal.
+
+    Any other search comes back unchanged. Only roles that may reveal search by a full number, and only
+    in the grids where they may; at most FULL_NUMBER_SEARCHES_PER_HOUR an hour, counted from the
+    recorded searches (so the limit holds across processes and servers; the user's row is locked while
+    counting, so parallel requests are counted one after the other). Each search is recorded, found or not.
+    Raises NumberSearchRefused; returns the filters with the ids found (ResidentFilters.number_ids).
+    """
+    number = filters.number
+    if number is None or number.kind == "tail":
+        return filters
+    if number.kind == "partial":
+        raise NumberSearchRefused(_("号码不完整：请输入后四位，或完整的手机号、身份证号。"))
+    if not permissions.can_search_full_numbers(user):
+        raise NumberSearchRefused(
+            _("您的岗位只能按号码后四位查询；按完整身份证号或电话查询须由可查看完整信息的岗位办理。")
+        )
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        since = timezone.now() - datetime.timedelta(hours=1)
+        searches = RevealRecord.objects.filter(user=user, reason=RevealRecord.SEARCH, at__gte=since)
+        # The rows of one search share their time: each search counts once however many it found.
+        made = searches.aggregate(n=Count("at", distinct=True))["n"]
+        if made >= FULL_NUMBER_SEARCHES_PER_HOUR:
+            raise NumberSearchRefused(
+                _(
+                    "一小时内最多按完整号码查询 %(limit)s 次，您已达到上限，请稍后再试；"
+                    "按姓名或后四位查询不受此限。"
+                )
+                % {"limit": FULL_NUMBER_SEARCHES_PER_HOUR}
+            )
+        scope = selectors.search_scope(user, filters).filter(grid__in=permissions.grids_revealable_by(user))
+        ids = selectors.ids_with_full_number(scope, number)
+        at = timezone.now()
+        found: list[int | None] = [*ids] or [None]  # a search that found nobody is recorded too
+        RevealRecord.objects.bulk_create(
+            [
+                RevealRecord(user=user, resident_id=pk, field=number.kind, reason=RevealRecord.SEARCH, at=at)
+                for pk in found
+            ]
+        )
+    return replace(filters, number_ids=tuple(ids), number_label=number.masked)
 
 
 def export_record(

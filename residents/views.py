@@ -1,9 +1,13 @@
 """Resident search, the household file (一户一档) and the forms that keep the registry."""
 
+import secrets
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -58,18 +62,94 @@ def _editable_buildings(user):
     return Building.objects.filter(grid__in=grids_editable_by(user))
 
 
-@require_GET
+# A search by a full number is sent by POST and answered with a redirect to a GET page that names it by
+# a random token kept in the session: pagination, the back button and the export work on that URL, and
+# the number itself never appears in a URL, a server log or the browser's history.
+NUMBER_SEARCH_SESSION_KEY = "resident_number_searches"
+NUMBER_SEARCHES_KEPT = 20
+
+
+def number_search_from_session(request, filters: selectors.ResidentFilters) -> selectors.ResidentFilters:
+    """The filters with the full-number search the URL's `n` token names (unchanged without one)."""
+    token = request.GET.get("n", "")
+    if not token:
+        return filters
+    # A token of another session (or one forgotten) finds nobody rather than every resident.
+    found = request.session.get(NUMBER_SEARCH_SESSION_KEY, {}).get(token, {"ids": [], "label": "—"})
+    return replace(filters, q="", number_ids=tuple(found["ids"]), number_label=found["label"])
+
+
+def _remember_number_search(request, filters: selectors.ResidentFilters) -> str:
+    kept = request.session.get(NUMBER_SEARCH_SESSION_KEY, {})
+    token = secrets.token_urlsafe(12)
+    kept[token] = {"ids": list(filters.number_ids or ()), "label": filters.number_label}
+    request.session[NUMBER_SEARCH_SESSION_KEY] = dict(list(kept.items())[-NUMBER_SEARCHES_KEPT:])
+    return token
+
+
+def number_in_url_message(filters: selectors.ResidentFilters) -> str:
+    """Why a GET search by a full or partial number finds nobody (empty for any other search)."""
+    number = filters.number
+    if number is None or number.kind == "tail" or filters.number_ids is not None:
+        return ""
+    if number.kind == "partial":
+        return _("号码不完整：请输入后四位，或完整的手机号、身份证号。")
+    return _("为保护居民信息，完整号码不能通过网址查询：请在查询框中输入后点击“查询”。")
+
+
+@require_http_methods(["GET", "POST"])
 def search(request):
+    if request.method == "POST":
+        return _search_post(request)
     form = ResidentSearchForm(request.GET or None, user=request.user)
-    filters = form.filters()
-    page = paginate(request, selectors.search_results(request.user, filters))
+    filters = number_search_from_session(request, form.filters())
+    return _search_page(request, form, filters, number_in_url_message(filters))
+
+
+def _search_page(request, form, filters, search_error: str = ""):
+    results = selectors.search_results(request.user, filters) if not search_error else []
+    page = paginate(request, results)
+    query = request.GET.copy()
+    query.pop("page", None)
+    if search_error:
+        query.pop("q", None)
     context = {
         "form": form,
         "page": page,
         "filters": filters,
+        "search_error": search_error,
+        "export_query": query.urlencode(),
         "can_import": communities_for_ledger_import(request.user).exists(),
     }
     return render_partial_or_page(request, "residents/search.html", context)
+
+
+def _search_post(request):
+    """The search form's submission: a full number is looked up here (allowed, throttled, recorded), any
+    other search is sent on to its GET page."""
+    form = ResidentSearchForm(request.POST, user=request.user)
+    filters = form.filters()
+    query = QueryDict(mutable=True)
+    for name in ("category", "include_inactive", "street", "community", "grid"):
+        if value := request.POST.get(name):
+            query[name] = value
+    number = filters.number
+    if number is None or number.kind == "tail":
+        if filters.q:
+            query["q"] = filters.q
+        elif request.POST.get("n"):  # a filter changed under a full-number search: keep its result
+            query["n"] = request.POST["n"]
+    else:
+        try:
+            filters = services.full_number_search(user=request.user, filters=filters)
+        except services.NumberSearchRefused as exc:
+            # Answered here, with the reason where the results would be (no redirect: the number
+            # would have to travel to the next page).
+            return _search_page(request, form, filters, exc.message)
+        else:
+            query["n"] = _remember_number_search(request, filters)
+    url = reverse("residents:search")
+    return redirect(f"{url}?{query.urlencode()}" if query else url, permanent=False)
 
 
 @require_GET

@@ -15,6 +15,7 @@ from grids.permissions import communities_for_ledger_import
 from . import permissions
 from .forms import ResidentSearchForm
 from .ledger import export, importer, template
+from .views import number_in_url_message, number_search_from_session
 
 # A file with thousands of bad rows would make a page nobody can read; the first ones show the pattern.
 ERRORS_SHOWN = 500
@@ -66,9 +67,16 @@ def ledger_import(request):
 def ledger_export(request):
     # Asking for full values without the right gets the masked ledger, recorded as masked.
     unmasked = request.GET.get("full") == "1" and permissions.can_export_unmasked(request.user)
+    # A full-number search is exported by its token (the search page's own link), never by the number.
+    filters = number_search_from_session(
+        request, ResidentSearchForm(request.GET, user=request.user).filters()
+    )
+    if refusal := number_in_url_message(filters):
+        messages.error(request, refusal)
+        return redirect("residents:search")
     return export_response(
         request,
-        filters=ResidentSearchForm(request.GET, user=request.user).filters(),
+        filters=filters,
         build=lambda filters: export.ledger_export(user=request.user, filters=filters, unmasked=unmasked),
         too_large=export.LedgerTooLarge,
         too_large_message=_(

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=portal.settings
 : "${DATABASE_URL:?run through scripts/with-postgres.sh}"
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-not-for-production}"
+export PORTAL_FIELD_KEYS="${PORTAL_FIELD_KEYS:-dGVzdC1vbmx5LWZpZWxkLWtleS1ub3Qtc2VjcmV0ISE=}"
+export PORTAL_BLIND_INDEX_KEY="${PORTAL_BLIND_INDEX_KEY:-test-only-blind-index-key-not-for-production}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -175,6 +175,8 @@ MATRIX = [
     # --- residents: the registry. Street leaders read it but do not keep it (REGISTRY_EDIT_ROLES) -----------
     (GET("household_file", "household"),                  "LOGIN 200  404  200  404  200  200"),
     (GET("residents:search"),                             "LOGIN 200  200  200  200  200  200"),
+    # The search form posts (a full number must not travel in a URL), then goes on to its GET page.
+    (POST("residents:search"),                            "LOGIN 302  302  302  302  302  302"),
     (GET("residents:household_list"),                     "LOGIN 200  200  200  200  200  200"),
     (GET("residents:household_list", q="grid"),           "LOGIN 200  404  200  404  200  200"),
     # A new household needs a building the user keeps; worker B's and the other leader's grids have none.
@@ -234,7 +236,9 @@ MATRIX = [
     (GET("cases:new"),                                    "LOGIN 200  200  200  200  200  200"),
     (POST("cases:new"),                                   "LOGIN 302  200  302  200  302  302"),
     # The intake's htmx pickers answer everyone with what lies in their own grids (nothing of A for B).
-    (GET("cases:requester_search", q="name"),             "LOGIN 200  200  200  200  200  200"),
+    # POST, so that a full number never travels in a URL (issue 14, finding 10).
+    (GET("cases:requester_search", q="name"),             "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:requester_search"),                      "LOGIN 200  200  200  200  200  200"),
     (GET("cases:building_options", q="grid"),             "LOGIN 200  200  200  200  200  200"),
     (GET("cases:queue"),                                  "LOGIN 200  200  200  200  200  200"),
     (GET("cases:desk"),                                   "LOGIN 200  200  200  200  200  200"),
@@ -342,6 +346,8 @@ FORM_DATA: dict[str, Callable] = {
     "residents:resident_edit": lambda w, me: {**_resident_fields(w.resident), "phone": "13912345678"},
     "residents:resident_status": lambda w, me: {"status": "moved_out", "status_date": _today()},
     "residents:resident_reveal": lambda w, me: {"field": "phone", "reason": "contact"},
+    "residents:search": lambda w, me: {"q": w.resident.name},
+    "cases:requester_search": lambda w, me: {"q": w.resident.name},
     "residents:enrolment_create": lambda w, me: {"category": CareCategory.VERY_OLD, "since": _today()},
     "residents:enrolment_edit": lambda w, me: {
         "category": w.enrolment.category,

@@ -49,6 +49,30 @@ def test_settings_start_without_a_key_in_debug(database_url):
     assert (result.returncode, result.stderr) == (0, "")
 
 
+FIELD_KEYS = {
+    "PORTAL_FIELD_KEYS": "dGVzdC1vbmx5LWZpZWxkLWtleS1ub3Qtc2VjcmV0ISE=",
+    "PORTAL_BLIND_INDEX_KEY": "a-blind-index-key-for-this-test-only",
+}
+
+
 def test_settings_start_with_a_key_outside_debug():
-    result = start(DJANGO_SECRET_KEY="a-key-for-this-test-only")
+    result = start(DJANGO_SECRET_KEY="a-key-for-this-test-only", **FIELD_KEYS)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("missing", sorted(FIELD_KEYS))
+def test_settings_refuse_to_start_without_the_field_keys_outside_debug(missing):
+    keys = {name: value for name, value in FIELD_KEYS.items() if name != missing}
+    result = start(DJANGO_SECRET_KEY="a-key-for-this-test-only", **keys)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"django.core.exceptions.ImproperlyConfigured: Set {missing}")
+    )
+
+
+def test_settings_refuse_a_field_key_that_is_not_a_fernet_key():
+    result = start(DJANGO_SECRET_KEY="k", **{**FIELD_KEYS, "PORTAL_FIELD_KEYS": "not-a-key"})
+    assert result.returncode == 1
+    assert "PORTAL_FIELD_KEYS must be Fernet keys" in result.stderr

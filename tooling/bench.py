@@ -32,6 +32,9 @@ os.environ.update(
     DJANGO_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
 )
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-for-a-throwaway-database")
+# ID numbers and phones are encrypted (common.crypto); made-up people in a throwaway database.
+os.environ.setdefault("PORTAL_FIELD_KEYS", "YmVuY2gtb25seS1maWVsZC1rZXktdGhyb3dhd2F5ISE=")
+os.environ.setdefault("PORTAL_BLIND_INDEX_KEY", "bench-only-blind-index-key-for-a-throwaway-database")
 
 WARM_UP = 3
 PASSWORD = "bench-pass"  # tooling.generator.places creates the bench users (BENCH_PASSWORD)
@@ -115,7 +118,7 @@ def sample_records() -> dict[str, str]:
     )
     phone = (
         Resident.objects.filter(household__grid__community=community)
-        .exclude(phone="")
+        .exclude(phone_last4="")
         .order_by("id")
         .values_list("phone", flat=True)
         .first()

@@ -16,6 +16,7 @@ from common.forms import LOCAL_MINUTE, DateTimeInput, StyledFormMixin, Submissio
 from grids.models import LEVEL_GRID, Assignment, Grid, WorkTeamMember
 from grids.selectors import users_serving
 from residents.models import Household, Resident
+from residents.selectors import number_query
 
 from .models import Visit
 from .services import MAX_INTERVAL_DAYS
@@ -215,9 +216,25 @@ class VisitPlanForm(StyledFormMixin, forms.Form):
 
 
 class DueSearchForm(StyledFormMixin, forms.Form):
+    # A GET form: a whole phone or ID number would travel in the URL (and the server log). The browser
+    # refuses to send seven digits in a row (pattern), and the server finds nobody by them (clean_q).
     q = forms.CharField(
         label=_("查找住户"),
         required=False,
         max_length=50,
-        widget=forms.TextInput(attrs={"placeholder": _("姓名、地址或电话尾号"), "type": "search"}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("姓名、地址或电话尾号"),
+                "type": "search",
+                "pattern": "(?![\\s\\S]*[0-9]{7})[\\s\\S]*",
+                "title": _("请按姓名、地址或号码后四位查找；完整号码请在“居民查询”中查找。"),
+            }
+        ),
     )
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"]
+        number = number_query(q)
+        if number is not None and number.kind != "tail":
+            raise forms.ValidationError(_("请按姓名、地址或号码后四位查找；完整号码请在“居民查询”中查找。"))
+        return q

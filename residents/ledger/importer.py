@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from common.xlsx import labels
 from grids.models import Building, Community, Dwelling, Grid
 
+from .. import identity
 from ..models import Household, Resident
 from .columns import (
     ADDRESS,
@@ -437,14 +438,13 @@ def _validate_resident(parsed: _Parsed, errors: list[RowError]) -> None:
 
 
 def _existing_id_numbers(numbers: Iterable[str]) -> set[str]:
-    numbers = list(numbers)
+    """The numbers already registered, found by their blind indexes (the numbers are stored encrypted)."""
+    by_index = {identity.id_number_index(number): number for number in numbers}
+    indexes = list(by_index)
     existing: set[str] = set()
-    for start in range(0, len(numbers), 5000):
-        existing.update(
-            Resident.objects.filter(id_number__in=numbers[start : start + 5000]).values_list(
-                "id_number", flat=True
-            )
-        )
+    for start in range(0, len(indexes), 5000):
+        found = Resident.objects.filter(id_number_index__in=indexes[start : start + 5000])
+        existing.update(by_index[index] for index in found.values_list("id_number_index", flat=True))
     return existing
 
 

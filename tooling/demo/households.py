@@ -124,7 +124,7 @@ def load_households(dwellings: dict, counts: Counter) -> dict[str, Resident]:
 
 def _save_resident(household: Household, p: Person, spare: random.Random) -> Resident:
     # A number someone already entered by hand is left to them; this one takes another.
-    while Resident.objects.filter(id_number=p.id_number).exists():
+    while Resident.objects.with_id_number(p.id_number).exists():
         p.id_number = synthetic.make_id_number(p.birth, p.male, spare, p.region)
     resident = Resident(
         household=household,

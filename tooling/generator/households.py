@@ -6,6 +6,7 @@ import random
 
 from django.core.management.base import CommandError
 
+from common import crypto
 from common.synthetic import make_birth_date, make_id_number, make_mobile, make_name
 from residents import identity
 from residents.models import Household, Resident
@@ -30,9 +31,15 @@ RESIDENT_COLUMNS = (
     "grid_id",
     "name",
     "id_number",
+    "id_number_index",
+    "id_region",
+    "id_last4",
     "sex",
     "birth_date",
     "phone",
+    "phone_index",
+    "phone_prefix",
+    "phone_last4",
     "relation_to_head",
     "political_status",
     "residence_type",
@@ -129,19 +136,24 @@ def households(district: District, dwellings: list[tuple[int, int]]) -> list[tup
 def residents(district: District, households: list[tuple[int, int]]) -> list[list[tuple[int, int, bool]]]:
     """Members of each household; returns (resident id, age, is a Party member) for each one."""
     loader, rng, today = district.loader, district.rng, district.today
-    taken = set(Resident.objects.values_list("id_number", flat=True).iterator(chunk_size=50_000))
+    # ID numbers are stored encrypted (common.crypto): the generator writes the ciphertext, the blind
+    # indexes and the stored parts itself, as Resident.store_identity_parts would, and checks uniqueness
+    # against the blind indexes already registered.
+    taken = set(Resident.objects.values_list("id_number_index", flat=True).iterator(chunk_size=50_000))
     members: list[list[tuple[int, int, bool]]] = []
     next_id = loader.next_id(Resident)
+    encrypt = crypto.bulk_encrypter()
 
-    def unique_id_number(birth: datetime.date, male: bool) -> tuple[datetime.date, str]:
+    def unique_id_number(birth: datetime.date, male: bool) -> tuple[datetime.date, str, str]:
         # 4 region codes x 500 sequence numbers per birth date and sex; on a clash draw again,
         # and after many clashes move the birthday a day back.
         for attempt in range(1000):
             day = birth - datetime.timedelta(days=attempt // 20)
             number = make_id_number(day, male, rng)
-            if number not in taken:
-                taken.add(number)
-                return day, number
+            index = identity.id_number_index(number)
+            if index not in taken:
+                taken.add(index)
+                return day, number, index
         raise CommandError("Could not find a free ID number; the district is too dense.")
 
     def rows():
@@ -151,7 +163,8 @@ def residents(district: District, households: list[tuple[int, int]]) -> list[lis
             surname = None
             people = []
             for relation, male, age in member_plan(rng):
-                birth, id_number = unique_id_number(make_birth_date(rng, age, age, today), male)
+                birth, id_number, id_index = unique_id_number(make_birth_date(rng, age, age, today), male)
+                phone = phone_for(rng, age)
                 # Children and grandchildren take the head's surname, spouses and parents their own.
                 name = make_name(male, rng, surname if relation in (C, G) else None)
                 surname = surname or name[0]
@@ -162,10 +175,16 @@ def residents(district: District, households: list[tuple[int, int]]) -> list[lis
                     household_id,
                     grid_id,
                     name,
-                    id_number,
+                    encrypt(id_number),
+                    id_index,
+                    id_number[:6],
+                    id_number[-4:],
                     identity.MALE if male else identity.FEMALE,
                     birth,
-                    phone_for(rng, age),
+                    encrypt(phone) if phone else "",
+                    identity.phone_index(phone) if phone else "",
+                    phone[:3],
+                    phone[-4:],
                     relation,
                     status,
                     residence,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
 from common.pagination import paginate
 from common.xlsx import xlsx_response
+from residents import disclosure
 from residents import services as resident_services
 from residents.models import CareEnrolment, ExportRecord, Resident
 from visits import selectors as visit_selectors
@@ -151,7 +152,7 @@ def coverage_households(request):
     )
     page = paginate(request, households, exact=True)
     for row in page.object_list:
-        row.care_labels = list(dict.fromkeys(e.get_category_display() for e in row.active_enrolments))
+        row.care_labels = disclosure.care_labels(row.active_enrolments)  # the categories, never details
         row.overdue = row.next_due < today
     tabs = [
         (key, label, f"{reverse('dashboard:households')}?{urlencode({'scope': scope.param, 'part': key})}")

@@ -36,6 +36,18 @@ STREET_ROLES = frozenset({Role.STREET_LEADER})
 
 # Full ID numbers and phones: roles whose work needs them (calling, certifying, casework).
 REVEAL_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
+# Care details (disability type and grade, illness, allowance amount and certificate, an enrolment's note):
+# the roles that serve the household in person or at the desk. Building heads, grid instructors and street
+# leaders see that a household is cared for, and counts, never the details (PIPL: only what the task needs).
+CARE_DETAIL_ROLES = frozenset(
+    {
+        Role.GRID_LEADER,
+        Role.GRID_WORKER,
+        Role.PART_TIME_GRID_WORKER,
+        Role.COMMUNITY_STAFF,
+        Role.COMMUNITY_LEADER,
+    }
+)
 # Keeping the registry (households, residents, enrolments, visit plans) up to date.
 REGISTRY_EDIT_ROLES = frozenset(
     {

@@ -10,6 +10,7 @@ from common.pagination import paginate
 from grids import selectors as grid_selectors
 from grids.models import Grid
 from grids.permissions import can_add_building, can_edit_registry
+from residents import disclosure
 from residents import permissions as resident_permissions
 from residents import selectors as resident_selectors
 from residents.forms import RevealForm
@@ -64,12 +65,16 @@ def household_file(request, pk: int):
     schedule = visit_selectors.care_schedule(Household.objects.filter(pk=household.pk), today).first()
     if schedule is not None:
         schedule.days_overdue = max((today - schedule.next_due).days, 0)
+    file = resident_selectors.household_file(household)
     return render(
         request,
         "residents/household_detail.html",
         {
             "household": household,
-            "file": resident_selectors.household_file(household),
+            "file": file,
+            # What this user may see of each enrolment: the details only for the roles serving it.
+            "enrolments": disclosure.enrolments_for(request.user, household, file.enrolments),
+            "care_details_shown": resident_permissions.can_see_care_details(request.user, household),
             "today": today,
             "can_edit": resident_permissions.can_edit_household(request.user, household),
             "can_reveal": resident_permissions.can_reveal_in_grid(request.user, household.grid),

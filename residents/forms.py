@@ -1,12 +1,14 @@
 """Forms check shape; the rules of the registry live in the models' clean() and in services."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import DateInput, StyledFormMixin, SubmissionTokenField
 from grids.forms import PlaceFilterForm
 from grids.models import Building, Dwelling
 
+from . import identity
 from .models import CareCategory, CareEnrolment, Resident, RevealReason, SensitiveField
 from .selectors import ResidentFilters
 
@@ -92,6 +94,60 @@ class ResidentForm(StyledFormMixin, forms.ModelForm):
             "phone": _("手机号或带区号的固定电话。"),
         }
 
+    # The fields a user who may not reveal sees masked when editing.
+    MASKED = ("id_number", "phone")
+
+    def __init__(self, *args, masked: bool = False, **kwargs):
+        """`masked`: editing for a user who may not see the full ID number and phone, since editing must
+        not be a way around revealing. They see the masks; a field left as its mask keeps the stored
+        value, and only what is typed changes."""
+        super().__init__(*args, **kwargs)
+        stored = self.instance
+        # Left as its mask, a field keeps the stored value (a user who may reveal may post a mask too).
+        self.masks = (
+            {name: mask for name in self.MASKED if (mask := _mask(stored, name))} if stored.pk else {}
+        )
+        self.masked = masked and stored.pk is not None
+        if self.masked:
+            for name in self.MASKED:
+                self.initial[name] = self.masks.get(name, "")
+            # The birth date is eight of the ID number's digits: beside the mask it would give the number
+            # back. It follows the ID number instead (see clean), and the age is shown wherever it is masked.
+            del self.fields["birth_date"]
+            self.fields["id_number"].help_text = _(
+                "中间8位已隐藏。不修改则保留原号码；如需更正，请输入完整的18位号码（出生日期随之更新）。"
+            )
+            self.fields["phone"].help_text = _(
+                "中间几位已隐藏。不修改则保留原号码；如需更正，请输入完整号码。"
+            )
+
+    def _kept_or_typed(self, name: str) -> str:
+        value = (self.cleaned_data.get(name) or "").strip()
+        if name in self.masks and value == self.masks[name]:
+            return getattr(self.instance, name)
+        return value
+
+    def clean_id_number(self) -> str:
+        return self._kept_or_typed("id_number")
+
+    def clean_phone(self) -> str:
+        return self._kept_or_typed("phone")
+
+    def clean(self):
+        data = super().clean()
+        if "birth_date" not in self.fields:
+            try:
+                number = identity.normalize_id_number(data.get("id_number", ""))
+            except ValidationError:
+                pass  # Resident.clean names the ID number's error; the birth date waits for a valid one
+            else:
+                self.instance.birth_date = identity.id_birth_date(number)
+        return data
+
+
+def _mask(resident: Resident, name: str) -> str:
+    return {"id_number": resident.masked_id_number, "phone": resident.masked_phone}[name]
+
 
 class ResidentStatusForm(StyledFormMixin, forms.ModelForm):
     """Moving out or death: a dated status, never a deletion."""
@@ -138,7 +194,10 @@ class LiaisonForm(StyledFormMixin, forms.Form):
 
 class RevealForm(StyledFormMixin, forms.Form):
     field = forms.ChoiceField(choices=SensitiveField.choices)
-    reason = forms.ChoiceField(label=_("查看事由"), choices=RevealReason.choices)
+    # Editing is recorded by the edit form itself, not chosen as a reason here.
+    reason = forms.ChoiceField(
+        label=_("查看事由"), choices=[c for c in RevealReason.choices if c[0] != RevealReason.EDIT]
+    )
 
 
 class MoveOutForm(StyledFormMixin, forms.Form):

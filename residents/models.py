@@ -465,6 +465,7 @@ class RevealReason(models.TextChoices):
     SERVICE = "service", _("办理业务")
     VERIFY = "verify", _("核实信息")
     VISIT = "visit", _("入户走访")
+    EDIT = "edit", _("修改居民信息")  # recorded by the edit form, which shows the full values to edit them
 
 
 class RevealRecord(models.Model):

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from grids.models import Grid
 from grids.permissions import can_edit_registry, roles_over_grid, user_roles
-from grids.roles import REVEAL_ROLES
+from grids.roles import CARE_DETAIL_ROLES, REVEAL_ROLES
 
 from .models import Household, Resident
 
@@ -30,6 +30,12 @@ def grids_revealable_by(user) -> QuerySet[Grid]:
 
 def can_edit_household(user, household: Household) -> bool:
     return can_edit_registry(user, household.grid)
+
+
+def can_see_care_details(user, household: Household) -> bool:
+    """Disability, illness and allowance details only for the roles serving the household in person or at
+    the desk; the others see its care categories alone (residents.disclosure applies this)."""
+    return user.is_superuser or bool(roles_over_grid(user, household.grid) & CARE_DETAIL_ROLES)
 
 
 def can_export_unmasked(user) -> bool:

@@ -30,7 +30,7 @@ from .forms import (
     ResidentStatusForm,
     RevealForm,
 )
-from .models import CareEnrolment, Household, Resident, SensitiveField
+from .models import CareEnrolment, Household, Resident, RevealReason, SensitiveField
 
 
 def _household_or_404(user, pk: int) -> Household:
@@ -277,15 +277,26 @@ def resident_edit(request, pk: int):
     household = resident.household
     if not permissions.can_edit_household(request.user, household):
         raise PermissionDenied
-    form = ResidentForm(request.POST or None, instance=resident)
+    # Editing is no way around revealing: without the right the form shows the masks, and with it the
+    # full values it shows are a reveal, recorded as one.
+    may_reveal = permissions.can_reveal_resident(request.user, resident)
+    form = ResidentForm(request.POST or None, instance=resident, masked=not may_reveal)
     if request.method == "POST" and _save_resident(form):
         messages.success(request, _("居民信息已保存。"))
         return redirect("household_file", pk=household.pk)
+    if may_reveal and request.method == "GET":
+        _record_reveal_for_editing(request.user, resident)
     return render(
         request,
         "residents/resident_form.html",
         {"form": form, "household": household, "resident": resident},
     )
+
+
+def _record_reveal_for_editing(user, resident: Resident) -> None:
+    for field in (SensitiveField.ID_NUMBER, SensitiveField.PHONE):
+        if getattr(resident, field):
+            services.resident_reveal(user=user, resident=resident, field=field, reason=RevealReason.EDIT)
 
 
 @require_http_methods(["GET", "POST"])
@@ -317,9 +328,17 @@ def resident_reveal(request, pk: int):
     return render(request, template, {"value": value, "field": field, "resident": resident})
 
 
+def _enrolments_editable(user, pk: int) -> Household:
+    """The enrolment forms show every detail: the registry's keepers who may see them."""
+    household = _editable_household(user, pk)
+    if not permissions.can_see_care_details(user, household):
+        raise PermissionDenied
+    return household
+
+
 @require_http_methods(["GET", "POST"])
 def enrolment_create(request, household: int):
-    household = _editable_household(request.user, household)
+    household = _enrolments_editable(request.user, household)
     form = EnrolmentForm(
         request.POST or None,
         household=household,
@@ -337,7 +356,7 @@ def enrolment_edit(request, pk: int):
         enrolment = CareEnrolment.objects.visible_to(request.user).get(pk=pk)
     except CareEnrolment.DoesNotExist:
         raise Http404 from None
-    household = _editable_household(request.user, enrolment.household_id)
+    household = _enrolments_editable(request.user, enrolment.household_id)
     form = EnrolmentForm(request.POST or None, instance=enrolment, household=household)
     if request.method == "POST" and _save_enrolment(form):
         messages.success(request, _("关爱对象登记已保存。"))

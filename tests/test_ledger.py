@@ -45,7 +45,14 @@ HEADER = [
     "政治面貌",
     "居住类型",
 ]
+# A masked export has the age where the birth date was: beside the mask, the birth date restores the number.
+MASKED_HEADER = ["年龄" if column == "出生日期" else column for column in HEADER]
 ADDRESS = "靖远路9号"
+
+
+def age_today(born: datetime.date) -> int:
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def id_number(birth: str, sequence: str, region: str = "620102") -> str:
@@ -504,7 +511,7 @@ def test_export_is_masked_by_default_filtered_and_recorded(client, staff, grid, 
     su, ma = registry["苏秀兰"], registry["马强"]
     address = su.household.dwelling.building.address
     assert export_rows(response) == [
-        (*HEADER, "状态"),
+        (*MASKED_HEADER, "状态"),
         (
             grid.code,
             address,
@@ -514,7 +521,7 @@ def test_export_is_masked_by_default_filtered_and_recorded(client, staff, grid, 
             "苏秀兰",
             "620102********1243",
             "女",
-            datetime.datetime(1944, 3, 5),
+            age_today(datetime.date(1944, 3, 5)),
             "138****5678",
             "户主",
             "群众",
@@ -530,7 +537,7 @@ def test_export_is_masked_by_default_filtered_and_recorded(client, staff, grid, 
             "马强",
             ma.id_number[:6] + "********" + ma.id_number[-4:],
             "男",
-            datetime.datetime(1970, 2, 2),
+            age_today(datetime.date(1970, 2, 2)),
             None,
             "子女",
             "中共党员",
@@ -562,8 +569,9 @@ def test_export_in_full_for_a_reveal_role(client, staff, grid, registry):
     rows = export_rows(response)
     names = [r[5] for r in rows[1:]]
     assert sorted(names) == sorted(["苏秀兰", "马强", registry["邻格"].name])  # never 外人
+    assert rows[0][8] == "出生日期"
     su = next(r for r in rows if r[5] == "苏秀兰")
-    assert (su[6], su[9]) == ("620102194403051243", "13893215678")
+    assert (su[6], su[8], su[9]) == ("620102194403051243", datetime.datetime(1944, 3, 5), "13893215678")
     record = ExportRecord.objects.get()
     assert (record.row_count, record.unmasked) == (3, True)
 
@@ -574,8 +582,13 @@ def test_export_in_full_is_masked_for_a_street_leader(client, street_leader, reg
     rows = export_rows(response)
     # The street's community: the moved-out resident included, the other street's resident never.
     assert [r[5] for r in rows[1:]] == [registry[k].name for k in ("苏秀兰", "马强", "离开", "邻格")]
+    assert rows[0][8] == "年龄"
     su = next(r for r in rows if r[5] == "苏秀兰")
-    assert (su[6], su[9]) == ("620102********1243", "138****5678")
+    assert (su[6], su[8], su[9]) == (
+        "620102********1243",
+        age_today(datetime.date(1944, 3, 5)),
+        "138****5678",
+    )
     assert "已迁出" in [r[13] for r in rows]
     record = ExportRecord.objects.get()
     assert (record.user, record.row_count, record.unmasked) == (street_leader, 4, False)
@@ -585,7 +598,7 @@ def test_export_of_a_user_without_grids_is_empty_but_recorded(client, registry):
     nobody = UserFactory()
     client.force_login(nobody)
     rows = export_rows(client.get(reverse("residents:ledger_export")))
-    assert rows == [(*HEADER, "状态")]
+    assert rows == [(*MASKED_HEADER, "状态")]
     assert ExportRecord.objects.get().row_count == 0
 
 

@@ -19,6 +19,7 @@ from common.pagination import paginate
 from common.submissions import AlreadySubmitted
 from grids.models import LEVEL_GRID, Grid, WorkTeamMember
 from grids.permissions import can_edit_registry
+from residents import disclosure
 from residents import selectors as resident_selectors
 from residents.models import CareEnrolment, Household, Resident
 
@@ -97,7 +98,7 @@ def due_list(request):
     page = paginate(request, rows, per_page=DUE_PAGE_SIZE)
     sections: dict[str, list] = {"overdue": [], "today": [], "soon": []}
     for row in selectors.with_due_status(page.object_list, today):
-        row.care_labels = list(dict.fromkeys(e.get_category_display() for e in row.active_enrolments))
+        row.care_labels = disclosure.care_labels(row.active_enrolments)
         sections[row.due_status].append(row)
 
     # Any household of the user's grids can be visited, due or not: find it by a member's name,

@@ -16,6 +16,7 @@ from common.views import export_response, render_partial_or_page
 from grids.models import Community, Grid
 from grids.roles import PATROL_ROLES
 from grids.selectors import grids_served_by
+from residents import disclosure
 from residents.models import CareEnrolment, Resident
 
 from . import exports, selectors, services
@@ -122,9 +123,7 @@ def _overdue_list(request, grid: Grid | None):
     page.object_list = list(page.object_list)
     for household in page.object_list:
         household.days_overdue = (today - household.next_due).days
-        household.care_groups = list(
-            dict.fromkeys(enrolment.get_category_display() for enrolment in household.active_enrolments)
-        )
+        household.care_groups = disclosure.care_labels(household.active_enrolments)
     return render(
         request, "visits/overdue.html", {"grid": grid, "listing": True, "page": page, "today": today}
     )

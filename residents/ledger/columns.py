@@ -41,6 +41,10 @@ COLUMNS = (
 )
 # An export can be filled in again elsewhere: the import's columns, then each resident's status.
 EXPORT_COLUMNS = (*COLUMNS, STATUS)
+# A masked export shows the age where the birth date was: the birth date is eight digits of the ID number,
+# and beside its mask would give the number back (residents.disclosure).
+AGE = "年龄"
+MASKED_EXPORT_COLUMNS = tuple(AGE if column == BIRTH_DATE else column for column in EXPORT_COLUMNS)
 
 # Columns whose cells are labels of a model's choices.
 CHOICE_COLUMNS = {

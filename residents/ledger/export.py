@@ -1,4 +1,6 @@
-"""The filtered resident list as a ledger: recorded, with ID numbers and phones masked unless allowed."""
+"""The filtered resident list as a ledger: recorded, with ID numbers and phones masked unless allowed.
+
+A masked ledger has the age where a full one has the birth date (residents.disclosure.identity)."""
 
 from dataclasses import dataclass
 
@@ -6,10 +8,10 @@ from django.core.exceptions import PermissionDenied
 
 from common.xlsx import ExportSheet, labels
 
-from .. import permissions, services
+from .. import disclosure, permissions, services
 from ..models import ExportRecord, Resident
 from ..selectors import ResidentFilters, search_residents
-from .columns import EXPORT_COLUMNS, SHEET_NAME, column_width
+from .columns import EXPORT_COLUMNS, MASKED_EXPORT_COLUMNS, SHEET_NAME, column_width
 
 MAX_EXPORT_ROWS = 50_000
 
@@ -41,10 +43,12 @@ def ledger_export(*, user, filters: ResidentFilters, unmasked: bool) -> LedgerEx
     sexes, relations = labels(Resident.Sex), labels(Resident.Relation)
     political, residence = labels(Resident.PoliticalStatus), labels(Resident.ResidenceType)
     statuses = labels(Resident.Status)
-    sheet = ExportSheet(SHEET_NAME, EXPORT_COLUMNS, tuple(column_width(c) for c in EXPORT_COLUMNS))
+    columns = EXPORT_COLUMNS if unmasked else MASKED_EXPORT_COLUMNS
+    sheet = ExportSheet(SHEET_NAME, columns, tuple(column_width(c) for c in columns))
     for resident in residents.iterator(chunk_size=2000):
         household = resident.household
         dwelling = household.dwelling
+        shown = disclosure.identity(resident, full=unmasked)
         sheet.append(
             (
                 household.grid.code,
@@ -53,10 +57,10 @@ def ledger_export(*, user, filters: ResidentFilters, unmasked: bool) -> LedgerEx
                 sheet.text(dwelling.room),
                 str(household.pk),
                 sheet.text(resident.name),
-                resident.id_number if unmasked else resident.masked_id_number,
+                shown.id_number,
                 sexes.get(resident.sex, resident.sex),
-                sheet.formatted(resident.birth_date, "yyyy-mm-dd"),
-                resident.phone if unmasked else resident.masked_phone,
+                sheet.formatted(shown.birth_date, "yyyy-mm-dd") if unmasked else shown.age,
+                shown.phone,
                 relations.get(resident.relation_to_head, resident.relation_to_head),
                 political.get(resident.political_status, resident.political_status),
                 residence.get(resident.residence_type, resident.residence_type),

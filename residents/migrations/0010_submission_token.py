@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('residents', '0004_exportrecord_kind'),
+        ('residents', '0009_reveal_reason_edit'),
     ]
 
     operations = [

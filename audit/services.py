@@ -48,15 +48,20 @@ def login_failed_record(*, username: str, address: str | None) -> AuditEvent:
 
 
 def reveal_mirror(*, reveal: RevealRecord) -> AuditEvent:
-    """Copy a reveal (kept by residents as RevealRecord) into the audit store, in the resident's grid."""
+    """Copy a reveal (kept by residents as RevealRecord) into the audit store, in the resident's grid.
+
+    A full-number search that found nobody has no resident: it is kept without a record or a grid, so
+    superusers read it (a guess that missed is still a reveal-level act).
+    """
+    resident = reveal.resident if reveal.resident_id is not None else None
     return AuditEvent.objects.create(
         kind=AuditEvent.Kind.REVEAL,
         at=reveal.at,
         user_id=reveal.user_id,
         username=reveal.user.get_username(),
-        record_model="residents.resident",
+        record_model="residents.resident" if resident else "",
         record_id=reveal.resident_id,
-        grid_id=reveal.resident.grid_id,
+        grid_id=resident.grid_id if resident else None,
         details={"field": reveal.field, "reason": reveal.reason, "reveal_record": reveal.pk},
     )
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.submissions import submission_token_column
 from common.crypto import EncryptedTextField
+from common.submissions import submission_token_column
 from grids.models import Dwelling, Grid
 
 from . import identity

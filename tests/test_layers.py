@@ -1,6 +1,7 @@
 """The layers of ARCHITECTURE.md, checked from the imports: no module imports a package above its own.
 
-common (no domain) <- grids <- residents <- visits <- cases <- dashboard <- accounts <- audit <- portal <- tooling.
+common (no domain) <- grids <- residents <- visits <- cases <- dashboard <- accounts <- audit <- portal
+<- tooling.
 A package may import itself, anything below it and nothing above; tests may import anything. A new app
 takes its place in LAYERS (its position says what it may import).
 """
@@ -12,7 +13,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
-    "common", "grids", "residents", "visits", "cases", "dashboard", "accounts", "audit", "portal", "tooling",
+    "common",
+    "grids",
+    "residents",
+    "visits",
+    "cases",
+    "dashboard",
+    "accounts",
+    "audit",
+    "portal",
+    "tooling",
 ]
 
 

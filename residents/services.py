@@ -170,12 +170,12 @@ def full_number_search(*, user, filters: selectors.ResidentFilters) -> selectors
         ids = selectors.ids_with_full_number(scope, number)
         at = timezone.now()
         found: list[int | None] = [*ids] or [None]  # a search that found nobody is recorded too
-        RevealRecord.objects.bulk_create(
-            [
-                RevealRecord(user=user, resident_id=pk, field=number.kind, reason=RevealRecord.SEARCH, at=at)
-                for pk in found
-            ]
-        )
+        # One save per row (a full number finds one resident, a shared phone a household): bulk_create
+        # sends no post_save, and the audit copies each reveal when it is saved.
+        for pk in found:
+            RevealRecord.objects.create(
+                user=user, resident_id=pk, field=number.kind, reason=RevealRecord.SEARCH, at=at
+            )
     return replace(filters, number_ids=tuple(ids), number_label=number.masked)
 
 

@@ -174,6 +174,20 @@ def test_a_reveal_is_in_the_audit_of_the_residents_grid(client, worker, grid, le
     assert rows_of(page_of(client, other_leader, kind="reveal")) == []
 
 
+def test_a_full_number_search_is_in_the_audit_found_or_not(client, worker, grid, leader, superuser):
+    """A search by a full number is a reveal: the one that found a resident is in the resident's grid, the
+    one that found nobody has no record and no grid, so superusers read it."""
+    resident = ResidentFactory(household__grid=grid, phone="13893215678")
+    client.force_login(worker)
+    client.post(reverse("residents:search"), {"q": "13893215678"}, follow=True)
+    client.post(reverse("residents:search"), {"q": "13893210000"}, follow=True)
+
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.REVEAL).order_by("id")
+    assert [(e.record_id, e.grid_id) for e in events] == [(resident.pk, grid.pk), (None, None)]
+    assert len(page_of(client, leader, kind="reveal").context["page"].object_list) == 1
+    assert len(page_of(client, superuser, kind="reveal").context["page"].object_list) == 2
+
+
 def test_the_dashboard_export_and_the_monthly_report_are_recorded(client, leader, grid):
     client.force_login(leader)
     scope = f"community:{grid.community_id}"

@@ -548,7 +548,7 @@ def test_monthly_report_prints_the_month(october, client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "2026年10月网格化服务工作月报" in html
-    assert "window.print()" in html
+    assert "data-print" in html  # the print button (static/js/portal.js)
     assert response.context["board"].totals.rates["response"] == Rate(hit=4, n=7)  # c7's due has passed now
     assert "4/7" in html and "甲网格（C-01）" in html
 

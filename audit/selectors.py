@@ -388,7 +388,8 @@ def _event_note(event: AuditEvent) -> str:
     if event.kind == AuditEvent.Kind.EXPORT:
         label = EXPORT_LABELS.get(details.get("export", ""), details.get("export", ""))
         full = _("完整") if details.get("unmasked") else _("脱敏")
-        return f"{label} · {details.get('row_count', 0)} {_('行')} · {full}"
+        rows = _("%(count)s 行") % {"count": details.get("row_count", 0)}
+        return f"{label} · {rows} · {full}"
     if event.kind == AuditEvent.Kind.REFUSED:
         return str(event.status or "")
     return ""

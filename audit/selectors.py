@@ -22,8 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.dates import day_bounds
 from grids.models import Community, Grid
-from grids.permissions import user_roles
-from grids.roles import LEADER_ROLES
+from grids.permissions import can_read_audit
 from residents.models import RevealReason, SensitiveField
 
 from . import models as audit_models
@@ -92,7 +91,7 @@ def history_available() -> bool:
 
 def may_read_audit(user) -> bool:
     """Leaders read the audit of their scope; superusers read all of it."""
-    return user.is_superuser or bool(user_roles(user) & LEADER_ROLES)
+    return can_read_audit(user)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
 from common.pagination import paginate
 from common.xlsx import xlsx_response
+from grids.permissions import can_read_audit
 from residents import disclosure
 from residents import services as resident_services
 from residents.models import CareEnrolment, ExportRecord, Resident
@@ -97,6 +98,7 @@ def dashboard_index(request):
     context = _context(board, tree) | {
         "form": form,
         "month": board.period.first.strftime("%Y-%m"),
+        "may_read_audit": can_read_audit(request.user),
     }
     return render(request, "dashboard/index.html", context)
 

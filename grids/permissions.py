@@ -6,7 +6,7 @@ Row scoping itself is GridQuerySet.visible_to; the role sets are grids/roles.py.
 from django.db.models import QuerySet
 
 from .models import Assignment, Community, Grid
-from .roles import BUILDING_EDIT_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES
+from .roles import BUILDING_EDIT_ROLES, LEADER_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES
 
 
 def roles_over_grid(user, grid: Grid) -> set[str]:
@@ -26,6 +26,11 @@ def user_roles(user) -> set[str]:
     if not user.is_authenticated:
         return set()
     return set(Assignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def can_read_audit(user) -> bool:
+    """Leaders read the audit trail of their scope (audit.selectors.scope_of); superusers read all of it."""
+    return user.is_superuser or bool(user_roles(user) & LEADER_ROLES)
 
 
 def can_edit_registry(user, grid: Grid) -> bool:

@@ -454,3 +454,13 @@ def test_the_district_generator_writes_no_history_even_through_copy(settings):
     # The flag lasted only for the generator's transaction: a write after it is recorded again.
     household = HouseholdFactory(grid=GridFactory())
     assert [e.pgh_label for e in history(HouseholdHistory, household.pk)] == ["insert"]
+
+
+def test_leaders_find_the_audit_from_the_dashboard_and_others_do_not(client, leader, worker, superuser):
+    link = 'href="{}"'.format(reverse("audit:list"))
+    client.force_login(leader)
+    assert link in client.get(reverse("dashboard:index")).content.decode()
+    client.force_login(worker)
+    assert link not in client.get(reverse("dashboard:index")).content.decode()
+    client.force_login(superuser)
+    assert link in client.get(reverse("home"), follow=True).content.decode()

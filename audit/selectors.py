@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from common.dates import day_bounds
 from grids.models import Community, Grid
 from grids.permissions import can_read_audit
-from residents.models import RevealReason, SensitiveField
+from residents.models import RevealRecord, SensitiveField
 
 from . import models as audit_models
 from .models import AuditEvent
@@ -382,7 +382,8 @@ def _event_note(event: AuditEvent) -> str:
     details = event.details or {}
     if event.kind == AuditEvent.Kind.REVEAL:
         what = dict(SensitiveField.choices).get(str(details.get("field", "")), "")
-        why = dict(RevealReason.choices).get(str(details.get("reason", "")), "")
+        # The record's own choices: the reveal reasons and the full-number search.
+        why = dict(RevealRecord._meta.get_field("reason").choices).get(str(details.get("reason", "")), "")
         return f"{what} · {why}"
     if event.kind == AuditEvent.Kind.EXPORT:
         label = EXPORT_LABELS.get(details.get("export", ""), details.get("export", ""))

@@ -184,7 +184,8 @@ def test_a_full_number_search_is_in_the_audit_found_or_not(client, worker, grid,
 
     events = AuditEvent.objects.filter(kind=AuditEvent.Kind.REVEAL).order_by("id")
     assert [(e.record_id, e.grid_id) for e in events] == [(resident.pk, grid.pk), (None, None)]
-    assert len(page_of(client, leader, kind="reveal").context["page"].object_list) == 1
+    [shown] = page_of(client, leader, kind="reveal").context["page"].object_list
+    assert shown.note == "联系电话 · 按完整号码查询"
     assert len(page_of(client, superuser, kind="reveal").context["page"].object_list) == 2
 
 

@@ -383,7 +383,7 @@ def _event_note(event: AuditEvent) -> str:
     if event.kind == AuditEvent.Kind.REVEAL:
         what = dict(SensitiveField.choices).get(str(details.get("field", "")), "")
         # The record's own choices: the reveal reasons and the full-number search.
-        why = dict(RevealRecord._meta.get_field("reason").choices).get(str(details.get("reason", "")), "")
+        why = dict(RevealRecord._meta.get_field("reason").flatchoices).get(str(details.get("reason", "")), "")
         return f"{what} · {why}"
     if event.kind == AuditEvent.Kind.EXPORT:
         label = EXPORT_LABELS.get(details.get("export", ""), details.get("export", ""))

@@ -59,6 +59,9 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # And whitenoise finds them there too (each test client loads the middleware afresh): without debug,
+    # as CI runs, the settings expect collectstatic's staticfiles/ and whitenoise would answer 404.
+    settings.WHITENOISE_USE_FINDERS = True
 
 
 @pytest.fixture(autouse=True)

@@ -129,9 +129,12 @@ def _search_post(request):
     other search is sent on to its GET page."""
     form = ResidentSearchForm(request.POST, user=request.user)
     filters = form.filters()
+    # The form's data after validation: the places it resolved, without a community or grid that no longer
+    # lies in the chosen street (the next page, without a street, would otherwise take it from them).
+    form.is_valid()
     query = QueryDict(mutable=True)
     for name in ("category", "include_inactive", "street", "community", "grid"):
-        if value := request.POST.get(name):
+        if value := form.data.get(name):
             query[name] = value
     number = filters.number
     if number is None or number.kind == "tail":

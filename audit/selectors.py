@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 
 from common.dates import day_bounds
 from grids.models import Community, Grid
-from grids.permissions import can_read_audit
 from residents.models import RevealRecord, SensitiveField
 
 from . import models as audit_models
@@ -87,11 +86,6 @@ EVENTS = "audit.auditevent"
 def history_available() -> bool:
     """Record history is written by PostgreSQL triggers; SQLite (the demo) has none."""
     return connection.vendor == "postgresql"
-
-
-def may_read_audit(user) -> bool:
-    """Leaders read the audit of their scope; superusers read all of it."""
-    return can_read_audit(user)
 
 
 @dataclass(frozen=True)

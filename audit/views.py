@@ -8,13 +8,14 @@ from django.views.decorators.http import require_GET
 
 from common.pagination import paginate
 from common.views import export_response
+from grids.permissions import can_read_audit
 
 from . import exports, selectors
 from .forms import AuditFilterForm
 
 
 def _form_and_filters(request) -> tuple[AuditFilterForm, selectors.AuditFilters | None]:
-    if not selectors.may_read_audit(request.user):
+    if not can_read_audit(request.user):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else selectors.AuditFilters()

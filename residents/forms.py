@@ -133,6 +133,14 @@ class ResidentForm(StyledFormMixin, forms.ModelForm):
     def clean_phone(self) -> str:
         return self._kept_or_typed("phone")
 
+    def validate_unique(self) -> None:
+        # Whether a typed ID number is taken is answered by the service, which throttles and records the
+        # question (residents.services.typed_id_number_check); the form checks the rest.
+        try:
+            self.instance.validate_unique(exclude=self._get_validation_exclusions() | {"id_number"})
+        except ValidationError as exc:
+            self._update_errors(exc)
+
     def clean(self):
         data = super().clean()
         if "birth_date" not in self.fields:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from common.submissions import create_once
 from grids.models import Dwelling
 
-from . import permissions, selectors
+from . import identity, permissions, selectors
 from .models import (
     CareEnrolment,
     ExportRecord,
@@ -72,11 +72,15 @@ def household_move_out(*, household: Household, on: datetime.date) -> Household:
     return household
 
 
-def resident_save(*, resident: Resident, submission_token: uuid.UUID | None = None) -> Resident:
+def resident_save(*, resident: Resident, user=None, submission_token: uuid.UUID | None = None) -> Resident:
     """Create or update a resident after the checks of Resident.clean (ID, birth date, sex, phone).
 
-    A new resident's form sent twice registers one person (AlreadySubmitted names them).
+    With `user` (the resident form's author), an ID number they typed is checked for being taken as a
+    full-number search is: throttled and recorded (see typed_id_number_check). A new resident's form sent
+    twice registers one person (AlreadySubmitted names them).
     """
+    if user is not None:
+        typed_id_number_check(user=user, resident=resident)
     if resident.pk is not None or submission_token is None:
         return _checked_save(resident)
     resident.submission_token = submission_token
@@ -153,12 +157,7 @@ def full_number_search(*, user, filters: selectors.ResidentFilters) -> selectors
             _("您的岗位只能按号码后四位查询；按完整身份证号或电话查询须由可查看完整信息的岗位办理。")
         )
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        since = timezone.now() - datetime.timedelta(hours=1)
-        searches = RevealRecord.objects.filter(user=user, reason=RevealRecord.SEARCH, at__gte=since)
-        # The rows of one search share their time: each search counts once however many it found.
-        made = searches.aggregate(n=Count("at", distinct=True))["n"]
-        if made >= FULL_NUMBER_SEARCHES_PER_HOUR:
+        if _full_number_searches_left(user) <= 0:
             raise NumberSearchRefused(
                 _(
                     "一小时内最多按完整号码查询 %(limit)s 次，您已达到上限，请稍后再试；"
@@ -177,6 +176,56 @@ def full_number_search(*, user, filters: selectors.ResidentFilters) -> selectors
                 user=user, resident_id=pk, field=number.kind, reason=RevealRecord.SEARCH, at=at
             )
     return replace(filters, number_ids=tuple(ids), number_label=number.masked)
+
+
+def _full_number_searches_left(user) -> int:
+    """How many more full-number searches the user may make this hour. Call inside a transaction: the
+    user's row is locked, so parallel requests are counted one after the other."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    since = timezone.now() - datetime.timedelta(hours=1)
+    searches = RevealRecord.objects.filter(user=user, reason=RevealRecord.SEARCH, at__gte=since)
+    # The rows of one search share their time: each search counts once however many it found.
+    return FULL_NUMBER_SEARCHES_PER_HOUR - searches.aggregate(n=Count("at", distinct=True))["n"]
+
+
+def typed_id_number_check(*, user, resident: Resident) -> None:
+    """An ID number typed on the resident form: refused when someone else holds it, counted as a search.
+
+    "Already registered" confirms that a typed number is someone's, so typing numbers would find people
+    as searching by them does: each refusal is recorded as a full-number search of the resident who holds
+    the number (whoever the user is), and once the hour's searches are spent no typed number is checked
+    at all, since saving or not would answer the same question. A number left as stored is not checked.
+    Raises ValidationError on the ID number.
+    """
+    if not resident.id_number:
+        return
+    try:
+        index = identity.id_number_index(identity.normalize_id_number(resident.id_number))
+    except ValidationError:
+        return  # Resident.clean names what is wrong with it
+    others = Resident.objects.filter(id_number_index=index)
+    if resident.pk is not None:
+        if others.filter(pk=resident.pk).exists():
+            return
+        others = others.exclude(pk=resident.pk)
+    with transaction.atomic():
+        if _full_number_searches_left(user) <= 0:
+            raise ValidationError(
+                {
+                    "id_number": _(
+                        "一小时内按完整号码查询（含登记时身份证号查重）已达 %(limit)s 次上限，"
+                        "请稍后再录入身份证号。"
+                    )
+                    % {"limit": FULL_NUMBER_SEARCHES_PER_HOUR}
+                }
+            )
+        holder = others.values_list("pk", flat=True).first()
+        if holder is not None:
+            RevealRecord.objects.create(
+                user=user, resident_id=holder, field=SensitiveField.ID_NUMBER, reason=RevealRecord.SEARCH
+            )
+    if holder is not None:  # raised once the record is committed
+        raise ValidationError({"id_number": _("该身份证号已在平台中登记。")}, code="unique")
 
 
 def export_record(

@@ -233,8 +233,8 @@ def _save_through(form, save):
         return None
 
 
-def _save_resident(form):
-    return _save_through(form, lambda resident: services.resident_save(resident=resident))
+def _save_resident(form, user):
+    return _save_through(form, lambda resident: services.resident_save(resident=resident, user=user))
 
 
 def _save_enrolment(form):
@@ -257,7 +257,9 @@ def resident_create(request, household: int):
         return redirect("household_file", pk=household.pk)
 
     def save(new):
-        return services.resident_save(resident=new, submission_token=form.cleaned_data["submission_token"])
+        return services.resident_save(
+            resident=new, user=request.user, submission_token=form.cleaned_data["submission_token"]
+        )
 
     resident = None
     if request.method == "POST":
@@ -284,7 +286,7 @@ def resident_edit(request, pk: int):
     # full values it shows are a reveal, recorded as one.
     may_reveal = permissions.can_reveal_resident(request.user, resident)
     form = ResidentForm(request.POST or None, instance=resident, masked=not may_reveal)
-    if request.method == "POST" and _save_resident(form):
+    if request.method == "POST" and _save_resident(form, request.user):
         messages.success(request, _("居民信息已保存。"))
         return redirect("household_file", pk=household.pk)
     if may_reveal and request.method == "GET":
@@ -308,7 +310,7 @@ def resident_status(request, pk: int):
     if not permissions.can_edit_household(request.user, resident.household):
         raise PermissionDenied
     form = ResidentStatusForm(request.POST or None, instance=resident)
-    if request.method == "POST" and _save_resident(form):
+    if request.method == "POST" and _save_resident(form, request.user):
         messages.success(request, _("已更新 %(name)s 的状态。") % {"name": resident.name})
         return redirect("household_file", pk=resident.household_id)
     return render(request, "residents/resident_status.html", {"form": form, "resident": resident})

@@ -243,15 +243,48 @@ def request(opener, url: str, form: dict | None = None) -> tuple[int, dict[str, 
 
 
 def log_in(base: str, username: str) -> urllib.request.OpenerDirector:
+    """Sign in as a user would: the password, then the authenticator's code where the role needs one."""
     opener = client()
     request(opener, base + "/accounts/login/")
-    jar = next(h.cookiejar for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
-    csrf = next((c.value for c in jar if c.name == "csrftoken"), "")
-    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
-    status, _headers = request(opener, base + "/accounts/login/", form)
+    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(opener)}
+    status, headers = request(opener, base + "/accounts/login/", form)
     if status != 302:
         sys.exit(f"Logging in as {username} answered {status} instead of a redirect.")
+    if needs_second_factor(username):
+        verify = base + "/accounts/two-factor/verify/"
+        request(opener, verify)  # the password step rotated the CSRF token
+        form = {"code": authenticator_code(username), "csrfmiddlewaretoken": _csrf(opener)}
+        status, headers = request(opener, verify, form)
+        if status != 302 or "/two-factor/" in headers.get("Location", ""):
+            sys.exit(f"The second factor of {username} answered {status} instead of letting them in.")
     return opener
+
+
+def _csrf(opener: urllib.request.OpenerDirector) -> str:
+    jar = next(h.cookiejar for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
+    return next((c.value for c in jar if c.name == "csrftoken"), "")
+
+
+def needs_second_factor(username: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    from accounts.permissions import second_factor_required
+
+    return second_factor_required(get_user_model().objects.get(username=username))
+
+
+def authenticator_code(username: str) -> str:
+    """The current code of the user's authenticator, enrolled here as a phone app would be."""
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=get_user_model().objects.get(username=username), name="bench", confirmed=True
+        )
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
 
 
 def time_pages(base: str, paths: list[str], repeat: int) -> list[tuple[float, float, str]]:

@@ -7,9 +7,12 @@ export DJANGO_SETTINGS_MODULE=portal.settings
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-not-for-production}"
 export PORTAL_FIELD_KEYS="${PORTAL_FIELD_KEYS:-dGVzdC1vbmx5LWZpZWxkLWtleS1ub3Qtc2VjcmV0ISE=}"
 export PORTAL_BLIND_INDEX_KEY="${PORTAL_BLIND_INDEX_KEY:-test-only-blind-index-key-not-for-production}"
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
-.venv/bin/mypy
-.venv/bin/python manage.py check --fail-level WARNING
-.venv/bin/python manage.py makemigrations --check --dry-run
+# SKIP_LINT=1 runs only the tests (a quick loop while working; CI and `make test` run everything).
+if [ -z "${SKIP_LINT:-}" ]; then
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/mypy
+    .venv/bin/python manage.py check --fail-level WARNING
+    .venv/bin/python manage.py makemigrations --check --dry-run
+fi
 .venv/bin/python -m pytest "$@"

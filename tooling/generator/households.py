@@ -12,10 +12,9 @@ from residents import identity
 from residents.models import Household, Resident
 
 from .district import District
-from .loader import index_dropped
+from .loader import indexes_dropped
 
 MEAN_HOUSEHOLD_SIZE = 2.7  # what member_plan() gives on average
-NAME_SEARCH_INDEX = "resident_name_ngrams_gin"  # residents/migrations/0002_name_search_index.py
 
 H, S, C, P, G = (
     Resident.Relation.HEAD,
@@ -196,9 +195,8 @@ def residents(district: District, households: list[tuple[int, int]]) -> list[lis
                 next_id += 1
             members.append(people)
 
-    # Building the name-search GIN index from scratch costs about half as much per row as updating it
-    # row by row (1.3 million residents: 11 s against 22 s), so drop it when the table more than doubles.
+    # Rebuilding the indexes once costs less than updating them row by row when the table more than doubles.
     rebuild = loader.postgres and len(households) * MEAN_HOUSEHOLD_SIZE > len(taken)
-    with index_dropped(NAME_SEARCH_INDEX) if rebuild else contextlib.nullcontext():
+    with indexes_dropped(Resident._meta.db_table) if rebuild else contextlib.nullcontext():
         loader.insert(Resident, RESIDENT_COLUMNS, rows())
     return members

@@ -7,7 +7,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AgreementTermHistory
 from cases import selectors, services
 from cases.models import AgreementTerm
 from grids.models import Role
@@ -115,6 +114,8 @@ def test_terms_due_selector_for_a_users_scope(grid, other_grid, staff, worker):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="record history is kept by PostgreSQL triggers")
 def test_term_done_leaves_a_history_row(grid, staff, worker):
+    from audit.models import AgreementTermHistory  # here: the other tests do not need the audit app
+
     _case, [term] = _archived_with_terms(grid, staff, worker, [("施工方", "修复热水器", in_days(3))])
     services.agreement_term_done(term=term, actor=staff, note="已修复")
     rows = list(

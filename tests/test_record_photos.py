@@ -12,8 +12,8 @@ from cases.models import CaseAttachment
 from grids.models import Role
 from tests.factories import HouseholdFactory, UserFactory, assign, case_in, log_visit
 from tests.test_photos import named, photo_with_gps
+from visits import models as visit_models
 from visits import services as visit_services
-from visits.models import RecordPhoto
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_visit_photos_are_re_encoded_shown_and_served_in_scope(client, grid, wor
         reverse("visits:photo_add", args=[visit.pk]), {"files": [named(photo_with_gps(), "door.jpg")]}
     )
     assert response.status_code == 302
-    [photo] = RecordPhoto.objects.filter(visit=visit)
+    [photo] = visit_models.RecordPhoto.objects.filter(visit=visit)
     assert _no_gps(_stored(photo))
     html = client.get(reverse("visits:detail", args=[visit.pk])).content.decode()
     assert f'<img src="{reverse("visits:photo", args=[photo.pk])}"' in html
@@ -111,7 +111,7 @@ def test_visit_photo_that_is_not_a_photo_is_refused(client, grid, worker):
         reverse("visits:photo_add", args=[visit.pk]), {"files": [named(b"<svg/>", "a.jpg")]}, follow=True
     )
     assert "“a.jpg”不是照片" in response.content.decode()
-    assert not RecordPhoto.objects.exists()
+    assert not visit_models.RecordPhoto.objects.exists()
 
 
 def test_finding_photos_show_on_the_patrol_page(client, grid, worker, outsider):
@@ -130,7 +130,7 @@ def test_finding_photos_show_on_the_patrol_page(client, grid, worker, outsider):
         reverse("visits:finding_photo_add", args=[finding.pk]),
         {"files": [named(photo_with_gps(), "lid.jpg")]},
     )
-    [photo] = RecordPhoto.objects.filter(finding=finding)
+    [photo] = visit_models.RecordPhoto.objects.filter(finding=finding)
     html = client.get(reverse("visits:patrol_detail", args=[patrol.pk])).content.decode()
     assert f'<img src="{reverse("visits:photo", args=[photo.pk])}"' in html
     client.force_login(outsider)

@@ -48,3 +48,23 @@ def test_meeting_form_adds_rows_and_shows_the_first_error(live_server, page, gri
     page.get_by_role("button", name="保存协商记录").click()
     expect(page.get_by_text("已记录第1轮协商")).to_be_visible()
     assert Case.objects.get(pk=case.pk).meetings.get().participants.count() == 8
+
+
+def test_desk_bulk_dispatch_on_a_phone(live_server, page, grid, staff, worker, shot):
+    cases = [case_in("submitted", grid, staff=staff, worker=worker) for _ in range(3)]
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(staff.username)
+    page.get_by_label("密码").fill("pass-for-tests-only")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name="菜单")).to_be_visible()
+
+    page.goto(live_server.url + reverse("cases:desk"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    for case in cases[:2]:
+        page.get_by_label(f"选择工单 {case.number}").check()
+    page.get_by_label("批量操作").select_option("dispatch")
+    page.get_by_label("指派网格员").select_option(str(worker.pk))
+    shot(page, "desk-bulk-dispatch-phone")
+    page.get_by_role("button", name="执行").click()
+    expect(page.get_by_text("已对 2 件工单执行“改派”。")).to_be_visible()
+    assert [Case.objects.get(pk=c.pk).status for c in cases] == ["dispatched", "dispatched", "submitted"]

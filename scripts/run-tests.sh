@@ -15,4 +15,9 @@ if [ -z "${SKIP_LINT:-}" ]; then
     .venv/bin/python manage.py check --fail-level WARNING
     .venv/bin/python manage.py makemigrations --check --dry-run
 fi
+# The whole suite (no arguments, as `make test` and CI run it) runs on two workers (pytest-xdist, one
+# database each) and names its slowest tests; arguments run just what they name, in one process.
+if [ $# -eq 0 ]; then
+    set -- -n "${PYTEST_WORKERS:-2}" --durations=30
+fi
 .venv/bin/python -m pytest "$@"

@@ -221,6 +221,17 @@ class Case(models.Model):
         related_name="cases_handled",
         verbose_name=_("承办人"),
     )
+    # The worker who returned it (退单) and why, until the desk sends it again or someone takes it: the
+    # desk shows it as returned, and that worker may not take it back meanwhile (workflow's guard).
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("退单人"),
+    )
+    return_reason = models.CharField(_("退单理由"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -8,7 +8,7 @@ from grids.models import Grid
 from grids.permissions import roles_over_grid, user_roles
 from grids.roles import Role
 
-from .models import Case, Status
+from .models import Action, Case, Status
 from .workflow import HAT_ROLES, USER_ACTIONS, Hat, move_for
 
 
@@ -31,7 +31,7 @@ def may(user, case: Case, action: str, worn: set[Hat] | None = None) -> bool:
     if move is None:
         return False
     worn = hats(user, case) if worn is None else worn
-    return bool(worn & move.who) and (move.guard is None or move.guard.holds(case))
+    return bool(worn & move.who) and (move.guard is None or move.guard.holds(case, user))
 
 
 def allowed_actions(user, case: Case) -> list[str]:
@@ -50,6 +50,11 @@ def is_desk(user, grid: Grid | None = None) -> bool:
 def can_register_case(user, grid: Grid) -> bool:
     """首接负责: anyone serving the grid records the requests they receive."""
     return user.is_superuser or bool(roles_over_grid(user, grid))
+
+
+def can_merge_at_intake(user, grid: Grid) -> bool:
+    """Whether the workflow table lets this user merge a request just registered in the grid (the desk)."""
+    return may(user, Case(grid=grid, status=Status.SUBMITTED), Action.MERGE)
 
 
 def can_add_photos(user, case: Case) -> bool:

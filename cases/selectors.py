@@ -7,7 +7,7 @@ from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from common.dates import day_bounds
-from grids.models import Community, Grid, Street
+from grids.models import Assignment, Community, Grid, Street
 from grids.roles import CASE_WORKER_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
 
@@ -33,7 +33,9 @@ def _urgency_order(now: datetime.datetime):
 
 def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """What a row of any case list shows."""
-    return cases.select_related("category", "grid", "building", "handler", "assigned_worker", "requester")
+    return cases.select_related(
+        "category", "grid", "building", "handler", "assigned_worker", "requester", "returned_by"
+    )
 
 
 def cases_for_user(user) -> QuerySet[Case]:
@@ -53,6 +55,7 @@ def case_for_user(user, pk: int) -> Case:
             "requester",
             "handler",
             "assigned_worker",
+            "returned_by",
             "created_by",
             "merged_into",
             "origin_visit__household__dwelling__building",
@@ -232,6 +235,17 @@ def household_cases(household, limit: int) -> list[Case]:
     )
 
 
-def workers_in(grids: QuerySet[Grid]) -> QuerySet:
-    """Users who may take cases in these grids, for the dispatch pickers."""
-    return users_serving(grids, CASE_WORKER_ROLES).order_by("first_name", "username")
+def workers_in(grids: QuerySet[Grid], *, with_grids: bool = False) -> QuerySet:
+    """Users who may take cases in these grids, for the dispatch pickers; `with_grids`: each with
+    `worker_grids`, the grids among these they are assigned to (the intake picker names them)."""
+    workers = users_serving(grids, CASE_WORKER_ROLES).order_by("first_name", "username")
+    if with_grids:
+        assignments = (
+            Assignment.objects.filter(role__in=sorted(CASE_WORKER_ROLES), grid__in=grids)
+            .select_related("grid")
+            .order_by("grid__code")
+        )
+        workers = workers.prefetch_related(
+            Prefetch("assignments", queryset=assignments, to_attr="worker_grids")
+        )
+    return workers

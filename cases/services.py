@@ -35,7 +35,7 @@ from .models import (
     Urgency,
     case_number,
 )
-from .permissions import can_register_case, hats
+from .permissions import can_merge_at_intake, can_register_case, hats
 from .workflow import move_for
 
 # Photos only, as phones take them; Pillow reads the file to tell its real type, whatever its name says.
@@ -354,7 +354,7 @@ def case_transition(
             _("您不能对“%(status)s”的工单执行“%(action)s”。")
             % {"status": case.get_status_display(), "action": Action(action).label}
         )
-    if move.guard is not None and not move.guard.holds(case):
+    if move.guard is not None and not move.guard.holds(case, actor):
         raise ValidationError(str(move.guard.message))
     if move.note_required:
         note = _required(note, str(move.action.note_missing))
@@ -530,9 +530,19 @@ def _case_intake(
         if duplicates:
             raise PossibleDuplicates(duplicates)
     elif duplicate_choice != REGISTER_ANEW:
+        # Merging is the desk's move (the workflow table's MERGE from 待受理): asked of the table before
+        # anything is written, so a worker hears why rather than a refusal of the half-made case.
+        if not can_merge_at_intake(actor, intake.grid):
+            raise ValidationError(
+                {
+                    "duplicate_choice": [
+                        _("合并工单由社区受理台办理，已取消合并：请再点“登记”，选择仍作为新诉求登记。")
+                    ]
+                }
+            )
         merge_into = selectors.case_in_scope(actor, duplicate_choice)
         if merge_into is None:
-            raise ValidationError(_("找不到要合并到的工单，请重新选择。"))
+            raise ValidationError({"duplicate_choice": [_("找不到要合并到的工单，请重新选择。")]})
     case = case_register(
         intake=intake, actor=actor, attachments=attachments, submission_token=submission_token
     )

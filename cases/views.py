@@ -1,7 +1,7 @@
 """Case pages: intake, the worker's queue, the community desk, the case page with its actions, the list."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from visits.selectors import request_draft_from_finding, request_draft_from_visi
 
 from . import exports, permissions, selectors, services
 from .forms import ActionForm, CaseFilterForm, IntakeForm, RequesterMode
-from .models import Action, Case, CaseAttachment, Status
+from .models import Action, Case, CaseAttachment, Channel, Status
 from .workflow import ACTIONS
 
 QUEUE_LIMIT = 100
@@ -98,6 +98,8 @@ def _apply_errors(form, error: ValidationError) -> None:
             target = field if field in form.fields else None
             if field == "files":
                 target = "attachments"
+            if target == "duplicate_choice":
+                target = None  # a hidden choice: its message goes to the top, where it is seen
             for message in messages_:
                 form.add_error(target if target in form.fields else None, message)
     else:
@@ -113,7 +115,9 @@ def case_create(request):
     initial = _initial_from(visit, finding)
     if not initial.get("grid") and grids[:2].count() == 1:
         initial["grid"] = grids.first()
-    workers = selectors.workers_in(grids)
+    if not initial.get("channel") and permissions.is_desk(request.user):
+        initial["channel"] = Channel.WALK_IN  # at the desk, people come in (来访)
+    workers = selectors.workers_in(grids, with_grids=True)
     form = IntakeForm(
         request.POST or None,
         request.FILES or None,
@@ -159,6 +163,10 @@ def case_create(request):
                 % {"number": case.number, "status": case.get_status_display()},
             )
             return redirect("cases:detail", case.pk)
+    photos_chosen = len(request.FILES.getlist("attachments")) if request.method == "POST" else 0
+    if request.method == "POST":
+        _forget_merge_choice(form)
+    grid = form.cleaned_data.get("grid") if hasattr(form, "cleaned_data") else None
     return render(
         request,
         "cases/intake.html",
@@ -166,6 +174,11 @@ def case_create(request):
             "form": form,
             "categories": form.categories,
             "duplicates": duplicates,
+            # Only the desk merges (the workflow table); a worker sees the duplicate and may register anew.
+            "can_merge": grid is not None and permissions.can_merge_at_intake(request.user, grid),
+            # The browser does not send chosen files again: a form drawn anew says so beside the field.
+            "photos_dropped": photos_chosen,
+            "field_errors": any(name != NON_FIELD_ERRORS for name in form.errors),
             "origin_visit": visit,
             "origin_finding": finding,
             "requester_label": _requester_label(request, form, initial),
@@ -173,6 +186,14 @@ def case_create(request):
             "can_accept": permissions.is_desk(request.user),
         },
     )
+
+
+def _forget_merge_choice(form) -> None:
+    """A form drawn again never carries a merge choice: it is made by pressing a duplicate's button, and
+    kept in the hidden field it would repeat a refused merge at every press of 登记."""
+    if form.data.get("duplicate_choice") not in (services.NOT_ASKED, services.REGISTER_ANEW):
+        form.data = form.data.copy()
+        form.data["duplicate_choice"] = services.NOT_ASKED
 
 
 def _requester_label(request, form, initial) -> str:

@@ -7,6 +7,7 @@ wears for a case and, from the table, what they may do with it now.
 from grids.models import Grid
 from grids.permissions import roles_over_grid, user_roles
 from grids.roles import Role
+from residents.permissions import can_reveal_in_grid
 
 from .models import Action, Case, Status
 from .workflow import HAT_ROLES, USER_ACTIONS, Hat, move_for
@@ -55,6 +56,11 @@ def can_register_case(user, grid: Grid) -> bool:
 def can_merge_at_intake(user, grid: Grid) -> bool:
     """Whether the workflow table lets this user merge a request just registered in the grid (the desk)."""
     return may(user, Case(grid=grid, status=Status.SUBMITTED), Action.MERGE)
+
+
+def can_reveal_requester_phone(user, case: Case) -> bool:
+    """The requester's full phone, to call them back: the roles that may reveal over the case's grid."""
+    return bool(case.requester_phone_full) and can_reveal_in_grid(user, case.grid)
 
 
 def can_add_photos(user, case: Case) -> bool:

@@ -4,12 +4,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from common.dates import day_bounds
 from grids.models import Assignment, Community, Grid, Street
 from grids.roles import CASE_WORKER_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
+from residents.permissions import grids_revealable_by
 
 from . import measures
 from .models import HANDLING_STATUSES, Case, CaseEvent, Category, Meeting, Status
@@ -96,8 +97,12 @@ def case_in_scope(user, pk: str) -> Case | None:
     return cases_for_user(user).filter(pk=pk if str(pk).isdigit() else 0).first()
 
 
-def desk(cases: QuerySet[Case], now: datetime.datetime) -> dict:
-    """The community desk over `cases` (the user's): open cases by state, flags, the follow-ups due."""
+def desk(cases: QuerySet[Case], now: datetime.datetime, caller=None) -> dict:
+    """The community desk over `cases` (the user's): open cases by state, flags, the follow-ups due.
+
+    Each follow-up carries `may_call`: whether `caller` may reveal the requester's phone in its grid (the
+    grids residents.permissions.grids_revealable_by gives, asked inside the same query).
+    """
     open_cases = cases.exclude(status=Status.CLOSED)
     counts = dict(open_cases.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     flagged = open_cases.aggregate(
@@ -110,9 +115,13 @@ def desk(cases: QuerySet[Case], now: datetime.datetime) -> dict:
             (status, label, counts.get(status, 0)) for status, label in Status.choices if status != "closed"
         ],
         "flagged": flagged,
-        "follow_ups": _list_rows(
-            open_cases.filter(status=Status.RESOLVED, followed_up_at__isnull=True)
-        ).order_by("resolved_at", "id"),
+        "follow_ups": _list_rows(open_cases.filter(status=Status.RESOLVED, followed_up_at__isnull=True))
+        .annotate(
+            may_call=Exists(grids_revealable_by(caller).filter(pk=OuterRef("grid_id")))
+            if caller is not None
+            else Value(False)
+        )
+        .order_by("resolved_at", "id"),
         "follow_up_late_before": now - FOLLOW_UP_WITHIN,
     }
 

@@ -18,7 +18,8 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from common.submissions import create_once
 from grids.models import Building, Grid
-from residents.models import Household, Resident
+from residents import services as resident_services
+from residents.models import Household, Resident, RevealReason, SensitiveField
 from visits.models import PatrolFinding, Visit
 
 from . import selectors
@@ -31,11 +32,12 @@ from .models import (
     Category,
     Meeting,
     Participant,
+    RequesterReveal,
     Status,
     Urgency,
     case_number,
 )
-from .permissions import can_merge_at_intake, can_register_case, hats
+from .permissions import can_merge_at_intake, can_register_case, can_reveal_requester_phone, hats
 from .workflow import move_for
 
 # Photos only, as phones take them; Pillow reads the file to tell its real type, whatever its name says.
@@ -297,6 +299,19 @@ def attachments_add(*, case: Case, actor, files: list[UploadedFile]) -> list[Cas
         except ValidationError as error:
             raise ValidationError({"files": error.messages}) from None
     return [_attach(case, upload, photo, actor) for upload, photo in checked]
+
+
+def requester_phone_reveal(*, user, case: Case) -> str:
+    """The requester's full phone for a user allowed to call them back, recorded like any reveal: a
+    resident's as a reveal of the resident (reason 联系居民), an outsider's as a RequesterReveal."""
+    if not can_reveal_requester_phone(user, case):
+        raise PermissionDenied
+    if case.requester_id:
+        return resident_services.resident_reveal(
+            user=user, resident=case.requester, field=SensitiveField.PHONE, reason=RevealReason.CONTACT
+        )
+    RequesterReveal.objects.create(user=user, case=case)
+    return case.requester_phone
 
 
 # --- the one transition service -------------------------------------------------------------------

@@ -272,7 +272,7 @@ def desk(request):
     if state not in Status.values or state == Status.CLOSED:
         state = Status.SUBMITTED
     cases = selectors.cases_for_user(request.user)
-    board = selectors.desk(cases, now)
+    board = selectors.desk(cases, now, caller=request.user)
     return render(
         request,
         "cases/desk.html",
@@ -334,6 +334,7 @@ def _render_case(request, case: Case, bound: ActionForm | None = None, status: i
             "open_action": bound.action if bound is not None else "",
             "can_record_meeting": "record_meeting" in actions,
             "can_add_photos": permissions.can_add_photos(request.user, case),
+            "may_call": permissions.can_reveal_requester_phone(request.user, case),
         },
         status=status,
     )
@@ -387,6 +388,17 @@ def case_act(request, pk: int, action: str):
         return _render_case(request, case, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": Action(action).label})
     return redirect("cases:detail", case.pk)
+
+
+@require_POST
+def requester_phone(request, pk: int):
+    """Show the requester's full phone to call them back (a tel: link), and record who saw it."""
+    case = _case_or_404(request.user, pk)
+    number = services.requester_phone_reveal(user=request.user, case=case)
+    template = (
+        "cases/_requester_phone.html" if request.headers.get("HX-Request") else "cases/requester_phone.html"
+    )
+    return render(request, template, {"case": case, "revealed": number})
 
 
 @require_POST

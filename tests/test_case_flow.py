@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from audit.models import AuditEvent
 from cases import services
-from cases.models import Case
+from cases.models import Case, RequesterReveal
 from grids.models import Role
-from tests.factories import BuildingFactory, UserFactory, assign, case_in, register_case
+from residents.models import RevealRecord
+from tests.factories import BuildingFactory, ResidentFactory, UserFactory, assign, case_in, register_case
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +283,102 @@ def test_intake_at_the_desk_defaults_to_walk_in(client, staff, worker):
     client.force_login(worker)
     html = client.get(reverse("cases:new")).content.decode()
     assert not re.search(r'<option value="walk_in" selected>', html)
+
+
+# --- 3. calling the requester back --------------------------------------------------------------------
+
+PHONE, MASKED = "13800001234", "138****1234"  # tests.factories.register_case's outsider, 李女士
+
+
+@pytest.fixture
+def resolved(grid, staff, worker):
+    return case_in("resolved", grid, staff=staff, worker=worker)
+
+
+@pytest.mark.parametrize(
+    ("role", "may_call"),
+    [("staff", True), ("worker", True), ("street_leader", False), ("building_head", False)],
+)
+def test_case_page_shows_an_outside_requesters_phone_masked_and_a_call_to_those_who_may(
+    client, request, resolved, role, may_call
+):
+    client.force_login(request.getfixturevalue(role))
+    html = _page(client, resolved)
+    assert PHONE not in html  # nobody gets the full number without asking for it
+    assert MASKED in html
+    assert (reverse("cases:requester_phone", args=[resolved.pk]) in html) is may_call
+
+
+def test_requester_phone_reveal_is_a_tel_link_recorded_in_the_audit(client, grid, staff, resolved):
+    client.force_login(staff)
+    response = client.post(
+        reverse("cases:requester_phone", args=[resolved.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert f'<a class="fw-semibold" href="tel:{PHONE}">{PHONE}</a>' in response.content.decode()
+    reveal = RequesterReveal.objects.get()
+    assert (reveal.user, reveal.case) == (staff, resolved)
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.REVEAL)
+    assert (event.user, event.record_model, event.record_id, event.grid_id) == (
+        staff,
+        "cases.case",
+        resolved.pk,
+        grid.pk,
+    )
+    assert (event.details["field"], event.details["reason"], event.details["case"]) == (
+        "phone",
+        "contact",
+        resolved.number,
+    )
+
+
+@pytest.mark.parametrize("role", ["street_leader", "building_head"])
+def test_requester_phone_reveal_is_refused_to_roles_that_may_not_reveal(client, request, resolved, role):
+    client.force_login(request.getfixturevalue(role))
+    response = client.post(reverse("cases:requester_phone", args=[resolved.pk]))
+    assert response.status_code == 403
+    assert PHONE not in response.content.decode()
+    assert (RequesterReveal.objects.count(), AuditEvent.objects.filter(kind="reveal").count()) == (0, 0)
+
+
+def test_requester_phone_of_a_registry_resident_is_revealed_as_the_residents(client, grid, staff, worker):
+    resident = ResidentFactory(household__dwelling__building__grid=grid, phone="13912345678")
+    case = register_case(grid, staff, requester=services.Requester(resident=resident))
+    client.force_login(staff)
+    assert "139****5678" in _page(client, case)
+    response = client.post(reverse("cases:requester_phone", args=[case.pk]))
+    assert 'href="tel:13912345678"' in response.content.decode()
+    reveal = RevealRecord.objects.get()
+    assert (reveal.user, reveal.resident, reveal.field, reveal.reason) == (
+        staff,
+        resident,
+        "phone",
+        "contact",
+    )
+    assert RequesterReveal.objects.count() == 0
+
+
+def test_anonymous_requester_has_no_phone_to_reveal(client, grid, staff):
+    case = register_case(grid, staff, requester=services.Requester(anonymous=True))
+    client.force_login(staff)
+    assert reverse("cases:requester_phone", args=[case.pk]) not in _page(client, case)
+    assert client.post(reverse("cases:requester_phone", args=[case.pk])).status_code == 403
+
+
+def test_desk_follow_ups_show_the_masked_phone_and_a_call_to_the_desk(client, staff, street_leader, resolved):
+    client.force_login(staff)
+    html = client.get(reverse("cases:desk")).content.decode()
+    assert MASKED in html
+    assert PHONE not in html
+    assert reverse("cases:requester_phone", args=[resolved.pk]) in html
+
+
+def test_household_file_reveals_a_phone_as_a_tel_link(client, grid, staff):
+    resident = ResidentFactory(household__dwelling__building__grid=grid, phone="13912345678")
+    client.force_login(staff)
+    response = client.post(
+        reverse("residents:resident_reveal", args=[resident.pk]),
+        {"field": "phone", "reason": "contact"},
+        headers={"HX-Request": "true"},
+    )
+    assert 'href="tel:13912345678"' in response.content.decode()

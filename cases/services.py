@@ -306,7 +306,7 @@ def requester_phone_reveal(*, user, case: Case) -> str:
     resident's as a reveal of the resident (reason 联系居民), an outsider's as a RequesterReveal."""
     if not can_reveal_requester_phone(user, case):
         raise PermissionDenied
-    if case.requester_id:
+    if case.requester is not None:
         return resident_services.resident_reveal(
             user=user, resident=case.requester, field=SensitiveField.PHONE, reason=RevealReason.CONTACT
         )

@@ -18,7 +18,7 @@ from residents import services as resident_services
 from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit
 
-from . import exports, permissions, selectors, services
+from . import exports, intake_photos, permissions, selectors, services
 from .forms import ActionForm, CaseFilterForm, IntakeForm, RequesterMode
 from .models import Action, Case, CaseAttachment, Channel, Status
 from .workflow import ACTIONS
@@ -127,13 +127,18 @@ def case_create(request):
         initial=initial,
     )
     duplicates = []
+    drop = request.POST.getlist("drop_kept")  # kept photos the user took off the form
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        token = data["submission_token"]
         try:
             case = services.case_intake(
                 intake=form.intake(origin_visit=visit, origin_finding=finding),
                 actor=request.user,
-                attachments=data["attachments"],
+                attachments=[
+                    *data["attachments"],
+                    *intake_photos.files(user=request.user, token=token, drop=drop),
+                ],
                 accept=data["accept_now"] and permissions.is_desk(request.user, data["grid"]),
                 worker=data["worker"],
                 duplicate_choice=data["duplicate_choice"],
@@ -141,6 +146,7 @@ def case_create(request):
             )
         except AlreadySubmitted as earlier:
             # A double tap or a resend of a request already registered: show the case it became.
+            intake_photos.discard(user=request.user, token=token)
             messages.info(request, _("已保存，未重复登记。"))
             return redirect("cases:detail", earlier.record.pk)
         except services.PossibleDuplicates as found:
@@ -150,6 +156,7 @@ def case_create(request):
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("您不能在该网格登记或受理诉求。"))
         else:
+            intake_photos.discard(user=request.user, token=token)
             if case.merged_into is not None:
                 messages.success(
                     request,
@@ -163,10 +170,19 @@ def case_create(request):
                 % {"number": case.number, "status": case.get_status_display()},
             )
             return redirect("cases:detail", case.pk)
-    photos_chosen = len(request.FILES.getlist("attachments")) if request.method == "POST" else 0
+    cleaned = getattr(form, "cleaned_data", {})
+    kept_photos, photos_dropped = [], 0
     if request.method == "POST":
         _forget_merge_choice(form)
-    grid = form.cleaned_data.get("grid") if hasattr(form, "cleaned_data") else None
+        # The browser does not send chosen files again: they are kept under the form's one-time token and
+        # shown as kept; a form without a token (drawn before tokens) says beside the field they are lost.
+        uploads, token = request.FILES.getlist("attachments"), cleaned.get("submission_token")
+        if token is None:
+            photos_dropped = len(uploads)
+        else:
+            intake_photos.keep(user=request.user, token=token, uploads=uploads, drop=drop)
+            kept_photos = intake_photos.kept(user=request.user, token=token)
+    grid = cleaned.get("grid")
     return render(
         request,
         "cases/intake.html",
@@ -176,8 +192,8 @@ def case_create(request):
             "duplicates": duplicates,
             # Only the desk merges (the workflow table); a worker sees the duplicate and may register anew.
             "can_merge": grid is not None and permissions.can_merge_at_intake(request.user, grid),
-            # The browser does not send chosen files again: a form drawn anew says so beside the field.
-            "photos_dropped": photos_chosen,
+            "kept_photos": kept_photos,
+            "photos_dropped": photos_dropped,
             "field_errors": any(name != NON_FIELD_ERRORS for name in form.errors),
             "origin_visit": visit,
             "origin_finding": finding,

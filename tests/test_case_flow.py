@@ -4,6 +4,7 @@ case, the state after the follow-up, paused and late time, the worker picker and
 import datetime
 import io
 import re
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -141,7 +142,71 @@ def test_intake_merge_by_a_worker_through_the_service_writes_nothing(grid, worke
 # --- 2. photos on a form that fails -------------------------------------------------------------------
 
 
-def test_intake_says_beside_the_photo_field_that_chosen_photos_must_be_chosen_again(client, grid, staff):
+def _kept_keys(html: str) -> list[str]:
+    return re.findall(r'name="drop_kept" value="([^"]+)"', html)
+
+
+def test_intake_keeps_chosen_photos_when_another_field_fails_and_registers_them(
+    client, grid, staff, settings
+):
+    client.force_login(staff)
+    token = uuid.uuid4()
+    data = _intake_data(grid, category="不存在的类别", submission_token=str(token))
+    html = client.post(
+        reverse("cases:new"), {**data, "attachments": [_png("a.png"), _png("b.png")]}
+    ).content.decode()
+    assert "请从列表中选择事项类别。" in html
+    assert "已保留 2 张照片，无需重新选择" in html
+    assert html.count('src="data:image/jpeg;base64,') == 2  # thumbnails drawn inline, no URL to them
+    assert "照片未保存" not in html
+    assert Case.objects.count() == 0
+
+    response = client.post(reverse("cases:new"), {**data, "category": "环境卫生"})  # no file chosen again
+    case = Case.objects.get()
+    assert response["Location"] == reverse("cases:detail", args=[case.pk])
+    assert sorted(case.attachments.values_list("original_name", flat=True)) == ["a.png", "b.png"]
+    assert not (settings.MEDIA_ROOT / "intake-pending" / str(staff.pk) / token.hex).exists()
+
+
+def test_intake_kept_photo_can_be_taken_off_and_a_new_one_added(client, grid, staff):
+    client.force_login(staff)
+    data = _intake_data(grid, category="不存在的类别", submission_token=str(uuid.uuid4()))
+    html = client.post(
+        reverse("cases:new"), {**data, "attachments": [_png("a.png"), _png("b.png")]}
+    ).content.decode()
+    first, _second = _kept_keys(html)
+    client.post(
+        reverse("cases:new"),
+        {**data, "category": "环境卫生", "drop_kept": [first], "attachments": [_png("c.png")]},
+    )
+    names = sorted(Case.objects.get().attachments.values_list("original_name", flat=True))
+    assert names == ["b.png", "c.png"]
+
+
+def test_intake_keeps_only_real_photos(client, grid, staff):
+    client.force_login(staff)
+    bad = io.BytesIO(b"not a picture at all")
+    bad.name = "bad.jpg"
+    data = _intake_data(grid, submission_token=str(uuid.uuid4()), attachments=[_png("a.png"), bad])
+    html = client.post(reverse("cases:new"), data).content.decode()
+    assert "不是照片" in html
+    assert len(_kept_keys(html)) == 1
+    assert Case.objects.count() == 0
+
+
+def test_intake_kept_photos_are_the_users_own(client, grid, staff):
+    token = str(uuid.uuid4())
+    client.force_login(staff)
+    data = _intake_data(grid, category="不存在的类别", submission_token=token)
+    client.post(reverse("cases:new"), {**data, "attachments": [_png("a.png")]})
+    other = UserFactory(username="s2")
+    assign(other, Role.COMMUNITY_STAFF, grid.community)
+    client.force_login(other)
+    client.post(reverse("cases:new"), {**data, "category": "环境卫生"})  # the same token, another user
+    assert Case.objects.get().attachments.count() == 0
+
+
+def test_intake_without_a_token_says_the_photos_must_be_chosen_again(client, grid, staff):
     client.force_login(staff)
     data = _intake_data(grid, category="不存在的类别", attachments=[_png("a.png"), _png("b.png")])
     html = client.post(reverse("cases:new"), data).content.decode()
@@ -151,8 +216,10 @@ def test_intake_says_beside_the_photo_field_that_chosen_photos_must_be_chosen_ag
 
 def test_intake_without_photos_says_nothing_about_them(client, grid, staff):
     client.force_login(staff)
-    html = client.post(reverse("cases:new"), _intake_data(grid, category="不存在的类别")).content.decode()
+    data = _intake_data(grid, category="不存在的类别", submission_token=str(uuid.uuid4()))
+    html = client.post(reverse("cases:new"), data).content.decode()
     assert "照片未保存" not in html
+    assert "已保留" not in html
 
 
 # --- 4. a returned case ----------------------------------------------------------------------------------

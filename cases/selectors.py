@@ -109,6 +109,7 @@ def desk(cases: QuerySet[Case], now: datetime.datetime, caller=None) -> dict:
         overdue=Count("id", filter=Q(clock_due_at__lte=now)),
         warning=Count("id", filter=Q(clock_warn_at__lte=now, clock_due_at__gt=now)),
         urged=Count("id", filter=Q(urge_count__gt=0)),
+        returned=Count("id", filter=Q(status=Status.DISPATCHED, returned_by__isnull=False)),
     )
     return {
         "counts": [

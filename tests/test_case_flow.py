@@ -242,6 +242,12 @@ def test_desk_shows_a_returned_case_with_who_and_why(client, grid, staff, worker
     assert "不属于本网格的事项" in html
 
 
+def test_desk_counts_the_returned_cases_on_every_tab(client, grid, staff, worker):
+    _returned(grid, staff, worker)
+    client.force_login(staff)
+    assert "退单待改派 1 件" in client.get(reverse("cases:desk")).content.decode()
+
+
 def test_returned_case_is_not_offered_to_the_worker_who_returned_it(client, grid, staff, worker):
     case = _returned(grid, staff, worker)
     peer = UserFactory(username="peer")

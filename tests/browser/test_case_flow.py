@@ -189,7 +189,7 @@ def test_worker_registers_a_request_with_an_open_duplicate_and_is_not_stuck(
     log_in(page, base, "gw6")
     page.goto(f"{base}/cases/new/")
     page.get_by_label("其他人员").check()
-    page.get_by_label("姓名").fill("孙先生")
+    page.get_by_label("姓名", exact=True).fill("孙先生")
     page.locator("select[name=grid]").select_option(str(grid.pk))
     page.get_by_label("事项类别").fill("环境卫生")
     page.get_by_label("诉求内容").fill("单元门口的垃圾又堆起来了。")

@@ -387,6 +387,7 @@ FORM_DATA: dict[str, Callable] = {
         "duplicate_choice": "new",
     },
     "cases:attachment_add": lambda w, me: {"files": [_png()]},
+    "cases:requester_phone": lambda w, me: {},
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
 }
 

@@ -171,7 +171,8 @@ def _event_rows(scope: Scope, filters: AuditFilters) -> QuerySet | None:
     if filters.kind and filters.kind not in APP_KINDS:
         return None
     if filters.record_model:
-        if filters.record_model != "residents.resident":  # reveals are the only events about a record
+        # Reveals are the only events about a record: of a resident, or of a case's outside requester.
+        if filters.record_model not in ("residents.resident", "cases.case"):
             return None
         rows = rows.filter(record_model=filters.record_model)
     if not scope.everything:

@@ -7,8 +7,9 @@ import pghistory
 import pgtrigger
 from django.db import connection
 
+from cases.models import RequesterReveal
 from grids.models import Community, Grid
-from residents.models import ExportRecord, RevealRecord
+from residents.models import ExportRecord, RevealReason, RevealRecord, SensitiveField
 
 from .models import HISTORY_MODELS, AuditEvent
 
@@ -63,6 +64,26 @@ def reveal_mirror(*, reveal: RevealRecord) -> AuditEvent:
         record_id=reveal.resident_id,
         grid_id=resident.grid_id if resident else None,
         details={"field": reveal.field, "reason": reveal.reason, "reveal_record": reveal.pk},
+    )
+
+
+def requester_reveal_mirror(*, reveal: RequesterReveal) -> AuditEvent:
+    """Copy the reveal of an outside requester's phone (kept by cases as RequesterReveal) into the audit
+    store, about the case and in its grid, as a reveal of a phone to contact the requester."""
+    return AuditEvent.objects.create(
+        kind=AuditEvent.Kind.REVEAL,
+        at=reveal.at,
+        user_id=reveal.user_id,
+        username=reveal.user.get_username(),
+        record_model="cases.case",
+        record_id=reveal.case_id,
+        grid_id=reveal.case.grid_id,
+        details={
+            "field": SensitiveField.PHONE,
+            "reason": RevealReason.CONTACT,
+            "case": reveal.case.number,
+            "requester_reveal": reveal.pk,
+        },
     )
 
 

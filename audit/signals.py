@@ -1,13 +1,15 @@
 """Receivers that put logins, reveals and exports into the audit store.
 
-Reveals and exports stay recorded by `residents` (RevealRecord, ExportRecord), which may not call this
-app (it sits above them): each new record is copied here when it is saved.
+Reveals and exports stay recorded by `residents` (RevealRecord, ExportRecord) and `cases` (RequesterReveal,
+an outside requester's phone), which may not call this app (it sits above them): each new record is
+copied here when it is saved.
 """
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from cases.models import RequesterReveal
 from residents.models import ExportRecord, RevealRecord
 
 from . import services
@@ -40,6 +42,14 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 def _revealed(sender, instance: RevealRecord, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
         services.reveal_mirror(reveal=instance)
+
+
+@receiver(post_save, sender=RequesterReveal, dispatch_uid="audit_requester_reveal")
+def _requester_revealed(
+    sender, instance: RequesterReveal, created: bool, raw: bool = False, **kwargs
+) -> None:
+    if created and not raw:
+        services.requester_reveal_mirror(reveal=instance)
 
 
 @receiver(post_save, sender=ExportRecord, dispatch_uid="audit_export")

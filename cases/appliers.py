@@ -115,8 +115,14 @@ def apply_merge(case, *, now, details, target: Case | None = None, **_rest):
     return {"outcome", "merged_into", "closed_at"}
 
 
+def _clear_return(case) -> set[str]:
+    case.returned_by = None
+    case.return_reason = ""
+    return {"returned_by", "return_reason"}
+
+
 def apply_dispatch(case, *, details, grid=None, worker=None, **_rest):
-    changed = _send(case, grid, worker)
+    changed = _send(case, grid, worker) | _clear_return(case)
     details.update(grid=case.grid.code, worker=worker.get_username() if worker else "")
     return changed
 
@@ -125,18 +131,20 @@ def apply_take(case, *, actor, now, **_rest):
     case.handler = actor
     case.taken_at = now
     case.assigned_worker = actor
-    changed = {"handler", "taken_at", "assigned_worker"}
+    changed = {"handler", "taken_at", "assigned_worker"} | _clear_return(case)
     if case.first_taken_at is None:
         case.first_taken_at = now
         changed.add("first_taken_at")
     return changed
 
 
-def apply_return(case, **_rest):
+def apply_return(case, *, actor, note, **_rest):
     case.handler = None
     case.taken_at = None
     case.assigned_worker = None
-    return {"handler", "taken_at", "assigned_worker"}
+    case.returned_by = actor
+    case.return_reason = note[:200]
+    return {"handler", "taken_at", "assigned_worker", "returned_by", "return_reason"}
 
 
 def apply_escalate(case, *, now, **_rest):

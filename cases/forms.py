@@ -50,6 +50,12 @@ def _user_label(user) -> str:
     return user.first_name or user.get_username()
 
 
+def _worker_label(user) -> str:
+    """The worker and their grids (selectors.workers_in(with_grids=True)): which 张三 serves which grid."""
+    grids = list(dict.fromkeys(a.grid.name for a in getattr(user, "worker_grids", ())))
+    return " · ".join([_user_label(user), *grids])
+
+
 class RequesterMode:
     RESIDENT = "resident"
     NAMED = "named"
@@ -132,7 +138,7 @@ class IntakeForm(StyledFormMixin, forms.Form):
         if grid_id and str(grid_id).isdigit():
             self.fields["building"].queryset = Building.objects.filter(grid_id=grid_id, grid__in=grids)
         self.fields["worker"].queryset = workers
-        self.fields["worker"].label_from_instance = _user_label
+        self.fields["worker"].label_from_instance = _worker_label
         self.categories = list(Category.objects.filter(active=True))
 
     def clean_category(self) -> Category:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.submissions import submission_token_column
 from grids.models import Building, Grid
+from residents.identity import mask_phone
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
 
@@ -221,6 +222,17 @@ class Case(models.Model):
         related_name="cases_handled",
         verbose_name=_("承办人"),
     )
+    # The worker who returned it (退单) and why, until the desk sends it again or someone takes it: the
+    # desk shows it as returned, and that worker may not take it back meanwhile (workflow's guard).
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("退单人"),
+    )
+    return_reason = models.CharField(_("退单理由"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -334,6 +346,19 @@ class Case(models.Model):
         return self.requester_name
 
     @property
+    def requester_phone_full(self) -> str:
+        """The number to call the requester on: the registry's for a resident, else the one written down."""
+        if self.anonymous:
+            return ""
+        if self.requester_id:
+            return self.requester.phone or ""
+        return self.requester_phone
+
+    @property
+    def requester_phone_masked(self) -> str:
+        return mask_phone(self.requester_phone_full)
+
+    @property
     def place(self) -> str:
         """Where the request is: the address written at intake, else its building's (never both)."""
         if self.address:
@@ -378,6 +403,28 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} · {self.action}"
+
+
+class RequesterReveal(models.Model):
+    """Each time someone saw the full phone of a requester who is not in the registry (a named outsider),
+    to call them back: who, which case, when. A registry resident's phone is revealed as any resident's
+    (residents.RevealRecord). The audit copies both when they are saved (audit/signals.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("查看人")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="requester_reveals", verbose_name=_("工单")
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("诉求人电话查看记录")
+        verbose_name_plural = _("诉求人电话查看记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.user_id}"
 
 
 def attachment_path(instance: "CaseAttachment", filename: str) -> str:

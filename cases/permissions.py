@@ -7,6 +7,7 @@ wears for a case and, from the table, what they may do with it now.
 from grids.models import Grid
 from grids.permissions import roles_over_grid, user_roles
 from grids.roles import Role
+from residents.permissions import can_reveal_in_grid
 
 from .models import Action, AgreementTerm, Case, Status
 from .workflow import HAT_ROLES, USER_ACTIONS, Hat, move_for
@@ -31,7 +32,7 @@ def may(user, case: Case, action: str, worn: set[Hat] | None = None) -> bool:
     if move is None:
         return False
     worn = hats(user, case) if worn is None else worn
-    return bool(worn & move.who) and (move.guard is None or move.guard.holds(case))
+    return bool(worn & move.who) and (move.guard is None or move.guard.holds(case, user))
 
 
 def allowed_actions(user, case: Case) -> list[str]:
@@ -50,6 +51,16 @@ def is_desk(user, grid: Grid | None = None) -> bool:
 def can_register_case(user, grid: Grid) -> bool:
     """首接负责: anyone serving the grid records the requests they receive."""
     return user.is_superuser or bool(roles_over_grid(user, grid))
+
+
+def can_merge_at_intake(user, grid: Grid) -> bool:
+    """Whether the workflow table lets this user merge a request just registered in the grid (the desk)."""
+    return may(user, Case(grid=grid, status=Status.SUBMITTED), Action.MERGE)
+
+
+def can_reveal_requester_phone(user, case: Case) -> bool:
+    """The requester's full phone, to call them back: the roles that may reveal over the case's grid."""
+    return bool(case.requester_phone_full) and can_reveal_in_grid(user, case.grid)
 
 
 def can_add_photos(user, case: Case) -> bool:

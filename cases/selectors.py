@@ -4,12 +4,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from common.dates import day_bounds
-from grids.models import Community, Grid, Street
+from grids.models import Assignment, Community, Grid, Street
 from grids.roles import CASE_WORKER_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
+from residents.permissions import grids_revealable_by
 
 from . import measures
 from .models import HANDLING_STATUSES, AgreementTerm, Case, CaseEvent, Category, Meeting, Status
@@ -35,7 +36,9 @@ def _urgency_order(now: datetime.datetime):
 
 def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
     """What a row of any case list shows."""
-    return cases.select_related("category", "grid", "building", "handler", "assigned_worker", "requester")
+    return cases.select_related(
+        "category", "grid", "building", "handler", "assigned_worker", "requester", "returned_by"
+    )
 
 
 def cases_for_user(user) -> QuerySet[Case]:
@@ -55,6 +58,7 @@ def case_for_user(user, pk: int) -> Case:
             "requester",
             "handler",
             "assigned_worker",
+            "returned_by",
             "created_by",
             "merged_into",
             "origin_visit__household__dwelling__building",
@@ -101,23 +105,32 @@ def case_in_scope(user, pk: str) -> Case | None:
     return cases_for_user(user).filter(pk=pk if str(pk).isdigit() else 0).first()
 
 
-def desk(cases: QuerySet[Case], now: datetime.datetime) -> dict:
-    """The community desk over `cases` (the user's): open cases by state, flags, the follow-ups due."""
+def desk(cases: QuerySet[Case], now: datetime.datetime, caller=None) -> dict:
+    """The community desk over `cases` (the user's): open cases by state, flags, the follow-ups due.
+
+    Each follow-up carries `may_call`: whether `caller` may reveal the requester's phone in its grid (the
+    grids residents.permissions.grids_revealable_by gives, asked inside the same query).
+    """
     open_cases = cases.exclude(status=Status.CLOSED)
     counts = dict(open_cases.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     flagged = open_cases.aggregate(
         overdue=Count("id", filter=Q(clock_due_at__lte=now)),
         warning=Count("id", filter=Q(clock_warn_at__lte=now, clock_due_at__gt=now)),
         urged=Count("id", filter=Q(urge_count__gt=0)),
+        returned=Count("id", filter=Q(status=Status.DISPATCHED, returned_by__isnull=False)),
     )
     return {
         "counts": [
             (status, label, counts.get(status, 0)) for status, label in Status.choices if status != "closed"
         ],
         "flagged": flagged,
-        "follow_ups": _list_rows(
-            open_cases.filter(status=Status.RESOLVED, followed_up_at__isnull=True)
-        ).order_by("resolved_at", "id"),
+        "follow_ups": _list_rows(open_cases.filter(status=Status.RESOLVED, followed_up_at__isnull=True))
+        .annotate(
+            may_call=Exists(grids_revealable_by(caller).filter(pk=OuterRef("grid_id")))
+            if caller is not None
+            else Value(False)
+        )
+        .order_by("resolved_at", "id"),
         "follow_up_late_before": now - FOLLOW_UP_WITHIN,
     }
 
@@ -247,9 +260,20 @@ def household_cases(household, limit: int) -> list[Case]:
     )
 
 
-def workers_in(grids: QuerySet[Grid]) -> QuerySet:
-    """Users who may take cases in these grids, for the dispatch pickers."""
-    return users_serving(grids, CASE_WORKER_ROLES).order_by("first_name", "username")
+def workers_in(grids: QuerySet[Grid], *, with_grids: bool = False) -> QuerySet:
+    """Users who may take cases in these grids, for the dispatch pickers; `with_grids`: each with
+    `worker_grids`, the grids among these they are assigned to (the intake picker names them)."""
+    workers = users_serving(grids, CASE_WORKER_ROLES).order_by("first_name", "username")
+    if with_grids:
+        assignments = (
+            Assignment.objects.filter(role__in=sorted(CASE_WORKER_ROLES), grid__in=grids)
+            .select_related("grid")
+            .order_by("grid__code")
+        )
+        workers = workers.prefetch_related(
+            Prefetch("assignments", queryset=assignments, to_attr="worker_grids")
+        )
+    return workers
 
 
 def agreement_terms_due(

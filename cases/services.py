@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from common.photos import Photo, photo_check, photos_check
 from common.submissions import create_once
 from grids.models import Building, Grid
-from residents.models import Household, Resident
+from residents import services as resident_services
+from residents.models import Household, Resident, RevealReason, SensitiveField
 from visits.models import PatrolFinding, Visit
 
 from . import selectors
@@ -28,11 +29,18 @@ from .models import (
     Category,
     Meeting,
     Participant,
+    RequesterReveal,
     Status,
     Urgency,
     case_number,
 )
-from .permissions import can_mark_term_done, can_register_case, hats
+from .permissions import (
+    can_mark_term_done,
+    can_merge_at_intake,
+    can_register_case,
+    can_reveal_requester_phone,
+    hats,
+)
 from .workflow import move_for
 
 ATTACHMENTS_PER_CASE = 10
@@ -216,6 +224,19 @@ def case_transition_with_photos(*, case: Case, photos: Sequence[UploadedFile], a
     return case
 
 
+def requester_phone_reveal(*, user, case: Case) -> str:
+    """The requester's full phone for a user allowed to call them back, recorded like any reveal: a
+    resident's as a reveal of the resident (reason 联系居民), an outsider's as a RequesterReveal."""
+    if not can_reveal_requester_phone(user, case):
+        raise PermissionDenied
+    if case.requester is not None:
+        return resident_services.resident_reveal(
+            user=user, resident=case.requester, field=SensitiveField.PHONE, reason=RevealReason.CONTACT
+        )
+    RequesterReveal.objects.create(user=user, case=case)
+    return case.requester_phone
+
+
 # --- the one transition service -------------------------------------------------------------------
 
 
@@ -271,7 +292,7 @@ def case_transition(
             _("您不能对“%(status)s”的工单执行“%(action)s”。")
             % {"status": case.get_status_display(), "action": Action(action).label}
         )
-    if move.guard is not None and not move.guard.holds(case):
+    if move.guard is not None and not move.guard.holds(case, actor):
         raise ValidationError(str(move.guard.message))
     if move.note_required:
         note = _required(note, str(move.action.note_missing))
@@ -537,9 +558,19 @@ def _case_intake(
         if duplicates:
             raise PossibleDuplicates(duplicates)
     elif duplicate_choice != REGISTER_ANEW:
+        # Merging is the desk's move (the workflow table's MERGE from 待受理): asked of the table before
+        # anything is written, so a worker hears why rather than a refusal of the half-made case.
+        if not can_merge_at_intake(actor, intake.grid):
+            raise ValidationError(
+                {
+                    "duplicate_choice": [
+                        _("合并工单由社区受理台办理，已取消合并：请再点“登记”，选择仍作为新诉求登记。")
+                    ]
+                }
+            )
         merge_into = selectors.case_in_scope(actor, duplicate_choice)
         if merge_into is None:
-            raise ValidationError(_("找不到要合并到的工单，请重新选择。"))
+            raise ValidationError({"duplicate_choice": [_("找不到要合并到的工单，请重新选择。")]})
     case = case_register(
         intake=intake, actor=actor, attachments=attachments, submission_token=submission_token
     )

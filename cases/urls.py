@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
     path("<int:pk>/photos/", views.attachment_add, name="attachment_add"),
+    path("<int:pk>/requester-phone/", views.requester_phone, name="requester_phone"),
     path("photos/<int:pk>/", views.attachment, name="attachment"),
     # The list of cases and its export.
     path("", views.case_list, name="list"),

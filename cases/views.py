@@ -1,7 +1,7 @@
 """Case pages: intake, the worker's queue, the community desk, the case page with its actions, the list."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,10 +19,10 @@ from residents import services as resident_services
 from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit
 
-from . import exports, permissions, selectors, services
+from . import exports, intake_photos, permissions, selectors, services
 from .forms import ActionForm, BulkActionForm, CaseFilterForm, IntakeForm, RequesterMode
 from .forms_meetings import TermDoneForm
-from .models import Action, AgreementTerm, Case, CaseAttachment, Status
+from .models import Action, AgreementTerm, Case, CaseAttachment, Channel, Status
 from .workflow import ACTIONS
 
 QUEUE_LIMIT = 100
@@ -100,6 +100,8 @@ def _apply_errors(form, error: ValidationError) -> None:
             target = field if field in form.fields else None
             if field == "files":
                 target = "attachments"
+            if target == "duplicate_choice":
+                target = None  # a hidden choice: its message goes to the top, where it is seen
             for message in messages_:
                 form.add_error(target if target in form.fields else None, message)
     else:
@@ -115,7 +117,9 @@ def case_create(request):
     initial = _initial_from(visit, finding)
     if not initial.get("grid") and grids[:2].count() == 1:
         initial["grid"] = grids.first()
-    workers = selectors.workers_in(grids)
+    if not initial.get("channel") and permissions.is_desk(request.user):
+        initial["channel"] = Channel.WALK_IN  # at the desk, people come in (来访)
+    workers = selectors.workers_in(grids, with_grids=True)
     form = IntakeForm(
         request.POST or None,
         request.FILES or None,
@@ -125,13 +129,18 @@ def case_create(request):
         initial=initial,
     )
     duplicates = []
+    drop = request.POST.getlist("drop_kept")  # kept photos the user took off the form
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        token = data["submission_token"]
         try:
             case = services.case_intake(
                 intake=form.intake(origin_visit=visit, origin_finding=finding),
                 actor=request.user,
-                attachments=data["attachments"],
+                attachments=[
+                    *data["attachments"],
+                    *intake_photos.files(user=request.user, token=token, drop=drop),
+                ],
                 accept=data["accept_now"] and permissions.is_desk(request.user, data["grid"]),
                 worker=data["worker"],
                 duplicate_choice=data["duplicate_choice"],
@@ -139,6 +148,7 @@ def case_create(request):
             )
         except AlreadySubmitted as earlier:
             # A double tap or a resend of a request already registered: show the case it became.
+            intake_photos.discard(user=request.user, token=token)
             messages.info(request, _("已保存，未重复登记。"))
             return redirect("cases:detail", earlier.record.pk)
         except services.PossibleDuplicates as found:
@@ -148,6 +158,7 @@ def case_create(request):
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("您不能在该网格登记或受理诉求。"))
         else:
+            intake_photos.discard(user=request.user, token=token)
             if case.merged_into is not None:
                 messages.success(
                     request,
@@ -161,6 +172,19 @@ def case_create(request):
                 % {"number": case.number, "status": case.get_status_display()},
             )
             return redirect("cases:detail", case.pk)
+    cleaned = getattr(form, "cleaned_data", {})
+    kept_photos, photos_dropped = [], 0
+    if request.method == "POST":
+        _forget_merge_choice(form)
+        # The browser does not send chosen files again: they are kept under the form's one-time token and
+        # shown as kept; a form without a token (drawn before tokens) says beside the field they are lost.
+        uploads, token = request.FILES.getlist("attachments"), cleaned.get("submission_token")
+        if token is None:
+            photos_dropped = len(uploads)
+        else:
+            intake_photos.keep(user=request.user, token=token, uploads=uploads, drop=drop)
+            kept_photos = intake_photos.kept(user=request.user, token=token)
+    grid = cleaned.get("grid")
     return render(
         request,
         "cases/intake.html",
@@ -168,6 +192,11 @@ def case_create(request):
             "form": form,
             "categories": form.categories,
             "duplicates": duplicates,
+            # Only the desk merges (the workflow table); a worker sees the duplicate and may register anew.
+            "can_merge": grid is not None and permissions.can_merge_at_intake(request.user, grid),
+            "kept_photos": kept_photos,
+            "photos_dropped": photos_dropped,
+            "field_errors": any(name != NON_FIELD_ERRORS for name in form.errors),
             "origin_visit": visit,
             "origin_finding": finding,
             "requester_label": _requester_label(request, form, initial),
@@ -175,6 +204,14 @@ def case_create(request):
             "can_accept": permissions.is_desk(request.user),
         },
     )
+
+
+def _forget_merge_choice(form) -> None:
+    """A form drawn again never carries a merge choice: it is made by pressing a duplicate's button, and
+    kept in the hidden field it would repeat a refused merge at every press of 登记."""
+    if form.data.get("duplicate_choice") not in (services.NOT_ASKED, services.REGISTER_ANEW):
+        form.data = form.data.copy()
+        form.data["duplicate_choice"] = services.NOT_ASKED
 
 
 def _requester_label(request, form, initial) -> str:
@@ -254,7 +291,7 @@ def desk(request):
     if state not in Status.values or state == Status.CLOSED:
         state = Status.SUBMITTED
     cases = selectors.cases_for_user(request.user)
-    board = selectors.desk(cases, now)
+    board = selectors.desk(cases, now, caller=request.user)
     return render(
         request,
         "cases/desk.html",
@@ -393,6 +430,7 @@ def _render_case(request, case: Case, bound: ActionForm | None = None, status: i
             "can_add_photos": permissions.can_add_photos(request.user, case),
             "can_mark_terms": permissions.can_mark_terms_done(request.user, case),
             "today": timezone.localdate(now),
+            "may_call": permissions.can_reveal_requester_phone(request.user, case),
         },
         status=status,
     )
@@ -456,6 +494,17 @@ def case_act(request, pk: int, action: str):
         return _render_case(request, case, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": Action(action).label})
     return redirect("cases:detail", case.pk)
+
+
+@require_POST
+def requester_phone(request, pk: int):
+    """Show the requester's full phone to call them back (a tel: link), and record who saw it."""
+    case = _case_or_404(request.user, pk)
+    number = services.requester_phone_reveal(user=request.user, case=case)
+    template = (
+        "cases/_requester_phone.html" if request.headers.get("HX-Request") else "cases/requester_phone.html"
+    )
+    return render(request, template, {"case": case, "revealed": number})
 
 
 @require_POST

@@ -21,6 +21,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -52,10 +53,14 @@ HAT_ROLES: dict[Hat, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Guard:
-    """A condition beyond the state, with what the user is told when it does not hold."""
+    """A condition beyond the state, with what the user is told when it does not hold.
+
+    `holds(case, actor)`: some conditions are about who acts (the worker who returned a case may not take it
+    back until the desk sends it again).
+    """
 
     key: str
-    holds: Callable[[Case], bool]
+    holds: Callable[[Case, Any], bool]
     message: Promise
 
 
@@ -63,17 +68,24 @@ def _followed_up(case: Case) -> bool:
     return case.followed_up_at is not None and case.follow_up_resolved is not None
 
 
-NOT_PAUSED = Guard("not_paused", lambda case: case.paused_at is None, _("该工单已在暂停计时。"))
-PAUSED = Guard("paused", lambda case: case.paused_at is not None, _("该工单没有暂停计时。"))
+NOT_PAUSED = Guard("not_paused", lambda case, _actor: case.paused_at is None, _("该工单已在暂停计时。"))
+PAUSED = Guard("paused", lambda case, _actor: case.paused_at is not None, _("该工单没有暂停计时。"))
 # A follow-up has been recorded since the last resolution ...
-FOLLOWED_UP = Guard("followed_up", _followed_up, _("请先回访诉求人，再归档。"))
+FOLLOWED_UP = Guard("followed_up", lambda case, _actor: _followed_up(case), _("请先回访诉求人，再归档。"))
 # ... and it said unresolved or unsatisfied.
 NEEDS_REOPEN = Guard(
     "needs_reopen",
-    lambda case: (
+    lambda case, _actor: (
         _followed_up(case) and (not case.follow_up_resolved or case.satisfaction == Satisfaction.UNSATISFIED)
     ),
     _("回访确认已解决且满意的工单不需要重办。"),
+)
+# A worker who returned a case (退单) does not take it back: the desk sends it again first (改派), and
+# until then the others of the grid may take it. apply_return sets returned_by; dispatch and take clear it.
+NOT_RETURNED_BY_ACTOR = Guard(
+    "not_returned_by_actor",
+    lambda case, actor: case.returned_by_id is None or case.returned_by_id != getattr(actor, "pk", None),
+    _("您已退回该工单，须由社区受理台重新派单后才能再接单。"),
 )
 
 
@@ -218,7 +230,7 @@ WORKFLOW: dict[tuple[Status, Action], Move] = {
         (S.SUBMITTED, A.REJECT, S.CLOSED, [H.STAFF], {"note": True}),
         (S.SUBMITTED, A.MERGE, S.CLOSED, [H.STAFF], {}),
         # 待接单: any worker of the grid (or the one it was sent to) takes it; the desk may send it elsewhere.
-        (S.DISPATCHED, A.TAKE, S.IN_PROGRESS, [H.WORKER], {}),
+        (S.DISPATCHED, A.TAKE, S.IN_PROGRESS, [H.WORKER], {"guard": NOT_RETURNED_BY_ACTOR}),
         (S.DISPATCHED, A.DISPATCH, None, [H.STAFF], {}),
         (S.DISPATCHED, A.MERGE, S.CLOSED, [H.STAFF], {}),
         (S.DISPATCHED, A.CLOSE, S.CLOSED, [H.STAFF], {"note": True}),

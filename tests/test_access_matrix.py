@@ -257,6 +257,9 @@ MATRIX = [
     (GET("cases:attachment", "attachment"),               "LOGIN 200  404  200  404  200  200"),
     (GET("cases:attachment_add", "case_dispatched"),      "LOGIN 405  405  405  405  405  405"),
     (POST("cases:attachment_add", "case_dispatched"),     "LOGIN 302  404  302  404  302  302"),
+    # The requester's phone, to call back: the roles that may reveal (REVEAL_ROLES over the case's grid).
+    (GET("cases:requester_phone", "case_resolved"),       "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:requester_phone", "case_resolved"),      "LOGIN 200  404  200  404  403  200"),
     # A consultation round is recorded by the handler (worker A) or the desk: the move record_meeting.
     (GET("cases:meeting_new", "case_in_consultation"),    "LOGIN 200  404  200  404  403  200"),
     (POST("cases:meeting_new", "case_in_consultation"),   "LOGIN 302  404  302  404  403  302"),
@@ -405,6 +408,7 @@ FORM_DATA: dict[str, Callable] = {
         "grid": "",
         "worker": "",
     },
+    "cases:requester_phone": lambda w, me: {},
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
 }
 

@@ -101,8 +101,11 @@ def _case_at(situation: str, grid, cast: dict) -> Case:
         return _step(register_case(grid, staff), "accept", staff, worker=handler)
     if situation == "dispatched_to_peer":
         return _step(register_case(grid, staff), "accept", staff, worker=cast["peer"])
-    if situation == "dispatched+returned":
-        return _step(case_in("in_progress", grid, staff=staff, worker=handler), "return", handler)
+    if situation.startswith("dispatched+returned"):
+        case = _step(case_in("in_progress", grid, staff=staff, worker=handler), "return", handler)
+        if situation.endswith("+redispatched"):
+            case = _step(case, "dispatch", staff)
+        return case
     if situation == "closed+resolved":
         case = case_in("resolved", grid, staff=staff, worker=handler)
         case = _step(case, "follow_up", staff, resolved=True, satisfaction="satisfied")
@@ -178,7 +181,9 @@ EXPECTED: dict[str, dict[str, str]] = {
         "street_leader": "urge",
     },
     "dispatched": {**_ANY_WORKER, **_DISPATCHED_DESK},
-    "dispatched+returned": {**_ANY_WORKER, **_DISPATCHED_DESK},
+    # The worker who returned it does not take it back until the desk sends it again (改派).
+    "dispatched+returned": {**_ANY_WORKER, "handler": "!take", **_DISPATCHED_DESK},
+    "dispatched+returned+redispatched": {**_ANY_WORKER, **_DISPATCHED_DESK},
     "dispatched_to_handler": {"handler": "take", **_DISPATCHED_DESK},
     "dispatched_to_peer": {"peer": "take", **_DISPATCHED_DESK},
     "in_progress": {
@@ -355,8 +360,36 @@ def test_case_return_sends_it_back_to_the_whole_grid(grid, cast):
     )
     assert case.first_taken_at == at(3, 10, 9)
     assert case.clock_due_at == case.response_due == at(3, 11, 9)
-    assert [permissions.may(cast[r], case, "take") for r in ("handler", "peer", "part_time")] == [True] * 3
+    assert [permissions.may(cast[r], case, "take") for r in ("handler", "peer", "part_time")] == [
+        False,
+        True,
+        True,
+    ]
     assert _last_event(case).note == "不属于本网格的事项"
+
+
+def test_case_returned_is_marked_with_who_and_why_until_the_desk_sends_it_again(grid, cast):
+    handler = cast["handler"]
+    case = case_in("in_progress", grid, staff=cast["staff"], worker=handler, now=at(3, 10, 9))
+    case = _step(case, "return", handler, note="不属于本网格的事项", now=at(3, 10, 11))
+    assert (case.returned_by, case.return_reason) == (handler, "不属于本网格的事项")
+
+    with pytest.raises(ValidationError, match="须由社区受理台重新派单"):
+        _step(case, "take", handler, now=at(3, 10, 12))
+    assert _row(case)["status"] == "dispatched"
+
+    case = _step(case, "dispatch", cast["staff"], now=at(3, 10, 13))
+    assert (case.returned_by, case.return_reason) == (None, "")
+    case = _step(case, "take", handler, now=at(3, 10, 14))
+    assert (case.status, case.handler) == ("in_progress", handler)
+
+
+def test_case_returned_and_taken_by_a_peer_is_no_longer_marked(grid, cast):
+    handler = cast["handler"]
+    case = case_in("in_progress", grid, staff=cast["staff"], worker=handler, now=at(3, 10, 9))
+    case = _step(case, "return", handler, note="人手不足", now=at(3, 10, 11))
+    case = _step(case, "take", cast["peer"], now=at(3, 10, 12))
+    assert (_row(case)["returned_by_id"], _row(case)["return_reason"]) == (None, "")
 
 
 def test_case_dispatched_to_one_worker_is_theirs_alone(grid, cast):

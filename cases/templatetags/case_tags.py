@@ -9,6 +9,31 @@ from django.utils.translation import pgettext
 register = template.Library()
 
 
+def duration_text(minutes: int) -> str:
+    """A span of time as people say it: "6天18小时", "3小时20分钟", "45分钟" (not "9720 分钟")."""
+    minutes = max(int(minutes), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        if hours:
+            return _("%(days)d天%(hours)d小时") % {"days": days, "hours": hours}
+        return _("%(n)d天") % {"n": days}
+    if hours:
+        if minutes:
+            return _("%(hours)d小时%(minutes)d分钟") % {"hours": hours, "minutes": minutes}
+        return _("%(n)d小时") % {"n": hours}
+    return _("%(n)d分钟") % {"n": minutes}
+
+
+@register.filter
+def as_duration(minutes) -> str:
+    """{{ event.details.paused_minutes|as_duration }}"""
+    try:
+        return duration_text(int(minutes))
+    except (TypeError, ValueError):
+        return ""
+
+
 def _remaining(delta) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     if minutes >= 24 * 60:
@@ -54,10 +79,31 @@ STATUS_COLOURS = {
 }
 
 
+def status_label(case) -> str:
+    """The state as the desk reads it: a resolved case whose follow-up is recorded no longer waits for it."""
+    if case.status == "resolved" and case.followed_up_at is not None:
+        if case.follow_up_resolved and case.satisfaction != "unsatisfied":
+            return _("已回访，待归档")
+        return _("已回访，待重办或归档")
+    return case.get_status_display()
+
+
 @register.simple_tag
 def status_badge(case):
     return format_html(
         '<span class="badge {}">{}</span>',
         STATUS_COLOURS.get(case.status, "text-bg-light"),
-        case.get_status_display(),
+        status_label(case),
+    )
+
+
+@register.simple_tag
+def resolved_late_badge(case):
+    """超期办结 and by how much, for a case resolved after its deadline (the on-time measure's condition)."""
+    if case.resolved_at is None or case.resolution_due is None or case.resolved_at <= case.resolution_due:
+        return ""
+    late = int((case.resolved_at - case.resolution_due).total_seconds() // 60)
+    return format_html(
+        '<span class="badge text-bg-danger">{}</span>',
+        _("超期办结 %(time)s") % {"time": duration_text(late)},
     )

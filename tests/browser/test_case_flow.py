@@ -8,11 +8,15 @@ request and the grid worker of her grid CCJ-02 (`gw6`, 冯佳欣) takes it.
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from cases import services
 from cases.models import Case
+from grids.models import Grid
+from tests.factories import register_case
 from tooling.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -162,3 +166,42 @@ def test_zhao_request_from_intake_to_archive(live_server, page, shot, chinese_fo
         "follow_up",
         "close",
     ]
+
+
+def test_worker_registers_a_request_with_an_open_duplicate_and_is_not_stuck(
+    live_server, page, shot, chinese_font
+):
+    """A grid worker meets an open duplicate at intake: they may look at it or register anew, never merge
+    (the desk's move), and the form is never left holding a refused choice."""
+    call_command("load_demo", verbosity=0)
+    base = live_server.url
+    grid = Grid.objects.get(code="CCJ-02")
+    desk = get_user_model().objects.get(username="ccj_staff")
+    first = register_case(
+        grid,
+        desk,
+        category="环境卫生",
+        description="单元门口垃圾堆积，无人清运。",
+        requester=services.Requester(name="邻居"),
+    )
+    before = set(Case.objects.values_list("pk", flat=True))
+
+    log_in(page, base, "gw6")
+    page.goto(f"{base}/cases/new/")
+    page.get_by_label("其他人员").check()
+    page.get_by_label("姓名", exact=True).fill("孙先生")
+    page.locator("select[name=grid]").select_option(str(grid.pk))
+    page.get_by_label("事项类别").fill("环境卫生")
+    page.get_by_label("诉求内容").fill("单元门口的垃圾又堆起来了。")
+    page.get_by_role("button", name="登记", exact=True).click()
+
+    box = page.locator("#duplicates")
+    expect(box).to_contain_text(first.number)
+    expect(box.get_by_role("button", name="合并到此工单")).to_have_count(0)
+    expect(box.get_by_role("link", name="查看该工单").first).to_be_visible()
+    shot(page, "26-case-intake-duplicate-worker-phone")
+    box.get_by_role("button", name="仍作为新诉求登记").click()
+
+    expect(page.locator(".alert-success")).to_contain_text("已登记工单")
+    case = Case.objects.exclude(pk__in=before).get()
+    assert (case.status, case.created_by.username, case.merged_into) == ("submitted", "gw6", None)

@@ -221,6 +221,8 @@ CASE_COLUMNS = (
     "outcome",
     "unresolved_reason",
     "merged_into_id",
+    "returned_by_id",
+    "return_reason",
 )
 CASE_EVENT_COLUMNS = (
     "id",
@@ -279,7 +281,7 @@ class _CaseLife:
         case = self.case
         before = case.status
         move = WORKFLOW.get((before, action))
-        if move is None or (move.guard is not None and not move.guard.holds(case)):
+        if move is None or (move.guard is not None and not move.guard.holds(case, actor)):
             raise AssertionError(f"the workflow table has no move {action} from {before} for this case")
         if move.note_required and not note:
             raise AssertionError(f"{action} from {before} needs a note")
@@ -696,7 +698,10 @@ class _CaseWriter:
         if not showcase and rng.random() < RETURN_SHARE:
             t += rng.uniform(1, 8) * hour
             step(_moment(t), Action.RETURN, worker, CASE_NOTES["return"])
-            t += rng.uniform(1, 6) * hour
+            # The worker who returned it takes it again only once the desk has sent it anew.
+            t += rng.uniform(1, 3) * hour
+            step(_moment(t), Action.DISPATCH, staff, worker=worker)
+            t += rng.uniform(1, 3) * hour
             step(_moment(t), Action.TAKE, worker)
 
         late = rng.random() < LATE_RESOLUTION_SHARE

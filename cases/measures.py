@@ -11,11 +11,22 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext_lazy as _
 
-from .models import Case, CaseEvent, Outcome, Satisfaction, Status
+from .models import HANDLING_STATUSES, Case, CaseEvent, Outcome, Satisfaction, Status
 from .workflow import Action
 
 # A rate resting on fewer cases than this is shown, but the unit is not ranked by it.
@@ -70,10 +81,19 @@ def _always(now: datetime.datetime) -> Q:
 # before the first take, so nothing else moves it.
 FIRST_RESPONSE_DUE = ExpressionWrapper(F("accepted_at") + F("response_limit"), output_field=DateTimeField())
 
+# The case's last resolution (the one `resolved_at` holds; a reopen clears it) was made while it stood
+# 已上报街道: the street resolved it. Its timeline line has the same time as `resolved_at`
+# (cases.services.case_transition writes both with one `now`), found through the (case, at) index.
+RESOLVED_BY_STREET = Exists(
+    CaseEvent.objects.filter(
+        case=OuterRef("pk"), at=OuterRef("resolved_at"), action=Action.RESOLVE, from_status=Status.ESCALATED
+    )
+)
+
 
 def measured(cases: QuerySet[Case]) -> QuerySet[Case]:
     """`cases` with what the measures' conditions refer to besides the columns."""
-    return cases.alias(first_response_due=FIRST_RESPONSE_DUE)
+    return cases.alias(first_response_due=FIRST_RESPONSE_DUE, resolved_by_street=RESOLVED_BY_STREET)
 
 
 def _response_decided(now: datetime.datetime) -> Q:
@@ -157,6 +177,25 @@ LOCAL = Measure(
     miss_label=_("曾上报街道"),
 )
 
+# 大事不出街道: of the cases that went up to the street, those the street itself resolved. Dated like
+# LOCAL (archived in the period), so its base is exactly LOCAL's "曾上报街道" part and both are final.
+STREET = Measure(
+    key="street",
+    label=_("大事不出街道率"),
+    kind="rate",
+    field="closed_at",
+    definition=_(
+        "本期归档、曾上报街道的工单中，由街道办结且回访确认已解决的比例。分母即小事不出社区率中"
+        "“曾上报街道”的件数（已解决或未解决归档，合并和不予受理的不计入）；街道回派社区后由社区办结的，"
+        "或回访表示未解决的，不计为街道办结。"
+    ),
+    base=lambda now: Q(outcome__in=HANDLED_OUTCOMES, escalated_at__isnull=False),
+    # The subquery last: PostgreSQL evaluates the conditions in order and stops at the first false one.
+    hit=lambda now: Q(outcome=Outcome.RESOLVED) & Q(resolved_by_street=True),
+    hit_label=_("街道办结"),
+    miss_label=_("回派社区或未解决"),
+)
+
 OVERDUE_NOW = Measure(
     key="overdue_now",
     label=_("当前超期"),
@@ -215,6 +254,7 @@ MEASURES = {
         SATISFACTION,
         ON_TIME,
         LOCAL,
+        STREET,
         OVERDUE_NOW,
         RECEIVED,
         TAKE_TIME,
@@ -433,3 +473,102 @@ def weekly(
             week = week.date() if isinstance(week, datetime.datetime) else week
             weeks.setdefault(week, {}).update(row)
     return {week: Figures.from_row(row) for week, row in weeks.items()}
+
+
+# ------------------------------------------------------------------------------ each worker's workload
+
+
+@dataclass(frozen=True)
+class WorkloadMeasure:
+    """One column of the workload table (工作量): a count per grid worker, and the cases behind it.
+
+    Either a state now (`held`: a condition on the cases the worker holds as handler) or what the worker
+    did in the period (`action`: the cases with a timeline line of that action written by the worker,
+    each case once however many such lines it has).
+    """
+
+    key: str
+    label: str
+    definition: str
+    held: Callable[[datetime.datetime], Q] | None = None
+    action: str = ""
+
+
+def _held(now: datetime.datetime) -> Q:
+    return Q(status__in=sorted(HANDLING_STATUSES))
+
+
+HELD = WorkloadMeasure(
+    key="held",
+    label=_("在办工单"),
+    definition=_("此刻由该网格员承办、尚未办结的工单（办理中、已上报街道、协商中）。与所选时段无关。"),
+    held=_held,
+)
+HELD_OVERDUE = WorkloadMeasure(
+    key="held_overdue",
+    label=_("在办超期"),
+    definition=_("在办工单中，正在计时的办结期限已过的件数；暂停计时的不计入。与所选时段无关。"),
+    held=lambda now: _held(now) & Q(clock_due_at__lte=now),
+)
+TAKEN = WorkloadMeasure(
+    key="taken",
+    label=_("本期接单"),
+    definition=_("本期内该网格员接单的工单件数；同一工单多次接单只计一件。"),
+    action=Action.TAKE,
+)
+RESOLVED_BY = WorkloadMeasure(
+    key="resolved",
+    label=_("本期办结"),
+    definition=_("本期内该网格员办结的工单件数；同一工单多次办结只计一件。"),
+    action=Action.RESOLVE,
+)
+WORKLOAD = {m.key: m for m in (HELD, HELD_OVERDUE, TAKEN, RESOLVED_BY)}
+
+
+def _worker_lines(
+    cases: QuerySet[Case], measure: WorkloadMeasure, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[CaseEvent]:
+    return CaseEvent.objects.filter(
+        _between("at", start, end), action=measure.action, case__in=cases.values("pk")
+    )
+
+
+def workload_by_worker(
+    cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+) -> dict[int, dict[str, int]]:
+    """Every WORKLOAD measure per user over `cases`, in two grouped queries (the cases held now, then the
+    period's timeline lines); users with nothing to count are absent."""
+    out: dict[int, dict[str, int]] = {}
+    held = {m.key: Count("pk", filter=m.held(now)) for m in WORKLOAD.values() if m.held is not None}
+    # Every held measure is a part of the held cases: only those are grouped (the case_grid_status_due index).
+    for row in cases.filter(_held(now)).values("handler_id").annotate(**held).order_by():
+        out.setdefault(row.pop("handler_id"), {}).update(row)
+    done = [m for m in WORKLOAD.values() if m.action]
+    lines = (
+        CaseEvent.objects.filter(
+            _between("at", start, end), action__in=[m.action for m in done], case__in=cases.values("pk")
+        )
+        .values("actor_id")
+        .annotate(**{m.key: Count("case_id", distinct=True, filter=Q(action=m.action)) for m in done})
+        .order_by()
+    )
+    for row in lines:
+        out.setdefault(row.pop("actor_id"), {}).update(row)
+    return out
+
+
+def workload_drill(
+    cases: QuerySet[Case],
+    key: str,
+    worker_id: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    now: datetime.datetime,
+) -> QuerySet[Case]:
+    """The cases behind one worker's figure: exactly what workload_by_worker counts."""
+    measure = WORKLOAD[key]
+    if measure.held is not None:
+        return cases.filter(measure.held(now), handler_id=worker_id)
+    return cases.filter(
+        pk__in=_worker_lines(cases, measure, start, end).filter(actor_id=worker_id).values("case_id")
+    )

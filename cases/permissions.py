@@ -6,11 +6,11 @@ wears for a case and, from the table, what they may do with it now.
 
 from grids.models import Grid
 from grids.permissions import roles_over_grid, user_roles
-from grids.roles import Role
+from grids.roles import STREET_ROLES, Role
 from residents.permissions import can_reveal_in_grid
 
 from .models import Action, AgreementTerm, Case, Status
-from .workflow import HAT_ROLES, USER_ACTIONS, Hat, move_for
+from .workflow import HAT_ROLES, USER_ACTIONS, WORKFLOW, Hat, move_for
 
 
 def hats(user, case: Case) -> set[Hat]:
@@ -91,3 +91,24 @@ def can_mark_terms_done(user, case: Case) -> bool:
 def can_mark_term_done(user, term: AgreementTerm) -> bool:
     # A term belongs to its meeting; a meeting belongs to a case (later also to a deliberation).
     return can_mark_terms_done(user, term.meeting.case)
+
+
+# The hats a street role gives over the grids of its street (HAT_ROLES): what the street inbox offers.
+STREET_HATS = frozenset(hat for hat in (Hat.STAFF, Hat.LEADER, Hat.STREET) if HAT_ROLES[hat] & STREET_ROLES)
+# The actions the table lets those hats take on an escalated case, in the table's order.
+STREET_ACTIONS = [
+    action
+    for action in USER_ACTIONS
+    if (move := WORKFLOW.get((Status.ESCALATED, action))) is not None and move.who & STREET_HATS
+]
+
+
+def can_use_street_inbox(user) -> bool:
+    """The street's inbox of escalated cases: street leaders (their streets) and superusers."""
+    return user.is_superuser or bool(user_roles(user) & STREET_ROLES)
+
+
+def street_actions(case: Case) -> list[str]:
+    """What a street leader over the case's grid may do with it now, from the table (no query: the inbox
+    lists only cases of the user's streets, where a street role gives STREET_HATS)."""
+    return [action for action in STREET_ACTIONS if may(None, case, action, worn=set(STREET_HATS))]

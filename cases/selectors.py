@@ -8,12 +8,12 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 
 from common.dates import day_bounds
 from grids.models import Assignment, Community, Grid, Street
-from grids.roles import CASE_WORKER_ROLES
+from grids.roles import CASE_WORKER_ROLES, STREET_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
 from residents.permissions import grids_revealable_by
 
 from . import measures
-from .models import HANDLING_STATUSES, AgreementTerm, Case, CaseEvent, Category, Meeting, Status
+from .models import HANDLING_STATUSES, Action, AgreementTerm, Case, CaseEvent, Category, Meeting, Status
 
 # Duplicates: an open case of the same category at the same building or in the same grid, this recent.
 DUPLICATE_WINDOW = datetime.timedelta(days=30)
@@ -140,6 +140,36 @@ def open_cases_in_state(cases: QuerySet[Case], status: str, now: datetime.dateti
         _list_rows(cases.filter(status=status))
         .annotate(urgency_order=_urgency_order(now))
         .order_by("urgency_order", "clock_due_at", "-id")
+    )
+
+
+def street_grid_ids(user) -> list[int]:
+    """The grids of the streets the user leads (every grid for a superuser), fetched first as a literal
+    list like visible_grid_ids."""
+    return list(grids_served_by(user, STREET_ROLES).values_list("pk", flat=True))
+
+
+def street_inbox(
+    grid_ids: list[int], now: datetime.datetime, *, community: Community | None = None, clock: str = ""
+) -> QuerySet[Case]:
+    """The street's inbox: cases 已上报街道 in these grids, overdue first, then 临期, then by deadline; each
+    with its escalation lines (`escalations`, latest first: who sent it up, when and why)."""
+    cases = Case.objects.filter(status=Status.ESCALATED, grid_id__in=grid_ids)
+    if community is not None:
+        cases = cases.filter(grid__community=community)
+    if clock == "overdue":
+        cases = cases.filter(clock_due_at__lte=now)
+    elif clock == "warning":
+        cases = cases.filter(clock_warn_at__lte=now, clock_due_at__gt=now)
+    escalations = (
+        CaseEvent.objects.filter(action=Action.ESCALATE).select_related("actor").order_by("-at", "-id")
+    )
+    return (
+        _list_rows(cases)
+        .select_related("grid__community")
+        .prefetch_related(Prefetch("events", queryset=escalations, to_attr="escalations"))
+        .annotate(urgency_order=_urgency_order(now))
+        .order_by("urgency_order", "clock_due_at", "escalated_at", "id")
     )
 
 

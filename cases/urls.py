@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_meetings
+from . import views, views_meetings, views_street
 
 app_name = "cases"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("desk/", views.desk, name="desk"),
     path("bulk/", views.cases_bulk, name="bulk"),
+    # The street's inbox of escalated cases and its actions.
+    path("street/", views_street.street_inbox, name="street_inbox"),
+    path("street/<int:pk>/act/<str:action>/", views_street.street_act, name="street_act"),
     # One case: its page, its actions, its photos.
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),

@@ -15,10 +15,12 @@ from cases import measures
 from cases.measures import Figures, Rate
 from cases.models import Case, Category, Status
 from common.dates import day_end, day_start
-from grids.models import Grid
-from grids.selectors import assigned_places
+from grids.models import Assignment, Grid
+from grids.roles import CASE_WORKER_ROLES, WORKLOAD_ROLES
+from grids.selectors import assigned_places, grids_served_by
 from residents.models import Household
-from visits.measures import COVERAGE, coverage_by
+from visits.measures import COVERAGE, coverage_by, visits_by_visitor
+from visits.models import Visit
 
 # ---------------------------------------------------------------------------------------------- scope
 
@@ -312,3 +314,74 @@ def dashboard(
         trend=trend,
         rank_by=rank_by,
     )
+
+
+# ------------------------------------------------------------------------------------------- workload
+
+
+def workload_grid_ids(user, scope: Scope) -> list[int]:
+    """The scope's grids whose workers the user leads (WORKLOAD_ROLES): a grid leader their grid, the
+    community's staff and leader the community, the street leader the street."""
+    led = set(
+        grids_served_by(user, WORKLOAD_ROLES).filter(pk__in=scope.grid_ids).values_list("pk", flat=True)
+    )
+    return [pk for pk in scope.grid_ids if pk in led]
+
+
+@dataclass
+class WorkerRow:
+    """One grid worker in the workload table: who, their grids in the scope, and each figure."""
+
+    user: object
+    grids: list[str]
+    figures: dict[str, int]
+
+
+def workload(grid_ids: list[int], period: Period, now: datetime.datetime) -> list[WorkerRow]:
+    """Each grid worker of these grids with the WORKLOAD measures (cases/measures.py) and the visits
+    they made (visits/measures.py), over the cases and visits of these grids. Four queries whatever
+    the number of workers: the workers, the cases they hold, the period's take and resolve lines, visits."""
+    grids = Grid.objects.filter(pk__in=grid_ids)
+    assignments = (
+        Assignment.objects.serving(grids)
+        .filter(role__in=sorted(CASE_WORKER_ROLES), grid__in=grids)
+        .select_related("user", "grid")
+        .order_by("user__first_name", "user__username", "user_id", "grid__code")
+    )
+    rows: dict[int, WorkerRow] = {}
+    for assignment in assignments:
+        row = rows.setdefault(assignment.user_id, WorkerRow(assignment.user, [], {}))
+        grid = assignment.grid  # a grid role is held on a grid (Assignment's check constraint)
+        if grid is not None and grid.name not in row.grids:
+            row.grids.append(grid.name)
+    cases = Case.objects.filter(grid_id__in=grid_ids)
+    by_worker = measures.workload_by_worker(cases, period.start, period.end, now)
+    visits = visits_by_visitor(
+        Visit.objects.filter(household__grid_id__in=grid_ids), period.start, period.end
+    )
+    for pk, row in rows.items():
+        row.figures = {key: by_worker.get(pk, {}).get(key, 0) for key in measures.WORKLOAD}
+        row.figures["visits"] = visits.get(pk, 0)
+    return list(rows.values())
+
+
+def workload_worker(grid_ids: list[int], pk: str):
+    """The grid worker of these grids with this id (as typed), or None."""
+    if not str(pk).isdigit():
+        return None
+    found = (
+        Assignment.objects.filter(user_id=int(pk), role__in=sorted(CASE_WORKER_ROLES), grid_id__in=grid_ids)
+        .select_related("user")
+        .first()
+    )
+    return found.user if found else None
+
+
+def workload_cases(grid_ids: list[int], key: str, worker_id: int, period: Period, now: datetime.datetime):
+    """The cases behind one worker's figure in the workload table, with what a case row shows."""
+    cases = measures.workload_drill(
+        Case.objects.filter(grid_id__in=grid_ids), key, worker_id, period.start, period.end, now
+    )
+    return cases.select_related(
+        "category", "grid", "building", "handler", "assigned_worker", "requester"
+    ).order_by("-created_at", "-id")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_workload
 
 app_name = "dashboard"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("export/", views.dashboard_export_view, name="export"),
     path("report/", views.monthly_report, name="report"),
     path("households/", views.coverage_households, name="households"),
+    path("workload/", views_workload.workload, name="workload"),
+    path("workload/cases/", views_workload.workload_cases, name="workload_cases"),
 ]

@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
+from cases.permissions import can_use_street_inbox
 from common.pagination import paginate
 from common.xlsx import xlsx_response
-from grids.permissions import can_read_audit
+from grids.permissions import can_read_audit, can_see_workload
 from residents import disclosure
 from residents import services as resident_services
 from residents.models import CareEnrolment, ExportRecord, Resident
@@ -99,6 +100,8 @@ def dashboard_index(request):
         "form": form,
         "month": board.period.first.strftime("%Y-%m"),
         "may_read_audit": can_read_audit(request.user),
+        "may_see_workload": can_see_workload(request.user),
+        "may_use_street_inbox": can_use_street_inbox(request.user),
     }
     return render(request, "dashboard/index.html", context)
 

@@ -6,7 +6,7 @@ Row scoping itself is GridQuerySet.visible_to; the role sets are grids/roles.py.
 from django.db.models import QuerySet
 
 from .models import Assignment, Community, Grid
-from .roles import BUILDING_EDIT_ROLES, LEADER_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES
+from .roles import BUILDING_EDIT_ROLES, LEADER_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES, WORKLOAD_ROLES
 
 
 def roles_over_grid(user, grid: Grid) -> set[str]:
@@ -53,3 +53,8 @@ def communities_for_ledger_import(user) -> QuerySet[Community]:
     return Community.objects.filter(
         assignments__user=user, assignments__role__in=LEDGER_IMPORT_ROLES
     ).distinct()
+
+
+def can_see_workload(user) -> bool:
+    """Each grid worker's workload: their leaders (WORKLOAD_ROLES, over the grids they lead), superusers."""
+    return user.is_superuser or bool(user_roles(user) & WORKLOAD_ROLES)

@@ -72,3 +72,8 @@ DESK_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER})
 CASE_WORKER_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.PART_TIME_GRID_WORKER})
 # Leaders: they urge cases (督办) and land on the dashboard.
 LEADER_ROLES = frozenset({Role.COMMUNITY_LEADER, Role.STREET_LEADER})
+# Seeing each grid worker's workload: the worker's leaders (网格长 over the grid, the community's staff and
+# leader, the street's leader).
+WORKLOAD_ROLES = frozenset(
+    {Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.COMMUNITY_LEADER, Role.STREET_LEADER}
+)

@@ -18,6 +18,8 @@ from grids.roles import (
     GRID_ROLES,
     LEADER_ROLES,
     PATROL_ROLES,
+    WORKLOAD_ROLES,
+    Role,
 )
 
 
@@ -40,16 +42,22 @@ DESK = Item("cases:desk", _("受理台"))
 CASES = Item("cases:list", _("诉求工单"))
 DASHBOARD = Item("dashboard:index", _("数据看板"))
 AUDIT = Item("audit:list", _("审计日志"))
+STREET_INBOX = Item("cases:street_inbox", _("街道待办"))
+WORKLOAD = Item("dashboard:workload", _("网格员工作量"))
 ADMIN = Item("admin:index", _("系统管理"))
 
 # Each kind of work's menu, in the order the work uses it.
-LEADER_MENU = (DASHBOARD, CASES, OVERDUE, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
+LEADER_MENU = (DASHBOARD, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
+STREET_MENU = (DASHBOARD, STREET_INBOX, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
 DESK_MENU = (DESK, CASES, SEARCH, HOUSEHOLDS, VISITS, OVERDUE, GRIDS, DASHBOARD)
 CASE_WORKER_MENU = (HOME, QUEUE, DUE, PATROLS, SEARCH, HOUSEHOLDS, VISITS, GRIDS)
 # Grid instructors and building heads knock on doors and read their grid; they take no cases.
 VISITOR_MENU = (HOME, DUE, SEARCH, HOUSEHOLDS, VISITS, GRIDS)
 PATROL_ITEMS = (PATROLS,)
-SUPERUSER_MENU = (DASHBOARD, DESK, CASES, OVERDUE, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT, ADMIN)
+WORKLOAD_ITEMS = (WORKLOAD,)
+SUPERUSER_MENU = (
+    DASHBOARD, STREET_INBOX, DESK, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT, ADMIN,
+)  # fmt: skip
 
 
 def menu_for(user) -> list[Item]:
@@ -60,6 +68,8 @@ def menu_for(user) -> list[Item]:
         return list(SUPERUSER_MENU)
     roles = user_roles(user)
     parts: list[tuple[Item, ...]] = []
+    if Role.STREET_LEADER in roles:
+        parts.append(STREET_MENU)
     if roles & LEADER_ROLES:
         parts.append(LEADER_MENU)
     if roles & DESK_ROLES:
@@ -70,6 +80,8 @@ def menu_for(user) -> list[Item]:
         parts.append(VISITOR_MENU)
     if roles & PATROL_ROLES:
         parts.append(PATROL_ITEMS)
+    if roles & WORKLOAD_ROLES:
+        parts.append(WORKLOAD_ITEMS)
     items: list[Item] = []
     for part in parts:
         items.extend(item for item in part if item not in items)

@@ -115,6 +115,12 @@ QUERIES: dict[str, Callable] = {
     "grid": lambda w: {"grid": w.grid_a.pk},
     "household": lambda w: {"household": w.household.pk},
     "name": lambda w: {"q": w.resident.name},
+    # worker A's cases in hand, from A's community's workload table
+    "workload": lambda w: {
+        "scope": f"community:{w.grid_a.community_id}",
+        "worker": w.users["worker_a"].pk,
+        "measure": "held",
+    },
 }
 
 # fmt: off
@@ -130,6 +136,10 @@ MATRIX = [
     (GET("dashboard:export"),                             "LOGIN 200  200  200  200  200  200"),
     (GET("dashboard:report"),                             "LOGIN 200  200  200  200  200  200"),
     (GET("dashboard:households"),                         "LOGIN 200  200  200  200  200  200"),
+    # Each grid worker's workload: their leaders (grid leader, community staff and leader, street leader).
+    (GET("dashboard:workload"),                           "LOGIN 403  403  200  200  200  200"),
+    (GET("dashboard:workload", q="scope"),                "LOGIN 403  403  200  404  200  200"),
+    (GET("dashboard:workload_cases", q="workload"),       "LOGIN 403  403  200  404  200  200"),
     # --- audit: leaders read their scope's audit, superusers all of it; nobody else ---------------------
     (GET("audit:list"),                                   "LOGIN 403  403  403  200  200  200"),
     (GET("audit:export"),                                 "LOGIN 403  403  403  200  200  200"),
@@ -248,6 +258,10 @@ MATRIX = [
     (GET("cases:building_options", q="grid"),             "LOGIN 200  200  200  200  200  200"),
     (GET("cases:queue"),                                  "LOGIN 200  200  200  200  200  200"),
     (GET("cases:desk"),                                   "LOGIN 200  200  200  200  200  200"),
+    # The street's inbox of escalated cases and its actions: street leaders and superusers only.
+    (GET("cases:street_inbox"),                           "LOGIN 403  403  403  403  200  200"),
+    (GET("cases:street_act", "case_escalated", args=("resolve",)), "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:street_act", "case_escalated", args=("resolve",)), "LOGIN 403  403  403  403  302  302"),
     (GET("cases:list"),                                   "LOGIN 200  200  200  200  200  200"),
     # Bulk dispatch is the desk's (workers and the street leader: 403); a case outside the scope is 404.
     (GET("cases:bulk"),                                   "LOGIN 405  405  405  405  405  405"),
@@ -353,6 +367,10 @@ FORM_DATA: dict[str, Callable] = {
     "accounts:verify": lambda w, me: {"code": "000000"},
     "accounts:backup_codes": lambda w, me: {},
     "set_language": lambda w, me: {"language": "en", "next": "/"},
+    "cases:street_act": lambda w, me: {
+        f"c{w.case_escalated.pk}-resolve-expected_status": "escalated",
+        f"c{w.case_escalated.pk}-resolve-note": "街道协调办结",
+    },
     "grids:building_new": lambda w, me: {"address": "测试路999号"},
     "residents:household_create": lambda w, me: {"building": w.building.pk, "unit": "9", "room": "901"},
     "residents:household_edit": lambda w, me: {"building": w.building.pk, "unit": "9", "room": "902"},

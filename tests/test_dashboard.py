@@ -504,11 +504,12 @@ def test_dashboard_issues_the_same_queries_whatever_the_data(october, client, dj
     client.get(reverse("dashboard:index"), params)  # warm the session
     # session, user, the second factor's device; the scope: visible grids, assignments; stale visit plans;
     # cases by grid; reopen events by grid; coverage by grid; categories counted, their names; states;
-    # trend by created_at, accepted_at, followed_up_at; the roles, for the audit's link; the menu's roles.
-    with django_assert_num_queries(17):
+    # trend by created_at, accepted_at, followed_up_at; the roles, for the links to the audit, to the
+    # workload and to the street inbox (three); the menu's roles.
+    with django_assert_num_queries(19):
         small = client.get(reverse("dashboard:index"), params)
     _more_of_october(october, 6)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(19):
         large = client.get(reverse("dashboard:index"), params)
     assert (
         large.context["board"].totals.counts["received"]
@@ -595,3 +596,72 @@ def test_a_user_serving_no_grid_is_told_there_is_nothing_to_count(client, db):
     assert response.status_code == 200
     assert "您还没有负责的网格" in response.content.decode()
     assert response.context["board"].totals.counts["received"] == 0
+
+
+# ------------------------------------------------------------------------------------ 大事不出街道率
+
+
+@pytest.fixture
+def escalations(october):
+    """Four more October cases of grid A sent up to the street, archived or not:
+    e1 handed back by the street, resolved by the worker, confirmed resolved, closed (not the street's);
+    e2 resolved by the street, but the requester says unresolved: closed unresolved;
+    e3 closed by the street as outside the community's power;
+    e4 still 已上报街道 (not archived: not counted).
+    With c3 (resolved by the street, confirmed, closed), the street's rate is 1 of 4."""
+    grid, people = october["grids"]["A"], october["people"]
+    unresolved = {"resolved": False, "satisfaction": "unsatisfied"}
+    up = (
+        ("accept", "staff", at(10, 6)),
+        ("take", "worker", at(10, 6, 10)),
+        ("escalate", "worker", at(10, 6, 11)),
+    )
+    story(
+        grid, people, at(10, 6), *up,
+        ("hand_back", "street", at(10, 7)),
+        ("resolve", "worker", at(10, 8)),
+        ("follow_up", "staff", at(10, 9), {"resolved": True, "satisfaction": "satisfied"}),
+        ("close", "staff", at(10, 9, 10)),
+    )  # fmt: skip
+    story(
+        grid, people, at(10, 6), *up,
+        ("resolve", "street", at(10, 8)),
+        ("follow_up", "staff", at(10, 9), unresolved),
+        ("close", "staff", at(10, 9, 10), {"reason": "outside_power"}),
+    )  # fmt: skip
+    story(grid, people, at(10, 6), *up, ("close", "street", at(10, 8), {"reason": "outside_power"}))
+    story(grid, people, at(10, 6), *up)
+
+
+def test_street_rate_counts_the_escalated_cases_the_street_itself_resolved(october, escalations):
+    rates = board_for(october["people"]["street"]).totals.rates
+    assert rates["street"] == Rate(hit=1, n=4)  # c3 of c3 e1 e2 e3
+    # Its base is exactly the archived cases 小事不出社区率 counts as 曾上报街道.
+    assert rates["local"].miss == rates["street"].n
+
+
+def test_street_rate_card_shows_for_the_street_with_its_drill_downs(october, escalations, client):
+    people = october["people"]
+    client.force_login(people["street"])
+    params = {"period": "custom", "date_from": "2026-10-01", "date_to": "2026-10-31"}
+    page = client.get(reverse("dashboard:index"), params)
+    html = page.content.decode()
+    street = october["grids"]["A"].community.street_id
+    assert page.context["board"].scope.param == f"street:{street}"
+    assert 'data-measure="street">25.0%<' in html
+    for part, expected in (("all", 4), ("hit", 1), ("miss", 3)):
+        link = (
+            f"{reverse('cases:list')}?street={street}&amp;date_from=2026-10-01&amp;date_to=2026-10-31"
+            f"&amp;measure=street&amp;part={part}"
+        )
+        assert link in html
+        listing = client.get(link.replace("&amp;", "&"))
+        assert listing.context["page"].paginator.count == expected
+    hit = client.get(reverse("cases:list"), {**params, "measure": "street", "part": "hit"})
+    assert [case.pk for case in hit.context["page"].object_list] == [october["cases"]["c3"].pk]
+    assert "大事不出街道率 · 街道办结" in hit.content.decode()
+
+
+def test_community_dashboard_does_not_show_the_street_card(october, client):
+    client.force_login(october["people"]["leader"])
+    assert 'data-measure="street"' not in client.get(reverse("dashboard:index")).content.decode()

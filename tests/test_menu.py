@@ -23,14 +23,18 @@ WORKER = "我的工作台 我的工单 我的走访 巡查 居民查询 户籍�
 MENUS = {
     Role.GRID_WORKER: _labels(WORKER),
     Role.PART_TIME_GRID_WORKER: _labels(WORKER),
-    Role.GRID_LEADER: _labels(WORKER),
+    Role.GRID_LEADER: _labels(WORKER + " 网格员工作量"),
     Role.GRID_INSTRUCTOR: _labels("我的工作台 我的走访 居民查询 户籍台账 走访记录 网格 巡查"),
     Role.BUILDING_HEAD: _labels("我的工作台 我的走访 居民查询 户籍台账 走访记录 网格"),
-    Role.COMMUNITY_STAFF: _labels("受理台 诉求工单 居民查询 户籍台账 走访记录 逾期未访 网格 数据看板"),
-    Role.COMMUNITY_LEADER: _labels(
-        "数据看板 诉求工单 逾期未访 走访记录 居民查询 户籍台账 网格 审计日志 受理台"
+    Role.COMMUNITY_STAFF: _labels(
+        "受理台 诉求工单 居民查询 户籍台账 走访记录 逾期未访 网格 数据看板 网格员工作量"
     ),
-    Role.STREET_LEADER: _labels("数据看板 诉求工单 逾期未访 走访记录 居民查询 户籍台账 网格 审计日志"),
+    Role.COMMUNITY_LEADER: _labels(
+        "数据看板 诉求工单 逾期未访 网格员工作量 走访记录 居民查询 户籍台账 网格 审计日志 受理台"
+    ),
+    Role.STREET_LEADER: _labels(
+        "数据看板 街道待办 诉求工单 逾期未访 网格员工作量 走访记录 居民查询 户籍台账 网格 审计日志"
+    ),
 }
 
 # A page left out of a role's menu that the role may not open at all still refuses it: the menu only leads.

@@ -77,11 +77,19 @@ PAGES = [
     Page("case page", "bench_worker", "cases:detail", {"pk": "{case}"}),
     Page("case desk (community)", "bench_staff", "cases:desk"),
     Page("case list (district)", "bench_street", "cases:list"),
+    Page("street inbox (street)", "bench_street", "cases:street_inbox"),
     Page("dashboard (street, month)", "bench_street", "dashboard:index", query=LAST_MONTH),
     Page(
         "dashboard (community, month)",
         "bench_staff",
         "dashboard:index",
+        query={**LAST_MONTH, "scope": "community:{community}"},
+    ),
+    Page("workload (street, month)", "bench_street", "dashboard:workload", query=LAST_MONTH),
+    Page(
+        "workload (community, month)",
+        "bench_staff",
+        "dashboard:workload",
         query={**LAST_MONTH, "scope": "community:{community}"},
     ),
     Page(

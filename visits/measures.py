@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from residents.models import Household
 
+from .models import Visit
+
 # Care-group households (关爱对象户): registered households with a visit schedule, which they have while
 # one of their members has an active care enrolment (visits.services.schedule_refresh keeps it so).
 SCHEDULED = Q(status=Household.Status.ACTIVE, visit_plan__next_due__isnull=False)
@@ -86,3 +88,24 @@ def coverage_drill(households: QuerySet[Household], part: str, today: datetime.d
     if part == "miss":
         return households.filter(COVERAGE.miss(today))
     return households
+
+
+# The visits a grid worker went on (走访人员) in a period, for the leaders' workload table (dashboard).
+# The visits list filtered by that visitor and the same days lists exactly these (visits.selectors.
+# filtered_visits), so the figure's drill-down is that list.
+VISITS_MADE_LABEL = _("本期走访")
+VISITS_MADE_DEFINITION = _("本期内该网格员作为走访人员参加的入户走访次数。")
+
+
+def visits_made(visits: QuerySet[Visit], start: datetime.datetime, end: datetime.datetime) -> QuerySet[Visit]:
+    return visits.filter(visited_at__gte=start, visited_at__lt=end)
+
+
+def visits_by_visitor(
+    visits: QuerySet[Visit], start: datetime.datetime, end: datetime.datetime
+) -> dict[int, int]:
+    """How many of `visits` each user went on in [start, end): one grouped query; users with none absent."""
+    rows = (
+        visits_made(visits, start, end).values("visitors").annotate(n=Count("pk", distinct=True)).order_by()
+    )
+    return {row["visitors"]: row["n"] for row in rows if row["visitors"] is not None}

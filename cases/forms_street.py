@@ -1,0 +1,23 @@
+"""The street inbox's filters: a community of the street, and the clock (超期 only, or 临期)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from common.forms import StyledFormMixin
+from grids.models import Community
+
+CLOCK_CHOICES = [("", _("全部")), ("overdue", _("仅看超期")), ("warning", _("仅看临期"))]
+
+
+class StreetInboxForm(StyledFormMixin, forms.Form):
+    community = forms.ModelChoiceField(
+        label=_("社区"), queryset=Community.objects.none(), required=False, empty_label=_("全部社区")
+    )
+    clock = forms.ChoiceField(label=_("时限"), required=False, choices=CLOCK_CHOICES)
+
+    def __init__(self, *args, grid_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the communities of the user's streets: another street's community is not a choice.
+        self.fields["community"].queryset = (
+            Community.objects.filter(grids__in=grid_ids).distinct().order_by("name", "pk")
+        )

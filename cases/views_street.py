@@ -1,0 +1,116 @@
+"""The street's inbox (街道待办): cases escalated to the street (已上报街道) with their clocks, filtered by
+community and clock, and the actions the workflow table gives the street, each through the transition
+service. Only street leaders (their streets) and superusers; a case of another street is a 404."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from common.pagination import paginate
+
+from . import permissions, selectors, services
+from .forms import ActionForm
+from .forms_street import StreetInboxForm
+from .models import Action, Case
+from .views import _apply_errors
+from .workflow import ACTIONS
+
+
+def _prefix(case: Case, action: str) -> str:
+    """Each row's forms have their own names and ids: a page holds twenty cases' forms."""
+    return f"c{case.pk}-{action}"
+
+
+def _inbox_url(request) -> str:
+    """The inbox as the user left it (filters and page), to come back to after an action."""
+    query = urlencode([(k, v) for k, v in request.GET.items() if k in ("community", "clock", "page")])
+    return reverse("cases:street_inbox") + (f"?{query}" if query else "")
+
+
+def _render_inbox(request, bound: ActionForm | None = None, bound_case: int | None = None, status: int = 200):
+    now = timezone.now()
+    grid_ids = selectors.street_grid_ids(request.user)
+    form = StreetInboxForm(request.GET or None, grid_ids=grid_ids)
+    chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    cases = selectors.street_inbox(
+        grid_ids, now, community=chosen.get("community"), clock=chosen.get("clock", "")
+    )
+    page = paginate(request, cases)
+    rows = []
+    for case in page.object_list:
+        forms = []
+        for action in permissions.street_actions(case):
+            if bound is not None and bound_case == case.pk and bound.action == action:
+                form_ = bound
+            else:
+                form_ = ActionForm(action=action, case=case, prefix=_prefix(case, action))
+            forms.append((action, ACTIONS[action].label, form_))
+        rows.append((case, forms))
+    return render(
+        request,
+        "cases/street_inbox.html",
+        {
+            "now": now,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "open_case": bound_case,
+            "open_action": bound.action if bound is not None else "",
+            "query": request.GET.urlencode(),
+        },
+        status=status,
+    )
+
+
+@require_GET
+def street_inbox(request):
+    if not permissions.can_use_street_inbox(request.user):
+        raise PermissionDenied(_("只有街道领导可以查看街道待办。"))
+    return _render_inbox(request)
+
+
+@require_POST
+def street_act(request, pk: int, action: str):
+    """One of the street's actions from the inbox; a refused or stale action says why and changes nothing."""
+    if not permissions.can_use_street_inbox(request.user):
+        raise PermissionDenied(_("只有街道领导可以处理上报街道的工单。"))
+    if action not in permissions.STREET_ACTIONS:
+        raise Http404
+    case = Case.objects.filter(pk=pk, grid_id__in=selectors.street_grid_ids(request.user)).first()
+    if case is None:
+        raise Http404
+    prefix = _prefix(case, action)
+    if not permissions.may(request.user, case, action) and case.status == request.POST.get(
+        f"{prefix}-expected_status"
+    ):
+        raise PermissionDenied(_("您不能对该工单执行此操作。"))
+    form = ActionForm(request.POST, action=action, case=case, prefix=prefix)
+    if form.is_valid():
+        try:
+            services.case_transition(
+                case=case,
+                action=action,
+                actor=request.user,
+                note=form.cleaned_data.get("note", ""),
+                expected_status=form.cleaned_data["expected_status"],
+                **form.params(),
+            )
+        except services.CaseConflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect(_inbox_url(request))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("工单 %(number)s 已%(action)s。") % {"number": case.number, "action": Action(action).label},
+            )
+            return redirect(_inbox_url(request))
+    return _render_inbox(request, bound=form, bound_case=case.pk, status=400)

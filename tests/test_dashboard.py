@@ -34,6 +34,7 @@ from cases.models import Category
 from dashboard import selectors as dash
 from dashboard.selectors import Period, Unit, UnitRow
 from grids.models import Role
+from residents.models import Household
 from tests.factories import (
     CareEnrolmentFactory,
     GridFactory,
@@ -276,6 +277,19 @@ def test_coverage_counts_care_households_not_overdue_today(october):
     assert board.coverage == Rate(hit=1, n=3)
     rows = {row.unit.pk: row.coverage for row in board.grid_rows}
     assert rows[grid_a.pk] == Rate(hit=1, n=2) and rows[grid_b.pk] == Rate(hit=0, n=1)
+
+
+def test_a_knock_with_nobody_home_does_not_count_for_coverage(october):
+    care_households(october)
+    worker, yesterday = october["people"]["worker"], timezone.now() - datetime.timedelta(days=1)
+    never = Household.objects.filter(
+        grid=october["grids"]["A"], enrolments__isnull=False, visits__isnull=True
+    )
+    for household in never:
+        log_visit(household, worker, yesterday, outcome="no_answer")  # the never-visited one: nobody home
+    board = board_for(october["people"]["leader"], today=timezone.localdate())
+    assert board.coverage == Rate(hit=1, n=3)
+    assert {row.unit.pk: row.coverage for row in board.grid_rows}[october["grids"]["A"].pk] == Rate(1, 2)
 
 
 def test_weekly_trend_counts_each_measure_in_the_week_of_its_own_date(october):

@@ -159,7 +159,7 @@ def test_unknown_or_missing_household_is_404(client, worker):
 # --- logging a visit --------------------------------------------------------------------------------
 
 
-def test_new_visit_form_defaults_to_now_me_and_the_members_at_home(client, worker, staff, household, su):
+def test_new_visit_form_defaults_to_now_and_me_and_ticks_nobody_as_met(client, worker, staff, household, su):
     wife = ResidentFactory(household=household, name="李秀梅")
     ResidentFactory(
         household=household, name="张德福", status="deceased", status_date=datetime.date(2019, 10, 8)
@@ -172,9 +172,14 @@ def test_new_visit_form_defaults_to_now_me_and_the_members_at_home(client, worke
 
     assert response.status_code == 200
     form = response.context["form"]
-    assert form["residents_met"].value() == [su.pk, wife.pk]
+    # The worker ticks whom they saw: a record must not claim a meeting by default.
+    assert form["residents_met"].value() is None
     assert form["visitors"].value() == [worker.pk]
-    assert (form["kind"].value(), form["condition"].value()) == ("wellbeing", "normal")
+    assert (form["kind"].value(), form["outcome"].value(), form["condition"].value()) == (
+        "wellbeing",
+        "met",
+        "normal",
+    )
     shown = timezone.make_aware(form["visited_at"].value())  # shown in local time, to the minute
     assert datetime.timedelta(0) <= timezone.now() - shown < datetime.timedelta(minutes=2)
     offered = list(form.fields["visitors"].queryset)
@@ -182,7 +187,8 @@ def test_new_visit_form_defaults_to_now_me_and_the_members_at_home(client, worke
     assert set(offered) == {worker, staff}
     assert [r.name for r in form.fields["residents_met"].queryset] == ["苏秀兰", "李秀梅"]
     html = response.content.decode()
-    assert f'value="{su.pk}" id="id_residents_met_0" checked' in html
+    assert f'value="{su.pk}" id="id_residents_met_0">' in html
+    assert f'value="{wife.pk}" id="id_residents_met_1">' in html
     assert 'type="datetime-local"' in html
 
 
@@ -205,9 +211,11 @@ def test_logging_a_visit_saves_it_and_says_so(client, worker, staff, household, 
         follow=True,
     )
 
-    assert response.redirect_chain == [(reverse("visits:due"), 302)]
-    assert "已记录对 苏秀兰 的走访。" in response.content.decode()
     visit = Visit.objects.get()
+    # A request was found: the visit's page offers to register it (登记为诉求工单), then to go back.
+    detail = reverse("visits:detail", args=[visit.pk])
+    assert response.redirect_chain == [(f"{detail}?next=%2Fvisits%2Fdue%2F", 302)]
+    assert "已记录对 苏秀兰 的走访。" in response.content.decode()
     assert (visit.household, visit.visited_at, visit.kind, visit.condition, visit.author) == (
         household,
         at,
@@ -432,6 +440,7 @@ def test_author_may_edit_within_24_hours_and_the_previous_values_are_kept(client
     assert revision.before == {
         "visited_at": visit.visited_at.isoformat(),
         "kind": "wellbeing",
+        "outcome": "met",
         "condition": "normal",
         "notes": "老人精神不错",
         "needs_found": "",

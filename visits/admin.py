@@ -51,8 +51,8 @@ class VisitRevisionInline(ReadOnlyInline):
 
 @admin.register(Visit)
 class VisitAdmin(admin.ModelAdmin):
-    list_display = ["visited_at", "household", "kind", "condition", "author"]
-    list_filter = ["kind", "condition"]
+    list_display = ["visited_at", "household", "kind", "outcome", "condition", "author"]
+    list_filter = ["kind", "outcome", "condition"]
     list_select_related = ["household__dwelling__building", "author"]
     date_hierarchy = "visited_at"
     search_fields = ["household__dwelling__building__address"]

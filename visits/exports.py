@@ -23,6 +23,7 @@ COLUMNS = (
     "网格",
     "地址",
     "走访类型",
+    "走访结果",
     "走访人员",
     "见到的居民",
     "居民状况",
@@ -31,7 +32,7 @@ COLUMNS = (
     "慰问品",
     "记录人",
 )
-_WIDTHS = (17, 14, 26, 10, 18, 18, 10, 40, 30, 24, 10)
+_WIDTHS = (17, 14, 26, 10, 10, 18, 18, 10, 40, 30, 24, 10)
 _LIST_SEPARATOR = "、"
 
 
@@ -60,13 +61,20 @@ def _gift_text(visit: Visit) -> str:
     )
 
 
-def _row(sheet: ExportSheet, visit: Visit, kinds: dict[str, str], conditions: dict[str, str]) -> tuple:
+def _row(
+    sheet: ExportSheet,
+    visit: Visit,
+    kinds: dict[str, str],
+    conditions: dict[str, str],
+    outcomes: dict[str, str],
+) -> tuple:
     household = visit.household
     return (
         sheet.local_time(visit.visited_at),
         sheet.text(household.grid.name),
         sheet.text(household.dwelling.label(household.dwelling.building.address)),
         kinds.get(visit.kind, visit.kind),
+        outcomes.get(visit.outcome, visit.outcome),
         sheet.text(_LIST_SEPARATOR.join(_person(u) for u in visit.visitors.all())),
         sheet.text(_LIST_SEPARATOR.join(r.name for r in visit.residents_met.all())),
         conditions.get(visit.condition, visit.condition),
@@ -86,12 +94,12 @@ def visit_export(*, user, filters: VisitFilters) -> VisitExport:
     if row_count > MAX_EXPORT_ROWS:
         raise VisitExportTooLarge(row_count)
 
-    kinds, conditions = labels(Visit.Kind), labels(Visit.Condition)
+    kinds, conditions, outcomes = labels(Visit.Kind), labels(Visit.Condition), labels(Visit.Outcome)
     sheet = ExportSheet(SHEET_NAME, COLUMNS, _WIDTHS)
     # Addresses ("1单元 101室") are written as in the other ledgers, whatever the interface language.
     with translation.override("zh-hans"):
         for visit in visits.iterator(chunk_size=2000):
-            sheet.append(_row(sheet, visit, kinds, conditions))
+            sheet.append(_row(sheet, visit, kinds, conditions, outcomes))
     resident_services.export_record(
         user=user,
         kind=ExportRecord.Kind.VISITS,

@@ -58,6 +58,14 @@ class VisitForm(StyledFormMixin, forms.Form):
 
     visited_at = forms.DateTimeField(label=_("走访时间"), widget=DateTimeInput())
     kind = forms.ChoiceField(label=_("走访类型"), choices=Visit.Kind.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label=_("走访结果"),
+        choices=Visit.Outcome.choices,
+        widget=forms.RadioSelect,
+        # A form drawn before this field existed (a page left open) sends none: it recorded a visit.
+        required=False,
+        help_text=_("无人应答的敲门也会记录，但不算完成走访：该户仍在应访之列。"),
+    )
     condition = forms.ChoiceField(
         label=_("居民状况"), choices=Visit.Condition.choices, widget=forms.RadioSelect
     )
@@ -114,6 +122,9 @@ class VisitForm(StyledFormMixin, forms.Form):
         self.fields["team_members"].label_from_instance = lambda m: f"{m.name} · {m.get_kind_display()}"
         self.fields["visited_at"].widget.attrs["max"] = local_now_to_the_minute().strftime(LOCAL_MINUTE)
 
+    def clean_outcome(self) -> str:
+        return self.cleaned_data["outcome"] or Visit.Outcome.MET
+
     def visitor_groups(self) -> dict:
         """The checklist of visitors split in two: me and the grid's own people, then everyone else
         serving it from the community or the street (folded away unless one of them is ticked)."""
@@ -127,13 +138,14 @@ class VisitForm(StyledFormMixin, forms.Form):
         return any(choice.data["selected"] for choice in self["team_members"])
 
     @staticmethod
-    def initial_for_new(household_members, user) -> dict:
-        """Sensible defaults: now, me, everyone at home, a caring visit, all well."""
+    def initial_for_new(user) -> dict:
+        """Sensible defaults: now, me, a caring visit, someone answered, all well. Nobody is ticked as
+        met: the worker ticks whom they saw, so a record never claims a meeting that did not happen."""
         return {
             "visited_at": local_now_to_the_minute(),
             "kind": Visit.Kind.WELLBEING,
+            "outcome": Visit.Outcome.MET,
             "condition": Visit.Condition.NORMAL,
-            "residents_met": [m.pk for m in household_members],
             "visitors": [user.pk],
         }
 
@@ -142,6 +154,7 @@ class VisitForm(StyledFormMixin, forms.Form):
         return {
             "visited_at": timezone.localtime(visit.visited_at).replace(second=0, microsecond=0),
             "kind": visit.kind,
+            "outcome": visit.outcome,
             "condition": visit.condition,
             "notes": visit.notes,
             "needs_found": visit.needs_found,

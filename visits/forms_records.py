@@ -40,6 +40,9 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
     kind = forms.ChoiceField(
         label=_("走访类型"), required=False, choices=[("", _("全部类型")), *Visit.Kind.choices]
     )
+    condition = forms.ChoiceField(
+        label=_("居民状况"), required=False, choices=[("", _("全部状况")), *Visit.Condition.choices]
+    )
     visitor = forms.ModelChoiceField(
         label=_("走访人员"),
         queryset=get_user_model().objects.none(),
@@ -84,6 +87,7 @@ class VisitFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):
             community=data["community"],
             grid=data["grid"],
             kind=data["kind"],
+            condition=data["condition"],
             visitor=data["visitor"],
             date_from=data["date_from"],
             date_to=data["date_to"],

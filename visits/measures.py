@@ -5,6 +5,10 @@ which of them count as a success. The dashboard's figure and its household drill
 page's 按时率 (the same share under the name its users know) all count with these conditions, so the
 pages agree with one another and with the lists behind them.
 
+Which visits count as done is `VisitQuerySet.counted` (visits.models): a knock with nobody home (无人应答)
+is recorded but does not move the stored schedule on, so it neither takes a household off the due list nor
+into coverage. Any measure here that counts visits themselves counts `Visit.objects.counted()`.
+
 The measure reads the stored schedule (`VisitPlan.next_due`); `read_schedules` brings it up to date first,
 and every function here and in visits.selectors that reads a schedule calls it, so no page can forget to.
 """

@@ -97,8 +97,20 @@ class VisitPlan(models.Model):
         return str(self.household)
 
 
+class VisitQuerySet(models.QuerySet):
+    def counted(self) -> "VisitQuerySet":
+        """Visits that count as done: for the schedule (the household's latest visit, so its next due date)
+        and for every measure of visits. A knock with nobody home (无人应答) is recorded, with its time
+        and who knocked, but leaves the household due; this is the one place that says so."""
+        return self.filter(outcome=Visit.Outcome.MET)
+
+
 class Visit(models.Model):
     """One door-knock visit to a household: when, who went, whom they met, what they found."""
+
+    class Outcome(models.TextChoices):
+        MET = "met", _("有人应答")
+        NO_ANSWER = "no_answer", _("无人应答")
 
     class Kind(models.TextChoices):
         WELLBEING = "wellbeing", _("访民问暖")
@@ -117,6 +129,8 @@ class Visit(models.Model):
     )
     visited_at = models.DateTimeField(_("走访时间"))
     kind = models.CharField(_("走访类型"), max_length=20, choices=Kind, default=Kind.WELLBEING)
+    # A knock with nobody home is kept (who knocked, when) but does not count: VisitQuerySet.counted.
+    outcome = models.CharField(_("走访结果"), max_length=12, choices=Outcome, default=Outcome.MET)
     condition = models.CharField(_("居民状况"), max_length=12, choices=Condition, default=Condition.NORMAL)
     notes = models.TextField(_("走访情况"), blank=True)
     needs_found = models.TextField(_("发现的诉求"), blank=True)
@@ -139,6 +153,8 @@ class Visit(models.Model):
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
     # The token of the form that created it: a form sent twice saves once (common.submissions).
     submission_token = submission_token_column()
+
+    objects = VisitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("走访记录")

@@ -19,6 +19,7 @@ from .models import Visit, VisitRevision
 _CHANGE_FIELDS = (
     "visited_at",
     "kind",
+    "outcome",
     "condition",
     "visitors",
     "team_members",
@@ -34,6 +35,7 @@ def snapshot(visit: Visit) -> dict:
     return {
         "visited_at": visit.visited_at.isoformat(),
         "kind": visit.kind,
+        "outcome": visit.outcome,
         "condition": visit.condition,
         "notes": visit.notes,
         "needs_found": visit.needs_found,
@@ -70,6 +72,10 @@ class _Names:
         }
 
     def show(self, key: str, value) -> str:
+        if key == "outcome":
+            # Snapshots kept before the outcome existed are of visits where someone answered (migration).
+            value = value or Visit.Outcome.MET
+            return Visit.Outcome(value).label if value in Visit.Outcome.values else value
         if value in (None, "", []):
             return "—"
         if key == "visited_at":

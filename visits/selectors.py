@@ -313,11 +313,13 @@ class VisitFilters:
     q: str = ""
     street: Street | None = None
     community: Community | None = None
+    condition: str = ""
 
     @property
     def any(self) -> bool:
         place = self.street or self.community or self.grid
-        return bool(place or self.kind or self.visitor or self.date_from or self.date_to or self.q)
+        chosen = self.kind or self.condition or self.visitor
+        return bool(place or chosen or self.date_from or self.date_to or self.q)
 
     def as_dict(self) -> dict:
         """The filters as recorded with an export."""
@@ -326,6 +328,7 @@ class VisitFilters:
             "community": self.community.name if self.community else "",
             "grid": self.grid.code if self.grid else "",
             "kind": self.kind,
+            "condition": self.condition,
             "visitor": self.visitor.get_username() if self.visitor else "",
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
@@ -339,6 +342,8 @@ def filtered_visits(user, filters: VisitFilters) -> QuerySet[Visit]:
     visits = within(visits_for_user(user), "household__grid", **place)
     if filters.kind:
         visits = visits.filter(kind=filters.kind)
+    if filters.condition:
+        visits = visits.filter(condition=filters.condition)
     if filters.visitor is not None:
         # One visitor per filter: the join cannot repeat a visit.
         visits = visits.filter(visitors=filters.visitor)

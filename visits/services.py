@@ -18,7 +18,7 @@ from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
 from residents.models import CareEnrolment, Household, Resident
 
-from . import permissions, revisions, selectors
+from . import permissions, revisions, selectors, signals
 from .models import Patrol, PatrolFinding, RecordPhoto, Visit, VisitGift, VisitPlan, VisitRevision
 
 
@@ -42,6 +42,7 @@ class VisitDetails:
     visitors: list
     team_members: list[WorkTeamMember]
     gifts: list[Gift]
+    outcome: str = Visit.Outcome.MET
 
 
 def _check_details(household: Household, details: VisitDetails) -> None:
@@ -55,6 +56,10 @@ def _check_details(household: Household, details: VisitDetails) -> None:
         errors.setdefault("kind", []).append(_("请选择走访类型。"))
     if details.condition not in Visit.Condition.values:
         errors.setdefault("condition", []).append(_("请选择居民状况。"))
+    if details.outcome not in Visit.Outcome.values:
+        errors.setdefault("outcome", []).append(_("请选择走访结果。"))
+    if details.outcome == Visit.Outcome.NO_ANSWER and details.residents_met:
+        errors.setdefault("residents_met", []).append(_("无人应答时不能勾选见到的居民。"))
     if any(resident.household_id != household.pk for resident in details.residents_met):
         errors.setdefault("residents_met", []).append(_("见到的居民须是本户成员。"))
     if not details.visitors:
@@ -90,6 +95,7 @@ def _check_details(household: Household, details: VisitDetails) -> None:
 def _write_details(visit: Visit, details: VisitDetails) -> None:
     visit.visited_at = details.visited_at
     visit.kind = details.kind
+    visit.outcome = details.outcome
     visit.condition = details.condition
     visit.notes = details.notes
     visit.needs_found = details.needs_found
@@ -104,9 +110,10 @@ def _write_details(visit: Visit, details: VisitDetails) -> None:
 
 
 def _refresh_last_visit(household: Household) -> None:
-    """Keep VisitPlan.last_visited_at equal to the household's latest visit (under a row lock)."""
+    """Keep VisitPlan.last_visited_at equal to the household's latest visit that counts (under a row lock):
+    a knock with nobody home leaves the household due."""
     plan, _created = VisitPlan.objects.select_for_update().get_or_create(household=household)
-    plan.last_visited_at = household.visits.aggregate(latest=Max("visited_at"))["latest"]
+    plan.last_visited_at = household.visits.counted().aggregate(latest=Max("visited_at"))["latest"]
     plan.save(update_fields=["last_visited_at"])
     schedule_refresh(households=Household.objects.filter(pk=household.pk))
 
@@ -180,8 +187,8 @@ def schedule_refresh_stale(today: datetime.date | None = None) -> int:
 def visit_log(
     *, household: Household, author, details: VisitDetails, submission_token: uuid.UUID | None = None
 ) -> Visit:
-    """Record a door-knock visit and move the household's next due date on; a form sent twice saves once
-    (AlreadySubmitted names the visit saved first)."""
+    """Record a door-knock visit and, if someone answered, move the household's next due date on; a form
+    sent twice saves once (AlreadySubmitted names the visit saved first). Sends signals.visit_recorded."""
     return create_once(
         Visit, submission_token, lambda: _visit_log(household, author, details, submission_token)
     )
@@ -195,6 +202,7 @@ def _visit_log(household: Household, author, details: VisitDetails, submission_t
     visit = Visit(household=household, author=author, submission_token=submission_token)
     _write_details(visit, details)
     _refresh_last_visit(household)
+    signals.visit_recorded.send(sender=Visit, visit=visit)
     return visit
 
 

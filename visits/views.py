@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -154,6 +154,7 @@ def _details(form: VisitForm, gifts, unchanged_visited_at: datetime.datetime | N
     return services.VisitDetails(
         visited_at=visited_at,
         kind=data["kind"],
+        outcome=data["outcome"],
         condition=data["condition"],
         notes=data["notes"].strip(),
         needs_found=data["needs_found"].strip(),
@@ -211,6 +212,7 @@ def _form_context(household: Household, form, gifts, gift_errors, **extra) -> di
         "gifts": gifts,
         "gift_errors": gift_errors,
         "show_gifts": kind == Visit.Kind.CONDOLENCE or bool(gift_errors),
+        "no_answer": form["outcome"].value() == Visit.Outcome.NO_ANSWER and not form["residents_met"].errors,
         "grid_level": LEVEL_GRID,
         **extra,
     }
@@ -223,7 +225,7 @@ def visit_create(request):
     if not permissions.can_log_visit(request.user, household.grid):
         raise PermissionDenied
     members = list(household.members.current().order_by("id"))
-    initial = VisitForm.initial_for_new(members, request.user)
+    initial = VisitForm.initial_for_new(request.user)
     form, gifts = _visit_forms(request, household, initial, [])
     gift_errors: list[str] = []
     if request.method == "POST":
@@ -244,10 +246,17 @@ def visit_create(request):
             return redirect("visits:detail", pk=earlier.record.pk)
         if visit is not None:
             met = form.cleaned_data["residents_met"]
-            messages.success(
-                request, _("已记录对 %(names)s 的走访。") % {"names": _names(household, list(met))}
-            )
-            return redirect(_safe_next(request, reverse("visits:due")))
+            if visit.outcome == Visit.Outcome.NO_ANSWER:
+                messages.success(request, _("已记录敲门：无人应答。该户仍在应访之列，请另找时间再访。"))
+            else:
+                messages.success(
+                    request, _("已记录对 %(names)s 的走访。") % {"names": _names(household, list(met))}
+                )
+            back = _safe_next(request, reverse("visits:due"))
+            if visit.needs_found:
+                # The request found is offered as a case right there (登记为诉求工单 on the visit's page).
+                return redirect(f"{reverse('visits:detail', args=[visit.pk])}?{urlencode({'next': back})}")
+            return redirect(back)
     context = _form_context(
         household, form, gifts, gift_errors, next=_safe_next(request, ""), members=members
     )
@@ -316,6 +325,7 @@ def _render_detail(request, visit: Visit, correction_form=None, edit_closed: str
             "correction_form": correction_form or (CorrectionForm() if can_correct else None),
             "edit_closed": edit_closed,
             "can_add_photos": permissions.can_log_visit(request.user, visit.household.grid),
+            "back": _safe_next(request, ""),
         },
         status=status,
     )

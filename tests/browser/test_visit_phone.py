@@ -56,10 +56,17 @@ def test_worker_logs_a_visit_to_su_and_she_leaves_the_due_list(live_server, page
 
     su_row.get_by_role("link", name="记录走访").click()
     expect(page.get_by_role("heading", name="记录走访")).to_be_visible()
-    # The defaults: now, me, the household's members at home.
-    expect(page.get_by_label("苏秀兰")).to_be_checked()
-    expect(page.get_by_label("马晓燕")).to_be_checked()
+    # The defaults: now, me, someone answered; nobody is ticked as met: the worker ticks whom they saw.
+    expect(page.get_by_label("苏秀兰")).not_to_be_checked()
+    expect(page.get_by_label("马晓燕")).to_be_checked()  # the worker herself, among the visitors
     expect(page.get_by_label("张德福")).to_have_count(0)  # her late husband is not offered
+    expect(page.get_by_role("radio", name="有人应答")).to_be_checked()
+    # A knock with nobody home meets nobody: the residents' ticks fold away while it is chosen.
+    page.get_by_text("无人应答", exact=True).click()
+    expect(page.locator("#residents-met")).to_be_hidden()
+    page.get_by_text("有人应答", exact=True).click()
+    expect(page.locator("#residents-met")).to_be_visible()
+    page.get_by_label("苏秀兰").check()
     expect(page.get_by_label("走访时间")).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$"))
     expect(page.locator("#gifts")).to_be_hidden()
     # Gifts appear for a condolence visit only.

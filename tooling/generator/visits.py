@@ -50,6 +50,7 @@ VISIT_COLUMNS = (
     "household_id",
     "visited_at",
     "kind",
+    "outcome",
     "condition",
     "notes",
     "needs_found",
@@ -200,6 +201,7 @@ class _VisitRows:
             household_id,
             visited_at,
             kind,
+            Visit.Outcome.MET,  # the generator's visits all found someone at home
             condition,
             notes,
             needs_found,
@@ -245,8 +247,8 @@ def visit_plans(district: District, overrides: dict[int, tuple[int, str]]) -> No
         VisitPlan,
         "INSERT INTO visits_visitplan (household_id, interval_override_days, override_reason, "
         "last_visited_at) SELECT household_id, NULL, '', MAX(visited_at) FROM visits_visit "
-        "WHERE id >= %s GROUP BY household_id",
-        [district.first_visit_id],
+        "WHERE id >= %s AND outcome = %s GROUP BY household_id",  # the visits that count (counted())
+        [district.first_visit_id, Visit.Outcome.MET],
     )
     for (days, reason), household_ids in _group_by_value(overrides).items():
         for start in range(0, len(household_ids), 10_000):

@@ -21,7 +21,7 @@ from grids.models import Building, Grid
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
 
-from . import selectors
+from . import selectors, signals
 from .models import (
     Action,
     AgreementTerm,
@@ -206,7 +206,7 @@ def _check_intake(intake: Intake, actor) -> None:
 
 
 def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = "", **details) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         action=action,
         actor=actor,
@@ -216,6 +216,8 @@ def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = 
         note=note,
         details=details,
     )
+    signals.case_transitioned.send(sender=Case, case=case, event=event, actor=actor)
+    return event
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
 from residents.models import CareEnrolment, Household, Resident
 
-from . import permissions, revisions, selectors
+from . import permissions, revisions, selectors, signals
 from .models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan, VisitRevision
 
 
@@ -193,6 +193,7 @@ def _visit_log(household: Household, author, details: VisitDetails, submission_t
     visit = Visit(household=household, author=author, submission_token=submission_token)
     _write_details(visit, details)
     _refresh_last_visit(household)
+    signals.visit_recorded.send(sender=Visit, visit=visit)
     return visit
 
 

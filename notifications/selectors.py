@@ -112,7 +112,7 @@ def bell(user, now: datetime.datetime | None = None) -> Bell:
     today = timezone.localdate(now)
     counts = {"unread": _count(Notification.objects.visible_to(user).unread())}
     counts |= {r.key: _count(r.rows(user, now, today)) for r in REMINDERS}
-    row = get_user_model().objects.filter(pk=user.pk).values(**counts).get()
+    row = get_user_model().objects.filter(pk=user.pk).annotate(**counts).values(*counts).get()
     return Bell(unread=row["unread"], reminders=[(r, row[r.key]) for r in REMINDERS if row[r.key]])
 
 

@@ -53,6 +53,7 @@ from cases import services as case_services
 from cases.models import Case, CaseAttachment, Category, Meeting, Status
 from cases.workflow import WORKFLOW, Action
 from grids.models import Building, Grid, Role
+from notifications.models import Notification, VisitAlert
 from residents.models import CareCategory, CareEnrolment, Household, Resident
 from tests.factories import (
     BuildingFactory,
@@ -252,6 +253,16 @@ MATRIX = [
     (GET("cases:meeting_new", "case_in_consultation"),    "LOGIN 200  404  200  404  403  200"),
     (POST("cases:meeting_new", "case_in_consultation"),   "LOGIN 302  404  302  404  403  302"),
     (GET("cases:agreement", "meeting"),                   "LOGIN 200  404  200  404  200  200"),
+    # --- notifications: each user's own (another's is not found, a superuser's too) -----------------------
+    (GET("notifications:list"),                           "LOGIN 200  200  200  200  200  200"),
+    (GET("notifications:read", "notification"),           "LOGIN 405  405  405  405  405  405"),
+    (POST("notifications:read", "notification"),          "LOGIN 302  404  404  404  404  404"),
+    (GET("notifications:read_all"),                       "LOGIN 405  405  405  405  405  405"),
+    (POST("notifications:read_all"),                      "LOGIN 302  302  302  302  302  302"),
+    # The desk's 紧急 visits: everyone gets the block (empty outside their desk); the desk acknowledges.
+    (GET("notifications:visit_alerts"),                   "LOGIN 200  200  200  200  200  200"),
+    (GET("notifications:visit_alert_acknowledge", "visit_alert"), "LOGIN 405 405 405  405  405  405"),
+    (POST("notifications:visit_alert_acknowledge", "visit_alert"), "LOGIN 403 404 302 404  403  302"),
     # --- the case page's actions (cases/workflow.py WORKFLOW; the hats in its docstring) --------------------
     # Worker A took the case in progress (its handler); superusers wear every hat but the handler's.
     (GET("cases:act", "case_dispatched", args=("take",)), "LOGIN 405  405  405  405  405  405"),
@@ -384,6 +395,9 @@ FORM_DATA: dict[str, Callable] = {
         "duplicate_choice": "new",
     },
     "cases:attachment_add": lambda w, me: {"files": [_png()]},
+    "notifications:read": lambda w, me: {},
+    "notifications:read_all": lambda w, me: {},
+    "notifications:visit_alert_acknowledge": lambda w, me: {},
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
 }
 
@@ -421,6 +435,8 @@ class World:
     attachment: CaseAttachment | None = None
     meeting: Meeting | None = None  # an agreement
     cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
+    notification: Notification | None = None  # worker A's: a case sent to grid A
+    visit_alert: VisitAlert | None = None  # worker A's 紧急 visit, an hour ago
 
     def __getattr__(self, name):
         if name.startswith("case_"):
@@ -489,6 +505,9 @@ def _build() -> World:
     )
     [w.attachment] = case_services.attachments_add(case=w.case_dispatched, actor=staff, files=[_png()])
     w.meeting = record(w.case_in_consultation, staff)
+    w.notification = Notification.objects.filter(recipient=worker_a).first()
+    urgent = log_visit(w.household, worker_a, _an_hour_ago(), residents_met=[w.resident], condition="urgent")
+    w.visit_alert = VisitAlert.objects.get(visit=urgent)
     return w
 
 

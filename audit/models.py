@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, Meeting
+from cases.models import AgreementTerm, Case, Meeting
 from grids.models import Assignment, Community, Grid
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from visits.models import Patrol, PatrolFinding, Visit, VisitPlan
@@ -79,6 +79,10 @@ class MeetingHistory(_history_of(Meeting)):
     """Each version of a consultation meeting (协商会议)."""
 
 
+class AgreementTermHistory(_history_of(AgreementTerm)):
+    """Each version of an agreement term (协议条款): who marked it done, and when."""
+
+
 class AssignmentHistory(_history_of(Assignment)):
     """Each version of an assignment (岗位分配)."""
 
@@ -94,6 +98,7 @@ HISTORY_MODELS = (
     PatrolFindingHistory,
     CaseHistory,
     MeetingHistory,
+    AgreementTermHistory,
     AssignmentHistory,
 )
 

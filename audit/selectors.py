@@ -69,6 +69,7 @@ SOURCES = {
         Source("visits.patrolfinding", audit_models.PatrolFindingHistory, "patrol__grid"),
         Source("cases.case", audit_models.CaseHistory, "grid", frozenset({"requester_phone"})),
         Source("cases.meeting", audit_models.MeetingHistory, "case__grid"),
+        Source("cases.agreementterm", audit_models.AgreementTermHistory, "meeting__case__grid"),
         Source("grids.assignment", audit_models.AssignmentHistory, "grid"),
     )
 }

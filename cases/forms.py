@@ -6,6 +6,7 @@ cases/workflow.py and cases/services.py.
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import (
@@ -22,7 +23,7 @@ from residents.models import Resident
 
 from . import services
 from .measures import MEASURES, PART_NAMES
-from .models import Case, Category, Channel, Satisfaction, Status, UnresolvedReason, Urgency
+from .models import Action, Case, Category, Channel, Satisfaction, Status, UnresolvedReason, Urgency
 from .selectors import CaseFilters
 from .workflow import ACTIONS
 
@@ -182,6 +183,21 @@ class IntakeForm(StyledFormMixin, forms.Form):
         )
 
 
+def _candidate_label(case: Case) -> str:
+    """A suggested merge target as the radio button reads: number, state, when, where, what."""
+    return " · ".join(
+        str(part)
+        for part in (
+            case.number,
+            case.get_status_display(),
+            timezone.localtime(case.created_at).strftime("%m-%d"),
+            case.place or case.grid.name,
+            case.description[:30],
+        )
+        if part
+    )
+
+
 class ActionForm(StyledFormMixin, forms.Form):
     """One action on a case, with the inputs its record in the workflow table lists (CaseAction.fields)."""
 
@@ -198,7 +214,10 @@ class ActionForm(StyledFormMixin, forms.Form):
         required=False,
         empty_label=_("派给网格（网格员均可接单）"),
     )
-    target = forms.CharField(label=_("合并到工单编号"), required=False, max_length=20)
+    # One of the open duplicates the portal suggests (cases.selectors.merge_candidates), not a typed number.
+    target = forms.TypedChoiceField(
+        label=_("合并到"), choices=[], coerce=int, required=False, widget=forms.RadioSelect
+    )
     resolved = forms.TypedChoiceField(
         label=_("诉求人是否确认已解决"),
         choices=[("yes", _("已解决")), ("no", _("未解决"))],
@@ -212,8 +231,13 @@ class ActionForm(StyledFormMixin, forms.Form):
     reason = forms.ChoiceField(
         label=_("未解决原因"), choices=[("", "—"), *UnresolvedReason.choices], required=False
     )
+    photos = MultipleFileField(
+        label=_("照片"),
+        required=False,
+        help_text=_("可选，如处理后的现场照片；JPEG、PNG 或 WebP，每张不超过 5 MB。"),
+    )
 
-    def __init__(self, *args, action: str, case: Case, grids=None, workers=None, **kwargs):
+    def __init__(self, *args, action: str, case: Case, grids=None, workers=None, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.action = action
         record = ACTIONS[action]
@@ -234,13 +258,19 @@ class ActionForm(StyledFormMixin, forms.Form):
             self.fields["worker"].queryset = workers
             self.fields["worker"].label_from_instance = _user_label
             self.fields["worker"].initial = case.assigned_worker_id
+        if "target" in self.fields:
+            self.fields["target"].choices = [(c.pk, _candidate_label(c)) for c in candidates]
+            if not candidates:
+                self.fields["target"].help_text = _(
+                    "没有可合并的相似工单：同类别、同楼栋或同网格、30 天内登记且未归档的工单才会列出。"
+                )
         self.fields["expected_status"].initial = case.status
 
     def clean_target(self):
-        number = self.cleaned_data["target"].strip()
-        if self.action == "merge" and not number:
-            raise forms.ValidationError(_("请填写要合并到的工单编号。"))
-        return number
+        target = self.cleaned_data["target"]
+        if self.action == "merge" and target in (None, ""):
+            raise forms.ValidationError(_("请从相似工单中选择要合并到的工单。"))
+        return target
 
     def clean(self):
         data = super().clean()
@@ -257,6 +287,82 @@ class ActionForm(StyledFormMixin, forms.Form):
         data.pop("note", None)
         data.pop("target", None)
         return data
+
+
+# At most a page of cases at a time (the lists show 20 a page).
+BULK_MAX = 100
+
+
+class BulkActionForm(StyledFormMixin, forms.Form):
+    """One action on the cases ticked in a list (the desk, the case list); the rules are the service's."""
+
+    cases = forms.ModelMultipleChoiceField(
+        queryset=Case.objects.none(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "required": _("请先勾选要处理的工单。"),
+            "invalid_choice": _("找不到所选的工单，请刷新页面后再选。"),
+            "invalid_pk_value": _("找不到所选的工单，请刷新页面后再选。"),
+        },
+    )
+    action = forms.ChoiceField(label=_("批量操作"), choices=[])
+    grid = forms.ModelChoiceField(
+        label=_("派往网格"),
+        queryset=Grid.objects.none(),
+        required=False,
+        empty_label=_("（各自所在网格）"),
+        widget=PlainSelect,
+    )
+    worker = forms.ModelChoiceField(
+        label=_("指派网格员"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("派给网格（网格员均可接单）"),
+    )
+    reason = forms.ChoiceField(
+        label=_("未解决原因（仅回访未解决的工单）"),
+        choices=[("", "—"), *UnresolvedReason.choices],
+        required=False,
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, cases, actions: list[str], grids=None, workers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cases"].queryset = cases
+        self.fields["action"].choices = [(a, _bulk_label(a)) for a in actions]
+        self.dispatches = Action.DISPATCH in actions
+        if self.dispatches:
+            self.fields["grid"].queryset = grids.order_by("code")
+            self.fields["grid"].label_from_instance = grid_label
+            self.fields["worker"].queryset = workers
+            self.fields["worker"].label_from_instance = _user_label
+        else:
+            for name in ("grid", "worker", "reason"):
+                del self.fields[name]
+
+    def clean_cases(self):
+        cases = self.cleaned_data["cases"]
+        if len(cases) > BULK_MAX:
+            raise forms.ValidationError(_("一次最多处理 %(n)d 件工单。") % {"n": BULK_MAX})
+        return list(cases)
+
+    def params(self) -> dict:
+        """The parameters of the chosen action's moves (cases.services.cases_bulk_transition)."""
+        data = self.cleaned_data
+        if data["action"] == Action.DISPATCH:
+            return {"grid": data.get("grid"), "worker": data.get("worker")}
+        if data["action"] == Action.CLOSE:
+            return {"reason": data.get("reason", "")}
+        return {}
+
+
+def _bulk_label(action: str) -> str:
+    return {
+        Action.DISPATCH: _("派单（待受理的受理派单，待接单的改派）"),
+        Action.URGE: _("督办"),
+        Action.CLOSE: _("归档（已回访的工单）"),
+    }[Action(action)]
 
 
 class CaseFilterForm(DateRangeMixin, StyledFormMixin, PlaceFilterForm):

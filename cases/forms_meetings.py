@@ -81,7 +81,7 @@ class ParticipantForm(StyledFormMixin, forms.Form):
 
 
 class TermForm(StyledFormMixin, forms.Form):
-    """One 协议条款 row: who does what by when. A blank row is skipped."""
+    """One 协议条款 row: who does what by when (without a date: an undertaking). A blank row is skipped."""
 
     party = forms.CharField(
         label=_("责任方"),
@@ -105,13 +105,23 @@ class TermForm(StyledFormMixin, forms.Form):
             self.add_error("party", _("请填写责任方。"))
         if not data.get("action") and "action" not in self.errors:
             self.add_error("action", _("请填写要做的事。"))
-        if data.get("due") is None and "due" not in self.errors:
-            self.add_error("due", _("请填写完成期限。"))
+        # No deadline: an undertaking (承诺事项), such as "notify the residents before any works".
         return data
 
     def is_blank(self) -> bool:
         """Nothing typed into the row, or the row not sent at all (the terms section was hidden)."""
         return not any(str(self.data.get(self.add_prefix(name), "")).strip() for name in self.fields)
+
+
+class TermDoneForm(StyledFormMixin, forms.Form):
+    """确认完成: what was done, optionally (the term records who confirmed it and when)."""
+
+    note = forms.CharField(
+        label=_("完成情况"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("可选，如：已修复并验收")}),
+    )
 
 
 ParticipantFormSet = forms.formset_factory(ParticipantForm, extra=2, max_num=30)

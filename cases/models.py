@@ -477,20 +477,61 @@ class Participant(models.Model):
         return f"{self.name} · {self.get_role_display()}"
 
 
+class AgreementTermQuerySet(models.QuerySet):
+    def open(self) -> Self:
+        """Terms not yet marked done."""
+        return self.filter(done_at__isnull=True)
+
+    def overdue(self, today: datetime.date) -> Self:
+        """Open terms whose deadline has passed (an undertaking without a deadline is never overdue)."""
+        return self.open().filter(due__lt=today)
+
+
 class AgreementTerm(models.Model):
-    """One term of a meeting's agreement: who does what by when."""
+    """One term of a meeting's agreement: who does what by when, and whether it has been done.
+
+    The term tracks itself, after the case is archived too: it belongs to its meeting, not to the case, so
+    the same terms can later come from a meeting of a community deliberation (议事) as well as of a case.
+    A term without a deadline is an undertaking (承诺事项): open until marked done, never overdue.
+    """
 
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="terms", verbose_name=_("会议")
     )
     party = models.CharField(_("责任方"), max_length=100)
     action = models.CharField(_("事项"), max_length=300)
-    due = models.DateField(_("完成期限"))
+    due = models.DateField(_("完成期限"), null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认完成人"),
+    )
+    done_note = models.CharField(_("完成情况"), max_length=200, blank=True)
+
+    objects = AgreementTermQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("协议条款")
         verbose_name_plural = _("协议条款")
         ordering = ["id"]
+        indexes = [
+            # The desk's (and the notifications') open terms by deadline.
+            models.Index(fields=["due"], condition=Q(done_at__isnull=True), name="term_open_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_by__isnull=True, done_note="")
+                | Q(done_at__isnull=False, done_by__isnull=False),
+                name="term_done_has_who_and_when",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.party}: {self.action}"
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        return self.done_at is None and self.due is not None and self.due < today

@@ -8,7 +8,7 @@ from grids.models import Grid
 from grids.permissions import roles_over_grid, user_roles
 from grids.roles import Role
 
-from .models import Case, Status
+from .models import Action, AgreementTerm, Case, Status
 from .workflow import HAT_ROLES, USER_ACTIONS, Hat, move_for
 
 
@@ -54,3 +54,29 @@ def can_register_case(user, grid: Grid) -> bool:
 
 def can_add_photos(user, case: Case) -> bool:
     return case.status != Status.CLOSED and can_register_case(user, case.grid)
+
+
+def bulk_actions(user) -> list[str]:
+    """The actions offered on several cases at once: the desk dispatches and archives, leaders urge.
+
+    Only an offer: each case's move is still checked by the workflow table (cases.services).
+    """
+    if not user.is_authenticated:
+        return []
+    roles = set(Role) if user.is_superuser else user_roles(user)
+    offered = {
+        Action.DISPATCH: bool(roles & HAT_ROLES[Hat.STAFF]),
+        Action.URGE: bool(roles & HAT_ROLES[Hat.LEADER]),
+        Action.CLOSE: bool(roles & HAT_ROLES[Hat.STAFF]),
+    }
+    return [action for action, allowed in offered.items() if allowed]
+
+
+def can_mark_terms_done(user, case: Case) -> bool:
+    """Whether the user confirms that a case's agreed terms were done: the desk, or the case's handler."""
+    return is_desk(user, case.grid) or (case.handler_id is not None and case.handler_id == user.pk)
+
+
+def can_mark_term_done(user, term: AgreementTerm) -> bool:
+    # A term belongs to its meeting; a meeting belongs to a case (later also to a deliberation).
+    return can_mark_terms_done(user, term.meeting.case)

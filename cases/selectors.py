@@ -12,12 +12,14 @@ from grids.roles import CASE_WORKER_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
 
 from . import measures
-from .models import HANDLING_STATUSES, Case, CaseEvent, Category, Meeting, Status
+from .models import HANDLING_STATUSES, AgreementTerm, Case, CaseEvent, Category, Meeting, Status
 
 # Duplicates: an open case of the same category at the same building or in the same grid, this recent.
 DUPLICATE_WINDOW = datetime.timedelta(days=30)
 # Resolved cases whose requester should have been called back by now (ours: within two days).
 FOLLOW_UP_WITHIN = datetime.timedelta(days=2)
+# An agreement term is "due" this many days before its deadline (and overdue after it).
+TERM_DUE_WITHIN = datetime.timedelta(days=3)
 
 
 def _urgency_order(now: datetime.datetime):
@@ -61,7 +63,13 @@ def case_for_user(user, pk: int) -> Case:
         .prefetch_related(
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("at", "id")),
             "attachments",
-            Prefetch("meetings", queryset=Meeting.objects.prefetch_related("participants", "terms")),
+            Prefetch(
+                "meetings",
+                queryset=Meeting.objects.prefetch_related(
+                    "participants",
+                    Prefetch("terms", queryset=AgreementTerm.objects.select_related("done_by")),
+                ),
+            ),
             Prefetch(
                 "merged_cases", queryset=Case.objects.only("id", "number", "merged_into_id", "created_at")
             ),
@@ -219,6 +227,13 @@ def possible_duplicates(
     return list(_list_rows(cases).order_by("-created_at", "-id")[:5])
 
 
+def merge_candidates(case: Case, now: datetime.datetime) -> list[Case]:
+    """The open duplicates the desk may merge this case into: the intake's duplicate query, without itself."""
+    return possible_duplicates(
+        grid=case.grid, category=case.category, building=case.building, now=now, exclude_pk=case.pk
+    )
+
+
 def household_cases(household, limit: int) -> list[Case]:
     """The household's cases for its file, newest first (about the household or raised by a member).
 
@@ -235,3 +250,20 @@ def household_cases(household, limit: int) -> list[Case]:
 def workers_in(grids: QuerySet[Grid]) -> QuerySet:
     """Users who may take cases in these grids, for the dispatch pickers."""
     return users_serving(grids, CASE_WORKER_ROLES).order_by("first_name", "username")
+
+
+def agreement_terms_due(
+    user, *, today: datetime.date, within: datetime.timedelta = TERM_DUE_WITHIN
+) -> QuerySet[AgreementTerm]:
+    """Open agreement terms in the user's grids due by `today + within`, overdue ones included, soonest first.
+
+    What the desk lists (the overdue ones: `.filter(due__lt=today)`) and what notifications of terms due
+    read. Undertakings without a deadline are never due. Scoped through the meeting's case today; a meeting
+    of a deliberation will bring its own grid.
+    """
+    return (
+        AgreementTerm.objects.open()
+        .filter(due__lte=today + within, meeting__case__grid_id__in=visible_grid_ids(user))
+        .select_related("meeting__case")
+        .order_by("due", "id")
+    )

@@ -1,21 +1,18 @@
 """Every write to cases: registering a request, the one transition service, attachments and meetings."""
 
 import datetime
-import io
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from common.photos import Photo, photo_check, photos_check
 from common.submissions import create_once
 from grids.models import Building, Grid
 from residents.models import Household, Resident
@@ -35,20 +32,12 @@ from .models import (
     Urgency,
     case_number,
 )
-from .permissions import can_register_case, hats
+from .permissions import can_mark_term_done, can_register_case, hats
 from .workflow import move_for
 
-# Photos only, as phones take them; Pillow reads the file to tell its real type, whatever its name says.
-ATTACHMENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-ATTACHMENT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENTS_PER_CASE = 10
-# A phone's photo has 12 to 50 million pixels; a file claiming more is refused before it is decoded
-# (a few kilobytes of PNG can claim a picture that takes gigabytes to decode).
-ATTACHMENT_MAX_PIXELS = 50_000_000
-# Stored photos are shrunk to this longest side: enough to read a meter or a crack on a wall.
-ATTACHMENT_MAX_SIDE = 2560
-_SRGB = ImageCms.createProfile("sRGB")
+# The photo check is common.photos' (visits, below cases, attaches photos too); its name here stays.
+attachment_check = photo_check
 
 
 class CaseConflict(Exception):
@@ -84,90 +73,6 @@ class Intake:
     address: str = ""
     origin_visit: Visit | None = None
     origin_finding: PatrolFinding | None = None
-
-
-@dataclass(frozen=True)
-class Photo:
-    """An uploaded photo as it is stored: re-encoded, without its metadata or anything appended to it."""
-
-    content: ContentFile
-    content_type: str
-
-
-def _not_a_photo(upload: UploadedFile) -> ValidationError:
-    return ValidationError(_("“%(name)s”不是照片：只接受 JPEG、PNG 或 WebP 图片。") % {"name": upload.name})
-
-
-def _too_many_pixels(upload: UploadedFile) -> ValidationError:
-    return ValidationError(
-        _("“%(name)s”的像素过多（超过 %(max)d 万像素）：请用相机的普通模式拍摄，或缩小后再上传。")
-        % {"name": upload.name, "max": ATTACHMENT_MAX_PIXELS // 10_000}
-    )
-
-
-def _in_srgb(image: Image.Image) -> Image.Image:
-    """The picture in sRGB, so the stored file needs no colour profile (a profile can carry any bytes)."""
-    profile = image.info.get("icc_profile")
-    if not profile or image.mode not in ("RGB", "RGBA"):
-        return image
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode) or image
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return image  # an unreadable profile: the colours as they are
-
-
-def attachment_check(upload: UploadedFile) -> Photo:
-    """The photo to store, re-encoded, or a ValidationError saying what is wrong with the file.
-
-    Pillow reads the file to tell its real type, whatever its name says. The picture is turned upright
-    (EXIF orientation), shrunk to ATTACHMENT_MAX_SIDE and saved afresh: the location and camera
-    details in its EXIF, any other metadata and any bytes appended after the picture are not kept.
-    """
-    size = upload.size or 0
-    if size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError(
-            _("“%(name)s”有 %(size).1f MB，照片不能超过 %(max)d MB。")
-            % {"name": upload.name, "size": size / 2**20, "max": ATTACHMENT_MAX_BYTES // 2**20}
-        )
-    upload.seek(0)
-    try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb warning: the pixel count is checked below, against a lower limit.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(upload)
-    except Image.DecompressionBombError:
-        raise _too_many_pixels(upload) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise _not_a_photo(upload) from None
-    with image:
-        kind = image.format
-        if kind not in ATTACHMENT_TYPES:
-            raise _not_a_photo(upload)
-        if image.width * image.height > ATTACHMENT_MAX_PIXELS:
-            raise _too_many_pixels(upload)
-        try:
-            if kind == "JPEG":
-                # Decode a large JPEG at a half, quarter or eighth of its size: no more than is kept.
-                image.draft(None, (ATTACHMENT_MAX_SIDE, ATTACHMENT_MAX_SIDE))
-            image.load()
-            picture = ImageOps.exif_transpose(image)
-            picture.thumbnail((ATTACHMENT_MAX_SIDE, ATTACHMENT_MAX_SIDE))
-            picture = _in_srgb(picture)
-            if kind == "JPEG" and picture.mode not in ("RGB", "L"):
-                picture = picture.convert("RGB")
-            # Pillow carries some of what it read over to what it writes (a JPEG comment, a PNG's colour
-            # profile): keep only the transparency, which is part of the picture.
-            picture.info = {k: v for k, v in picture.info.items() if k == "transparency"}
-            buffer = io.BytesIO()
-            options = {"JPEG": {"quality": 85}, "WEBP": {"quality": 85}, "PNG": {}}[kind]
-            picture.save(buffer, format=kind, **options)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-            raise _not_a_photo(upload) from None  # truncated or damaged
-        finally:
-            upload.seek(0)
-    name = f"{uuid.uuid4().hex}.{ATTACHMENT_EXTENSIONS[kind]}"
-    return Photo(content=ContentFile(buffer.getvalue(), name=name), content_type=ATTACHMENT_TYPES[kind])
 
 
 def _too_many_photos() -> str:
@@ -301,6 +206,18 @@ def attachments_add(*, case: Case, actor, files: list[UploadedFile]) -> list[Cas
     return [_attach(case, upload, photo, actor) for upload, photo in checked]
 
 
+@transaction.atomic
+def case_transition_with_photos(*, case: Case, photos: Sequence[UploadedFile], actor, **transition) -> Case:
+    """A move with the photos taken for it (办结: the work done), checked first; all of it or nothing."""
+    if CaseAttachment.objects.filter(case=case).count() + len(photos) > ATTACHMENTS_PER_CASE:
+        raise ValidationError({"photos": [_too_many_photos()]})
+    checked = photos_check(photos, field="photos", most=ATTACHMENTS_PER_CASE)
+    case = case_transition(case=case, actor=actor, **transition)
+    for upload, photo in checked:
+        _attach(case, upload, photo, actor)
+    return case
+
+
 # --- the one transition service -------------------------------------------------------------------
 
 
@@ -374,6 +291,71 @@ def case_transition(
     return case
 
 
+# --- several cases at once ---------------------------------------------------------------------------
+
+# What the desk and the leaders do to several cases at once (the desk and the case list): dispatch, urge,
+# or archive those already followed up. Each case still makes its own move of the workflow table.
+BULK_ACTIONS = (Action.DISPATCH, Action.URGE, Action.CLOSE)
+
+
+class BulkActionRefused(Exception):  # noqa: N818 (an outcome the user is told about, not a fault)
+    """Some of the chosen cases could not move: nothing was changed. `refusals`: (case, why) each."""
+
+    def __init__(self, refusals: list[tuple[Case, str]]):
+        super().__init__(refusals)
+        self.refusals = refusals
+
+
+def _bulk_move(case: Case, action: str) -> str:
+    """The table's action for a bulk action on this case: dispatching a case not yet accepted accepts it."""
+    if action == Action.DISPATCH and case.status == Status.SUBMITTED:
+        return Action.ACCEPT
+    return action
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "；".join(error.messages)
+    return str(error) or _("您不能对该工单执行此操作。")
+
+
+@transaction.atomic
+def cases_bulk_transition(
+    *,
+    cases: Sequence[Case],
+    action: str,
+    actor,
+    note: str = "",
+    now: datetime.datetime | None = None,
+    **params,
+) -> list[Case]:
+    """Apply one action to several cases, each through case_transition (one event each); all or none.
+
+    Every case is tried, so the user learns at once about each one that cannot move; if any cannot,
+    BulkActionRefused names them and the whole transaction, the moves already made included, is undone.
+    """
+    if action not in BULK_ACTIONS:
+        raise CaseActionRefused(_("不能批量执行该操作。"))
+    now = now or timezone.now()
+    moved, refused = [], []
+    for case in sorted(cases, key=lambda c: c.number):
+        if action == Action.CLOSE and case.status != Status.RESOLVED:
+            # Archiving in bulk is for the cases followed up; an unresolved one is archived on its own page.
+            refused.append((case, _("只能批量归档已办结并回访的工单。")))
+            continue
+        try:
+            moved.append(
+                case_transition(
+                    case=case, action=_bulk_move(case, action), actor=actor, note=note, now=now, **params
+                )
+            )
+        except (CaseConflict, PermissionDenied, ValidationError) as error:
+            refused.append((case, _why(error)))
+    if refused:
+        raise BulkActionRefused(refused)
+    return moved
+
+
 # --- consultation meetings --------------------------------------------------------------------------
 
 
@@ -389,7 +371,7 @@ class ParticipantEntry:
 class TermEntry:
     party: str
     action: str
-    due: datetime.date
+    due: datetime.date | None  # None: an undertaking (承诺事项) without a deadline
 
 
 @dataclass(frozen=True)
@@ -477,6 +459,31 @@ def _meeting_record(case, actor, record, expected_status, now, submission_token)
     event.details = {"round": round_number, "outcome": record.outcome}
     event.save(update_fields=["details"])
     return meeting
+
+
+@transaction.atomic
+def agreement_term_done(
+    *, term: AgreementTerm, actor, note: str = "", now: datetime.datetime | None = None
+) -> AgreementTerm:
+    """Mark one agreement term done, by whom and when (on the term: it is tracked after the case closes)."""
+    term = AgreementTerm.objects.select_for_update().get(pk=term.pk)
+    term.meeting = Meeting.objects.select_related("case__grid").get(pk=term.meeting_id)
+    if not can_mark_term_done(actor, term):
+        raise PermissionDenied(_("您不能确认该协议条款的完成情况。"))
+    if term.done_at is not None and term.done_by is not None:
+        raise ValidationError(
+            _("该条款已由 %(who)s 于 %(time)s 确认完成。")
+            % {
+                "who": term.done_by.first_name or term.done_by.get_username(),
+                "time": timezone.localtime(term.done_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+    term.done_at = now or timezone.now()
+    term.done_by = actor
+    term.done_note = (note or "").strip()[:200]
+    term.full_clean()
+    term.save(update_fields=["done_at", "done_by", "done_note"])
+    return term
 
 
 class PossibleDuplicates(Exception):  # noqa: N818 (an outcome the desk decides on, not a fault)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/buildings/", views.building_options, name="building_options"),
     path("queue/", views.queue, name="queue"),
     path("desk/", views.desk, name="desk"),
+    path("bulk/", views.cases_bulk, name="bulk"),
     # One case: its page, its actions, its photos.
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
@@ -21,4 +22,5 @@ urlpatterns = [
     # Consultation meetings.
     path("<int:pk>/meetings/new/", views_meetings.meeting_new, name="meeting_new"),
     path("meetings/<int:pk>/agreement/", views_meetings.agreement, name="agreement"),
+    path("terms/<int:pk>/done/", views.term_done, name="term_done"),
 ]

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,8 +20,9 @@ from visits.models import PatrolFinding, Visit
 from visits.selectors import request_draft_from_finding, request_draft_from_visit
 
 from . import exports, permissions, selectors, services
-from .forms import ActionForm, CaseFilterForm, IntakeForm, RequesterMode
-from .models import Action, Case, CaseAttachment, Status
+from .forms import ActionForm, BulkActionForm, CaseFilterForm, IntakeForm, RequesterMode
+from .forms_meetings import TermDoneForm
+from .models import Action, AgreementTerm, Case, CaseAttachment, Status
 from .workflow import ACTIONS
 
 QUEUE_LIMIT = 100
@@ -245,8 +247,9 @@ def queue(request):
 
 @require_GET
 def desk(request):
-    """社区受理台: every open case by state, follow-up calls due, and one state's cases listed."""
+    """社区受理台: open cases by state, follow-up calls due, overdue agreement terms, one state listed."""
     now = timezone.now()
+    today = timezone.localdate(now)
     state = request.GET.get("state", Status.SUBMITTED)
     if state not in Status.values or state == Status.CLOSED:
         state = Status.SUBMITTED
@@ -262,8 +265,80 @@ def desk(request):
             "state_label": Status(state).label,
             "follow_ups": list(board["follow_ups"][:QUEUE_LIMIT]),
             "page": paginate(request, selectors.open_cases_in_state(cases, state, now)),
+            "bulk": bulk_form(request),
+            "overdue_terms": list(
+                selectors.agreement_terms_due(request.user, today=today).filter(due__lt=today)[:QUEUE_LIMIT]
+            ),
+            "today": today,
         },
     )
+
+
+# --- several cases at once ----------------------------------------------------------------------------
+
+
+def bulk_form(request, data=None) -> BulkActionForm | None:
+    """The form acting on the cases ticked in a list, for users who may act on several (else None)."""
+    actions = permissions.bulk_actions(request.user)
+    if not actions:
+        return None
+    grids = workers = None
+    if Action.DISPATCH in actions:
+        grids = Grid.objects.visible_to(request.user)
+        workers = selectors.workers_in(grids)
+    return BulkActionForm(
+        data,
+        # The ticked cases are looked up in the user's scope when posted; the page draws no case choices.
+        cases=selectors.cases_for_user(request.user) if data is not None else Case.objects.none(),
+        actions=actions,
+        grids=grids,
+        workers=workers,
+        initial={"next": request.get_full_path()},
+    )
+
+
+def _back(request, form: BulkActionForm) -> str:
+    target = form.data.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("cases:desk")
+
+
+@require_POST
+def cases_bulk(request):
+    """Dispatch, urge or archive the ticked cases: each through the workflow table, all or none."""
+    form = bulk_form(request, request.POST)
+    if form is None or request.POST.get("action") not in dict(form.fields["action"].choices):
+        raise PermissionDenied(_("您不能批量执行该操作。"))
+    if not form.is_valid() and (
+        form.has_error("cases", "invalid_choice") or form.has_error("cases", "invalid_pk_value")
+    ):
+        raise Http404  # a case outside the user's grids: not found, like its page
+    if not form.is_valid():
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                messages.error(request, message)
+        return redirect(_back(request, form))
+    data = form.cleaned_data
+    try:
+        moved = services.cases_bulk_transition(
+            cases=data["cases"], action=data["action"], actor=request.user, note=data["note"], **form.params()
+        )
+    except services.BulkActionRefused as refused:
+        reasons = _("；").join(
+            _("%(number)s：%(why)s") % {"number": case.number, "why": why} for case, why in refused.refusals
+        )
+        messages.error(
+            request,
+            _("没有工单被改动，因为以下工单不能这样处理：%(reasons)s") % {"reasons": reasons},
+        )
+    else:
+        messages.success(
+            request,
+            _("已对 %(n)d 件工单执行“%(action)s”。")
+            % {"n": len(moved), "action": Action(data["action"]).label},
+        )
+    return redirect(_back(request, form))
 
 
 # --- the case page and its actions -------------------------------------------------------------------
@@ -275,6 +350,7 @@ def _action_forms(request, case: Case, actions: list[str], bound: ActionForm | N
     if "accept" in actions or "dispatch" in actions:
         grids = Grid.objects.visible_to(request.user).order_by("code")
         workers = selectors.workers_in(Grid.objects.filter(pk=case.grid_id))
+    candidates = selectors.merge_candidates(case, timezone.now()) if "merge" in actions else []
     forms = []
     for action in actions:
         record = ACTIONS[action]
@@ -283,7 +359,9 @@ def _action_forms(request, case: Case, actions: list[str], bound: ActionForm | N
         if bound is not None and bound.action == action:
             form = bound
         else:
-            form = ActionForm(action=action, case=case, grids=grids, workers=workers, prefix=action)
+            form = ActionForm(
+                action=action, case=case, grids=grids, workers=workers, candidates=candidates, prefix=action
+            )
         forms.append((action, record.label, form, record.one_press))
     return forms
 
@@ -313,6 +391,8 @@ def _render_case(request, case: Case, bound: ActionForm | None = None, status: i
             "open_action": bound.action if bound is not None else "",
             "can_record_meeting": "record_meeting" in actions,
             "can_add_photos": permissions.can_add_photos(request.user, case),
+            "can_mark_terms": permissions.can_mark_terms_done(request.user, case),
+            "today": timezone.localdate(now),
         },
         status=status,
     )
@@ -337,27 +417,37 @@ def case_act(request, pk: int, action: str):
     if action in ("accept", "dispatch"):
         grids = Grid.objects.visible_to(request.user)
         workers = selectors.workers_in(grids)
-    form = ActionForm(request.POST, action=action, case=case, grids=grids, workers=workers, prefix=action)
+    # A merge joins one of the open duplicates the page suggested (the choice is checked against them).
+    candidates = selectors.merge_candidates(case, timezone.now()) if action == "merge" else []
+    form = ActionForm(
+        request.POST,
+        request.FILES or None,
+        action=action,
+        case=case,
+        grids=grids,
+        workers=workers,
+        candidates=candidates,
+        prefix=action,
+    )
     if not form.is_valid():
         return _render_case(request, case, bound=form, status=400)
     params = form.params()
     if action == "merge":
-        target = selectors.cases_for_user(request.user).filter(number=form.cleaned_data["target"]).first()
-        if target is None:
-            form.add_error(
-                "target", _("找不到编号为 %(number)s 的工单。") % {"number": form.cleaned_data["target"]}
-            )
-            return _render_case(request, case, bound=form, status=400)
-        params["target"] = target
+        params["target"] = next(c for c in candidates if c.pk == form.cleaned_data["target"])
+    photos = params.pop("photos", None) or []
     try:
-        services.case_transition(
-            case=case,
-            action=action,
-            actor=request.user,
-            note=form.cleaned_data.get("note", ""),
-            expected_status=form.cleaned_data["expected_status"],
+        move = {
+            "case": case,
+            "action": action,
+            "actor": request.user,
+            "note": form.cleaned_data.get("note", ""),
+            "expected_status": form.cleaned_data["expected_status"],
             **params,
-        )
+        }
+        if photos:
+            services.case_transition_with_photos(photos=photos, **move)
+        else:
+            services.case_transition(**move)
     except services.CaseConflict as conflict:
         messages.error(request, str(conflict))
         return redirect("cases:detail", case.pk)
@@ -399,6 +489,32 @@ def attachment(request, pk: int):
     return FileResponse(handle, content_type=found.content_type)
 
 
+@require_POST
+def term_done(request, pk: int):
+    """Confirm that one agreed term was done (after the case is archived too); back to its case."""
+    term = (
+        AgreementTerm.objects.filter(pk=pk, meeting__case__in=selectors.cases_for_user(request.user))
+        .select_related("meeting__case__grid")
+        .first()
+    )
+    if term is None:
+        raise Http404
+    if not permissions.can_mark_term_done(request.user, term):
+        raise PermissionDenied(_("您不能确认该协议条款的完成情况。"))
+    form = TermDoneForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.agreement_term_done(term=term, actor=request.user, note=note)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("已确认完成：%(party)s，%(action)s。") % {"party": term.party, "action": term.action}
+        )
+    return redirect(reverse("cases:detail", args=[term.meeting.case_id]) + "#meetings")
+
+
 # --- the case list and its export ---------------------------------------------------------------------
 
 
@@ -409,7 +525,13 @@ def case_list(request):
     now = timezone.now()
     cases = Case.objects.none() if filters is None else selectors.filtered_cases(request.user, filters, now)
     exact = filters is not None and bool(filters.measure)
-    context = {"form": form, "page": paginate(request, cases, exact=exact), "filters": filters, "now": now}
+    context = {
+        "form": form,
+        "page": paginate(request, cases, exact=exact),
+        "filters": filters,
+        "now": now,
+        "bulk": bulk_form(request),
+    }
     return render_partial_or_page(request, "cases/case_list.html", context)
 
 

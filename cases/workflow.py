@@ -148,7 +148,11 @@ ACTIONS: dict[Action, CaseAction] = {
         ),
         _action(A.RESUME, appliers.apply_resume, one_press=True),
         _action(
-            A.RESOLVE, appliers.apply_resolve, note_label=_("办理结果"), note_missing=_("请填写办理结果。")
+            A.RESOLVE,
+            appliers.apply_resolve,
+            ("note", "photos"),  # photos of the work done, checked like intake photos
+            note_label=_("办理结果"),
+            note_missing=_("请填写办理结果。"),
         ),
         _action(
             A.FOLLOW_UP,

@@ -21,8 +21,15 @@ class DashboardForm(DateRangeMixin, StyledFormMixin, forms.Form):
     date_to = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
     rank = forms.ChoiceField(label=_("排名依据"), required=False, choices=RANK_CHOICES)
 
-    def __init__(self, *args, today: datetime.date, **kwargs):
-        super().__init__(*args, **kwargs)
+    DEFAULT_PERIOD = "month"
+
+    def __init__(self, data=None, *args, today: datetime.date, **kwargs):
+        # The form shows the period the figures are for: this month until another is chosen, also when a
+        # link or the scope's form sends no period (a select showing its first choice would say 本周).
+        if data is not None and not data.get("period"):
+            data = data.copy()
+            data["period"] = self.DEFAULT_PERIOD
+        super().__init__(data, *args, initial={"period": self.DEFAULT_PERIOD}, **kwargs)
         self.today = today
 
     def clean(self):
@@ -44,11 +51,11 @@ class DashboardForm(DateRangeMixin, StyledFormMixin, forms.Form):
     def chosen_period(self) -> Period:
         """The period asked for; this month while the form is empty or wrong (the page says so)."""
         if not self.is_bound or not self.is_valid():
-            return period_of("month", self.today)
+            return period_of(self.DEFAULT_PERIOD, self.today)
         data = self.cleaned_data
         if data["period"] == "custom":
             return Period(data["date_from"], min(data["date_to"], self.today))
-        return period_of(data["period"] or "month", self.today)
+        return period_of(data["period"], self.today)
 
     def rank_by(self) -> str:
         if self.is_bound and self.is_valid() and self.cleaned_data["rank"]:

@@ -50,7 +50,7 @@ from django.utils import timezone
 from PIL import Image
 
 from cases import services as case_services
-from cases.models import Case, CaseAttachment, Category, Meeting, Status
+from cases.models import AgreementTerm, Case, CaseAttachment, Category, Meeting, Status
 from cases.workflow import WORKFLOW, Action
 from grids.models import Building, Grid, Role
 from notifications.models import Notification, VisitAlert
@@ -71,7 +71,7 @@ from tests.factories import (
 from tests.test_case_meetings import in_days, meeting_data, record
 from tests.test_visit_views import visit_data
 from visits import services as visit_services
-from visits.models import Patrol, Visit
+from visits.models import Patrol, PatrolFinding, RecordPhoto, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +231,12 @@ MATRIX = [
     (GET("visits:patrol_new"),                            "LOGIN 200  200  403  403  403  200"),
     (POST("visits:patrol_new"),                           "LOGIN 302  200  403  403  403  302"),
     (GET("visits:patrol_detail", "patrol"),               "LOGIN 200  404  200  404  200  200"),
+    # Photos of a visit or a finding: added by anyone serving the grid, served to anyone who sees the record.
+    (GET("visits:photo_add", "visit"),                    "LOGIN 405  405  405  405  405  405"),
+    (POST("visits:photo_add", "visit"),                   "LOGIN 302  404  302  404  302  302"),
+    (GET("visits:finding_photo_add", "finding"),          "LOGIN 405  405  405  405  405  405"),
+    (POST("visits:finding_photo_add", "finding"),         "LOGIN 302  404  302  404  302  302"),
+    (GET("visits:photo", "record_photo"),                 "LOGIN 200  404  200  404  200  200"),
     # --- cases ----------------------------------------------------------------------------------------------
     # Anyone serving a grid registers requests in it (首接负责). Grid A is not among worker B's or the
     # other leader's choices: the form is drawn again with that error (200).
@@ -244,6 +250,9 @@ MATRIX = [
     (GET("cases:queue"),                                  "LOGIN 200  200  200  200  200  200"),
     (GET("cases:desk"),                                   "LOGIN 200  200  200  200  200  200"),
     (GET("cases:list"),                                   "LOGIN 200  200  200  200  200  200"),
+    # Bulk dispatch is the desk's (workers and the street leader: 403); a case outside the scope is 404.
+    (GET("cases:bulk"),                                   "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:bulk"),                                  "LOGIN 403  403  302  404  403  302"),
     (GET("cases:export"),                                 "LOGIN 200  200  200  200  200  200"),
     (GET("cases:detail", "case_dispatched"),              "LOGIN 200  404  200  404  200  200"),
     (GET("cases:attachment", "attachment"),               "LOGIN 200  404  200  404  200  200"),
@@ -253,6 +262,9 @@ MATRIX = [
     (GET("cases:meeting_new", "case_in_consultation"),    "LOGIN 200  404  200  404  403  200"),
     (POST("cases:meeting_new", "case_in_consultation"),   "LOGIN 302  404  302  404  403  302"),
     (GET("cases:agreement", "meeting"),                   "LOGIN 200  404  200  404  200  200"),
+    # An agreed term is confirmed done by the desk or the case's handler (worker A); not the street leader.
+    (GET("cases:term_done", "term"),                      "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:term_done", "term"),                     "LOGIN 302  404  302  404  403  302"),
     # --- notifications: each user's own (another's is not found, a superuser's too) -----------------------
     (GET("notifications:list"),                           "LOGIN 200  200  200  200  200  200"),
     (GET("notifications:read", "notification"),           "LOGIN 405  405  405  405  405  405"),
@@ -395,6 +407,15 @@ FORM_DATA: dict[str, Callable] = {
         "duplicate_choice": "new",
     },
     "cases:attachment_add": lambda w, me: {"files": [_png()]},
+    "visits:photo_add": lambda w, me: {"files": [_png()]},
+    "visits:finding_photo_add": lambda w, me: {"files": [_png()]},
+    "cases:term_done": lambda w, me: {"note": "已修复"},
+    "cases:bulk": lambda w, me: {
+        "cases": [w.case_dispatched.pk],
+        "action": "dispatch",
+        "grid": "",
+        "worker": "",
+    },
     "notifications:read": lambda w, me: {},
     "notifications:read_all": lambda w, me: {},
     "notifications:visit_alert_acknowledge": lambda w, me: {},
@@ -404,7 +425,7 @@ FORM_DATA: dict[str, Callable] = {
 # What a workflow action's form posts besides its note and expected state (templates/cases/detail.html
 # prefixes each field with the action's name).
 ACTION_DATA: dict[str, Callable] = {
-    Action.MERGE: lambda w: {"target": w.case_merge_target.number},
+    Action.MERGE: lambda w: {"target": w.case_merge_target.pk},
     Action.FOLLOW_UP: lambda w: {"resolved": "no", "satisfaction": "unsatisfied"},
     Action.CLOSE: lambda w: {"reason": "withdrawn"},
 }
@@ -432,8 +453,11 @@ class World:
     enrolment: CareEnrolment | None = None
     visit: Visit | None = None  # worker A's, an hour ago
     patrol: Patrol | None = None
+    finding: PatrolFinding | None = None  # the patrol's one finding
+    record_photo: RecordPhoto | None = None  # a photo of worker A's visit
     attachment: CaseAttachment | None = None
     meeting: Meeting | None = None  # an agreement
+    term: AgreementTerm | None = None  # the agreement's one term
     cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
     notification: Notification | None = None  # worker A's: a case sent to grid A
     visit_alert: VisitAlert | None = None  # worker A's 紧急 visit, an hour ago
@@ -497,14 +521,19 @@ def _build() -> World:
         return case_services.case_transition(case=c, action=action, actor=actor, note="处理说明", **params)
 
     w.cases = {state: case(state) for state in Status.values}
-    w.cases["merge_target"] = case("submitted", category="乱停放")
     w.cases["in_progress_paused"] = act(case("in_progress"), "pause", worker_a)
     w.cases["in_consultation_paused"] = act(case("in_consultation"), "pause", worker_a)
     w.cases["resolved_followed_up"] = act(
         case("resolved"), "follow_up", staff, resolved=False, satisfaction="unsatisfied"
     )
+    w.finding = w.patrol.findings.get()
+    [w.record_photo] = visit_services.record_photos_add(actor=worker_a, files=[_png()], visit=w.visit)
     [w.attachment] = case_services.attachments_add(case=w.case_dispatched, actor=staff, files=[_png()])
     w.meeting = record(w.case_in_consultation, staff)
+    w.term = w.meeting.terms.get()
+    # An open duplicate of the cases merged (same category and grid; the newest, so among the five the
+    # merge form offers).
+    w.cases["merge_target"] = case("submitted")
     w.notification = Notification.objects.filter(recipient=worker_a).first()
     urgent = log_visit(w.household, worker_a, _an_hour_ago(), residents_met=[w.resident], condition="urgent")
     w.visit_alert = VisitAlert.objects.get(visit=urgent)

@@ -326,15 +326,16 @@ def test_meeting_new_half_filled_rows_name_what_is_missing(client, case, worker)
     client.force_login(worker)
     data = meeting_data(
         participants=(ZHAO, ("", "钱师傅", "")),
-        terms=[("施工方", "维修热水器", "")],
+        terms=[("施工方", "", "")],
     )
     response = client.post(new_url(case), data)
     assert response.status_code == 200
     participant_rows = response.context["participants"].forms
     term_rows = response.context["terms"].forms
     assert participant_rows[1].errors == {"role": ["请选择参会人身份。"]}
-    assert term_rows[0].errors == {"due": ["请填写完成期限。"]}
-    assert term_rows[0]["action"].value() == "维修热水器"
+    # A term without a deadline is an undertaking (承诺事项); without what is to be done it is not a term.
+    assert term_rows[0].errors == {"action": ["请填写要做的事。"]}
+    assert term_rows[0]["party"].value() == "施工方"
     assert meeting_rows(case) == []
 
 
@@ -439,3 +440,27 @@ def test_meetings_fragment_offers_the_next_round_when_allowed(case):
     )
     assert "尚未记录协商会议。" in html
     assert reverse("cases:meeting_new", args=[case.pk]) in html
+
+
+def test_meeting_new_offers_a_blank_row_to_add_participants_beyond_the_drawn_ones(client, case, worker):
+    client.force_login(worker)
+    html = client.get(new_url(case)).content.decode()
+    # The script copies this row (numbered next) when 添加参会人 is pressed; the button shows only with it.
+    template = html.split('<template id="participant-template">')[1].split("</template>")[0]
+    assert 'name="participants-__prefix__-name"' in template
+    assert 'name="participants-__prefix__-role"' in template
+    assert (
+        '<button type="button" class="btn btn-outline-secondary btn-sm mb-2" id="add-participant" hidden>'
+        in html
+    )
+    # Eight people in one round: the formset takes the rows the script added.
+    people = [
+        ZHAO,
+        CONTRACTOR,
+        MEDIATOR,
+        LAWYER,
+        *((("resident_representative", f"居民{i}", "")) for i in range(4)),
+    ]
+    data = meeting_data(participants=people, outcome="none", **{"participants-TOTAL_FORMS": "8"})
+    assert client.post(new_url(case), data).status_code == 302
+    assert case.meetings.get().participants.count() == 8

@@ -252,22 +252,43 @@ def test_follow_up_and_close_from_the_case_page(client, grid, staff, worker):
     assert (case.status, case.outcome, case.satisfaction) == ("closed", "resolved", "satisfied")
 
 
-def test_merge_by_number_from_the_case_page(client, grid, staff, worker):
+def test_merge_offers_the_open_duplicates_and_merges_into_the_chosen_one(client, grid, staff, worker):
     target = case_in("in_progress", grid, staff=staff, worker=worker)
+    other_category = case_in("in_progress", grid, staff=staff, worker=worker, category="乱停放")
     case = case_in("dispatched", grid, staff=staff, worker=worker)
     client.force_login(staff)
+    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    # Offered: the open case of the same category in the same grid; not one of another category.
+    assert f'name="merge-target" id="id_merge-target_0" value="{target.pk}"' in html
+    assert f'value="{other_category.pk}"' not in html
+    assert 'name="merge-target" type="text"' not in html
+    # A case that was not suggested (another category) cannot be posted as the target.
     response = client.post(
         reverse("cases:act", args=[case.pk, "merge"]),
-        {"merge-expected_status": "dispatched", "merge-target": "000"},
+        {"merge-expected_status": "dispatched", "merge-target": str(other_category.pk)},
     )
     assert response.status_code == 400
-    assert "找不到编号为 000 的工单。" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "dispatched"
     client.post(
         reverse("cases:act", args=[case.pk, "merge"]),
-        {"merge-expected_status": "dispatched", "merge-target": target.number},
+        {"merge-expected_status": "dispatched", "merge-target": str(target.pk)},
     )
     case.refresh_from_db()
     assert (case.status, case.merged_into) == ("closed", target)
+    assert CaseEvent.objects.filter(case=target, action="merged_from").count() == 1
+
+
+def test_merge_without_suggestions_says_so(client, grid, staff, worker):
+    case = case_in("dispatched", grid, staff=staff, worker=worker)
+    client.force_login(staff)
+    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "没有可合并的相似工单" in html
+    response = client.post(
+        reverse("cases:act", args=[case.pk, "merge"]), {"merge-expected_status": "dispatched"}
+    )
+    assert response.status_code == 400
+    assert "请从相似工单中选择要合并到的工单。" in response.content.decode()
 
 
 def test_photos_are_served_only_inside_the_scope(client, grid, other_grid, staff, worker):
@@ -527,5 +548,6 @@ def test_queue_and_desk_query_counts(client, grid, staff, worker):
     assert _count(client, reverse("cases:queue")) == 8
     client.force_login(staff)
     # session, user, the second factor's device, the user's grid ids, counts by state, flag counts,
-    # follow-ups, page count, page, the bell (stale visit plans, its counts) = 11
-    assert _count(client, reverse("cases:desk")) == 11
+    # follow-ups, page count, page, the user's roles (bulk actions), the bulk form's grids and workers,
+    # the user's grid ids and the overdue agreement terms, the bell (stale visit plans, its counts) = 16
+    assert _count(client, reverse("cases:desk")) == 16

@@ -247,3 +247,51 @@ class PatrolFinding(models.Model):
 
     def __str__(self) -> str:
         return self.location
+
+
+def photo_path(instance: "RecordPhoto", filename: str) -> str:
+    if instance.visit_id is not None:
+        return f"visits/{instance.visit_id}/{filename}"
+    return f"patrols/findings/{instance.finding_id}/{filename}"
+
+
+class RecordPhoto(models.Model):
+    """A photo taken on a visit or of a patrol finding (checked and re-encoded by common.photos).
+
+    Served only to users who may see the visit or the patrol (visits.views_photos.photo).
+    """
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, null=True, blank=True, related_name="photos", verbose_name=_("走访")
+    )
+    finding = models.ForeignKey(
+        PatrolFinding,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name=_("巡查发现"),
+    )
+    file = models.FileField(_("文件"), upload_to=photo_path)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=50)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("照片")
+        verbose_name_plural = _("照片")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visit__isnull=False, finding__isnull=True)
+                | Q(visit__isnull=True, finding__isnull=False),
+                name="record_photo_of_one_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name

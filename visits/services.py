@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.photos import photos_check
 from common.submissions import create_once
 from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
 from residents.models import CareEnrolment, Household, Resident
 
 from . import permissions, revisions, selectors, signals
-from .models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan, VisitRevision
+from .models import Patrol, PatrolFinding, RecordPhoto, Visit, VisitGift, VisitPlan, VisitRevision
 
 
 @dataclass(frozen=True)
@@ -313,3 +315,38 @@ def _patrol_log(patrol: Patrol, findings: list[Finding]) -> Patrol:
         for f in findings
     )
     return patrol
+
+
+# --- photos of a visit or a patrol finding --------------------------------------------------------------
+
+PHOTOS_PER_RECORD = 10
+
+
+@transaction.atomic
+def record_photos_add(
+    *, actor, files: list[UploadedFile], visit: Visit | None = None, finding: PatrolFinding | None = None
+) -> list[RecordPhoto]:
+    """Add photos to a visit or a patrol finding (anyone serving its grid), checked like intake photos."""
+    if visit is not None and finding is None:
+        grid, existing = visit.household.grid, RecordPhoto.objects.filter(visit=visit)
+    elif finding is not None and visit is None:
+        grid, existing = finding.patrol.grid, RecordPhoto.objects.filter(finding=finding)
+    else:
+        raise ValueError("a photo belongs to one visit or one finding")
+    if not permissions.can_log_visit(actor, grid):
+        raise PermissionDenied(_("不能为该记录添加照片。"))
+    if existing.count() + len(files) > PHOTOS_PER_RECORD:
+        raise ValidationError({"files": [_("每条记录最多上传 %(n)d 张照片。") % {"n": PHOTOS_PER_RECORD}]})
+    checked = photos_check(files, field="files", most=PHOTOS_PER_RECORD)
+    return [
+        RecordPhoto.objects.create(
+            visit=visit,
+            finding=finding,
+            file=photo.content,
+            original_name=(upload.name or "")[:200],
+            content_type=photo.content_type,
+            size=photo.content.size,
+            uploaded_by=actor,
+        )
+        for upload, photo in checked
+    ]

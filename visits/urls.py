@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_records
+from . import views, views_photos, views_records
 
 app_name = "visits"
 urlpatterns = [
@@ -18,4 +18,8 @@ urlpatterns = [
     path("patrols/", views_records.patrol_list, name="patrols"),
     path("patrols/new/", views_records.patrol_create, name="patrol_new"),
     path("patrols/<int:pk>/", views_records.patrol_detail, name="patrol_detail"),
+    # Photos of a visit or a patrol finding: added on the record's page, served in scope only.
+    path("<int:pk>/photos/", views_photos.visit_photo_add, name="photo_add"),
+    path("findings/<int:pk>/photos/", views_photos.finding_photo_add, name="finding_photo_add"),
+    path("photos/<int:pk>/", views_photos.photo, name="photo"),
 ]

@@ -55,6 +55,7 @@ def _visit_or_404(user, pk: int) -> Visit:
                 Prefetch("visitors", queryset=get_user_model().objects.order_by("first_name", "id")),
                 Prefetch("team_members", queryset=WorkTeamMember.objects.order_by("name", "id")),
                 "gifts",
+                "photos",
                 Prefetch("revisions", queryset=VisitRevision.objects.select_related("by")),
             )
             .get(pk=pk)
@@ -314,6 +315,7 @@ def _render_detail(request, visit: Visit, correction_form=None, edit_closed: str
             "can_correct": can_correct,
             "correction_form": correction_form or (CorrectionForm() if can_correct else None),
             "edit_closed": edit_closed,
+            "can_add_photos": permissions.can_log_visit(request.user, visit.household.grid),
         },
         status=status,
     )

@@ -19,7 +19,7 @@ from grids.selectors import grids_served_by
 from residents import disclosure
 from residents.models import CareEnrolment, Resident
 
-from . import exports, selectors, services
+from . import exports, permissions, selectors, services
 from .forms_records import FindingFormSet, PatrolForm, VisitFilterForm, findings_of
 from .models import Patrol, Visit
 
@@ -179,5 +179,10 @@ def patrol_detail(request, pk: int):
         patrol = selectors.patrols_for_user(request.user).select_related("grid__community").get(pk=pk)
     except Patrol.DoesNotExist:
         raise Http404 from None
-    findings = list(patrol.findings.all())
-    return render(request, "visits/patrol_detail.html", {"patrol": patrol, "findings": findings})
+    findings = list(patrol.findings.prefetch_related("photos"))
+    context = {
+        "patrol": patrol,
+        "findings": findings,
+        "can_add_photos": permissions.can_log_visit(request.user, patrol.grid),
+    }
+    return render(request, "visits/patrol_detail.html", context)

@@ -1,9 +1,10 @@
 """Reads of notifications: the list, the reminders derived when it is read, the bell, the desk's alerts.
 
 Time-based reminders (a case of mine 临期 or overdue, follow-up calls waiting at the desk, my care households
-overdue for a visit) are not stored: each is a query over the cases or the visit schedule, counted when
-the bell or the list is read, so no job has to run for them. Each counts with the condition its own app
-defines (cases' running clock, the desk's 待回访, visits' COVERAGE), and links to the page that lists them.
+overdue for a visit, agreement terms due) are not stored: each is a query over the cases, the terms or the
+visit schedule, counted when the bell or the list is read, so no job has to run for them. Each counts with
+the condition its own app defines (cases' running clock, the desk's 待回访, the terms' open() and
+TERM_DUE_WITHIN, visits' COVERAGE), and links to the page that lists them.
 """
 
 import datetime
@@ -18,7 +19,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import HANDLING_STATUSES, Case, Status
+from cases.models import HANDLING_STATUSES, AgreementTerm, Case, Status
+from cases.selectors import TERM_DUE_WITHIN
 from grids.models import Grid
 from grids.roles import CASE_WORKER_ROLES, DESK_ROLES
 from grids.selectors import grids_served_by
@@ -55,6 +57,14 @@ def my_households_overdue(user, now: datetime.datetime, today: datetime.date) ->
     return coverage_drill(Household.objects.filter(grid__in=_grids(user, CASE_WORKER_ROLES)), "miss", today)
 
 
+def terms_due(user, now: datetime.datetime, today: datetime.date) -> QuerySet[AgreementTerm]:
+    """Open agreement terms of the desk's grids due within cases' TERM_DUE_WITHIN or overdue (what
+    cases.selectors.agreement_terms_due lists, over the desk's grids as a subquery: no query of its own)."""
+    return AgreementTerm.objects.open().filter(
+        due__lte=today + TERM_DUE_WITHIN, meeting__case__grid__in=_grids(user, DESK_ROLES)
+    )
+
+
 @dataclass(frozen=True)
 class Reminder:
     """A reminder derived at read time: what it counts and where those rows are listed."""
@@ -70,11 +80,11 @@ class Reminder:
         return reverse(self.url_name) + self.anchor
 
 
-# Agreement terms due (issue 15, item 5) join these once term tracking is on main.
 REMINDERS = [
     Reminder("cases_due", _("我的工单临期或超期"), "cases:queue", "", my_cases_due),
     Reminder("follow_ups", _("受理台待回访"), "cases:desk", "#follow-title", follow_ups_due),
     Reminder("households_overdue", _("我的关爱户逾期未访"), "visits:due", "", my_households_overdue),
+    Reminder("terms_due", _("协议条款到期"), "cases:desk", "#terms-title", terms_due),
 ]
 
 

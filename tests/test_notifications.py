@@ -276,6 +276,26 @@ def test_my_overdue_care_households_count_for_the_grid_roles(grid, worker, staff
     assert counts(worker) == {"unread": 0}
 
 
+def test_agreement_terms_due_count_for_the_desk_until_done(grid, staff, worker):
+    from cases.models import AgreementTerm
+    from cases.selectors import TERM_DUE_WITHIN
+    from tests.test_case_meetings import in_days, record
+
+    case = case_in("in_consultation", grid, staff=staff, worker=worker)
+    record(case, staff)
+    Notification.objects.all().delete()
+    term = AgreementTerm.objects.get(meeting__case=case)
+    term.due = timezone.localdate() + TERM_DUE_WITHIN + datetime.timedelta(days=1)
+    term.save(update_fields=["due"])
+    assert counts(staff) == {"unread": 0}  # not due yet
+    term.due = in_days(-1)
+    term.save(update_fields=["due"])
+    assert counts(staff) == {"unread": 0, "terms_due": 1}
+    assert counts(worker) == {"unread": 0}
+    AgreementTerm.objects.filter(pk=term.pk).update(done_at=timezone.now(), done_by=staff)
+    assert counts(staff) == {"unread": 0}
+
+
 def test_a_superuser_has_no_reminders_for_the_whole_district(grid, staff, worker):
     admin = UserFactory(username="admin", is_superuser=True)
     case_in("resolved", grid, staff=staff, worker=worker)
@@ -367,13 +387,13 @@ def test_the_list_issues_the_same_queries_at_two_sizes(
 ):
     client.force_login(worker)
     url = reverse("notifications:list")
-    # session, user, the second factor's device, enrolment dates come (visits' schedule), the bell's
-    # counts (unread and every reminder, one query), the page's count, the page's rows = 7
+    # session, user, the second factor's device, the menu's roles, enrolment dates come (visits' schedule),
+    # the bell's counts (unread and every reminder, one query), the page's count, the page's rows = 8
     _fill(grid, staff, worker, 3)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
     _fill(grid, staff, worker, 27)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = client.get(url)
     assert page.context["page"].paginator.count == 60
 

@@ -19,7 +19,7 @@ from residents import services as resident_services
 from residents.models import Household, Resident, RevealReason, SensitiveField
 from visits.models import PatrolFinding, Visit
 
-from . import selectors
+from . import selectors, signals
 from .models import (
     Action,
     AgreementTerm,
@@ -119,7 +119,7 @@ def _check_intake(intake: Intake, actor) -> None:
 
 
 def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = "", **details) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         action=action,
         actor=actor,
@@ -129,6 +129,8 @@ def _event(case: Case, *, action: str, actor, at, from_status: str, note: str = 
         note=note,
         details=details,
     )
+    signals.case_transitioned.send(sender=Case, case=case, event=event, actor=actor)
+    return event
 
 
 @transaction.atomic

@@ -81,11 +81,23 @@ class GridQuerySet(models.QuerySet):
         mine = Assignment.objects.filter(user=user)
         if roles is not None:
             mine = mine.filter(role__in=sorted(roles))
-        return self.filter(
-            Q(pk__in=mine.filter(grid__isnull=False).values("grid"))
-            | Q(community__in=mine.filter(community__isnull=False).values("community"))
-            | Q(community__street__in=mine.filter(street__isnull=False).values("street"))
-        )
+        branches = [
+            Q(pk__in=mine.filter(grid__isnull=False).values("grid")),
+            Q(community__in=mine.filter(community__isnull=False).values("community")),
+            Q(community__street__in=mine.filter(street__isnull=False).values("street")),
+        ]
+        if roles is not None:
+            # Only the levels these roles are held at (Assignment's check constraint): a subquery per
+            # level none of them is held at would only cost PostgreSQL a worse plan (the bell asks for
+            # the grid roles' grids and the desk's on every page).
+            held = [bool(set(roles) & level) for level in (GRID_ROLES, COMMUNITY_ROLES, STREET_ROLES)]
+            branches = [branch for branch, kept in zip(branches, held, strict=True) if kept]
+        if not branches:
+            return self.none()
+        condition = branches[0]
+        for branch in branches[1:]:
+            condition |= branch
+        return self.filter(condition)
 
 
 class Grid(models.Model):

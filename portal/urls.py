@@ -28,5 +28,6 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
+    path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
 ]

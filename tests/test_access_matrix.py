@@ -53,6 +53,7 @@ from cases import services as case_services
 from cases.models import AgreementTerm, Case, CaseAttachment, Category, Meeting, Status
 from cases.workflow import WORKFLOW, Action
 from grids.models import Building, Grid, Role
+from notifications.models import Notification, VisitAlert
 from residents.models import CareCategory, CareEnrolment, Household, Resident
 from tests.factories import (
     BuildingFactory,
@@ -281,6 +282,16 @@ MATRIX = [
     # An agreed term is confirmed done by the desk or the case's handler (worker A); not the street leader.
     (GET("cases:term_done", "term"),                      "LOGIN 405  405  405  405  405  405"),
     (POST("cases:term_done", "term"),                     "LOGIN 302  404  302  404  403  302"),
+    # --- notifications: each user's own (another's is not found, a superuser's too) -----------------------
+    (GET("notifications:list"),                           "LOGIN 200  200  200  200  200  200"),
+    (GET("notifications:read", "notification"),           "LOGIN 405  405  405  405  405  405"),
+    (POST("notifications:read", "notification"),          "LOGIN 302  404  404  404  404  404"),
+    (GET("notifications:read_all"),                       "LOGIN 405  405  405  405  405  405"),
+    (POST("notifications:read_all"),                      "LOGIN 302  302  302  302  302  302"),
+    # The desk's 紧急 visits: everyone gets the block (empty outside their desk); the desk acknowledges.
+    (GET("notifications:visit_alerts"),                   "LOGIN 200  200  200  200  200  200"),
+    (GET("notifications:visit_alert_acknowledge", "visit_alert"), "LOGIN 405 405 405  405  405  405"),
+    (POST("notifications:visit_alert_acknowledge", "visit_alert"), "LOGIN 403 404 302 404  403  302"),
     # --- the case page's actions (cases/workflow.py WORKFLOW; the hats in its docstring) --------------------
     # Worker A took the case in progress (its handler); superusers wear every hat but the handler's.
     (GET("cases:act", "case_dispatched", args=("take",)), "LOGIN 405  405  405  405  405  405"),
@@ -427,6 +438,9 @@ FORM_DATA: dict[str, Callable] = {
         "worker": "",
     },
     "cases:requester_phone": lambda w, me: {},
+    "notifications:read": lambda w, me: {},
+    "notifications:read_all": lambda w, me: {},
+    "notifications:visit_alert_acknowledge": lambda w, me: {},
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
 }
 
@@ -467,6 +481,8 @@ class World:
     meeting: Meeting | None = None  # an agreement
     term: AgreementTerm | None = None  # the agreement's one term
     cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
+    notification: Notification | None = None  # worker A's: a case sent to grid A
+    visit_alert: VisitAlert | None = None  # worker A's 紧急 visit, an hour ago
 
     def __getattr__(self, name):
         if name.startswith("case_"):
@@ -540,6 +556,9 @@ def _build() -> World:
     # An open duplicate of the cases merged (same category and grid; the newest, so among the five the
     # merge form offers).
     w.cases["merge_target"] = case("submitted")
+    w.notification = Notification.objects.filter(recipient=worker_a).first()
+    urgent = log_visit(w.household, worker_a, _an_hour_ago(), residents_met=[w.resident], condition="urgent")
+    w.visit_alert = VisitAlert.objects.get(visit=urgent)
     return w
 
 

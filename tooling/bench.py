@@ -76,6 +76,9 @@ PAGES = [
     Page("case queue (worker)", "bench_worker", "cases:queue"),
     Page("case page", "bench_worker", "cases:detail", {"pk": "{case}"}),
     Page("case desk (community)", "bench_staff", "cases:desk"),
+    # The worker's notifications: the generator writes no event rows, so this times the reminders derived at
+    # read (cases due, overdue care households) and an empty page of rows.
+    Page("notification list (worker)", "bench_worker", "notifications:list"),
     Page("case list (district)", "bench_street", "cases:list"),
     Page("street inbox (street)", "bench_street", "cases:street_inbox"),
     Page("dashboard (street, month)", "bench_street", "dashboard:index", query=LAST_MONTH),

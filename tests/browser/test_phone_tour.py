@@ -51,9 +51,12 @@ def test_the_main_pages_fit_a_phone_and_read_clearly(live_server, page, shot, ch
         ("worker", "/", "workbench"),
         ("worker", reverse("visits:due"), "due-visits"),
         ("staff", reverse("cases:desk"), "desk"),
+        ("staff", reverse("notifications:list"), "notifications"),
         ("staff", reverse("cases:list"), "case-list"),
         ("leader", reverse("dashboard:index"), "dashboard"),
         ("leader", reverse("dashboard:report"), "monthly-report"),
+        ("street", reverse("cases:street_inbox"), "street-inbox"),
+        ("leader", reverse("dashboard:workload"), "workload"),
         ("ccj_staff", reverse("cases:agreement", args=[meeting.pk]), "agreement"),
     ]
     problems = []

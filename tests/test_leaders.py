@@ -194,13 +194,13 @@ def test_inbox_issues_the_same_queries_at_two_sizes(street_world, client, django
     _inbox(client)  # warm the session
     # session, user (a street leader needs no second factor: no device); the user's roles (may they use
     # the inbox); the street's grids; the communities offered; the count; the page's cases; their
-    # escalation lines = 8
-    with django_assert_num_queries(8):
+    # escalation lines; the menu's roles; the bell (stale visit plans, its counts) = 11
+    with django_assert_num_queries(11):
         small = _inbox(client)
     for key in "ab" * 4:
         _escalated(street_world, key, days_ago=3)
     GridFactory(community=street_world["grids"]["A"].community)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(11):
         large = _inbox(client)
     assert len(small.context["rows"]) == 2 and len(large.context["rows"]) == 10
 
@@ -218,7 +218,8 @@ def workload_world(street_world):
 
     k1 accepted and taken by a 10 days ago (overdue now); k2 taken by a yesterday; k3 taken by a 5 days
     ago and resolved by a 4 days ago; k4 taken by a 40 days ago (before the period; overdue now);
-    k5 taken by p 3 days ago and returned, then taken by a, returned and taken by a again 2 days ago;
+    k5 taken by p 3 days ago and returned, then taken by a, returned, re-dispatched by the desk and taken by a
+    again 2 days ago;
     kb taken by b yesterday. Visits: a alone twice in the period and once 40 days ago; p with a once.
     The period: the last 20 days."""
     grids, people = street_world["grids"], street_world["people"]
@@ -249,6 +250,11 @@ def workload_world(street_world):
             ("return", "p", _ago(2.9)),
             ("take", "a", _ago(2.5)),
             ("return", "a", _ago(2.4)),
+            (
+                "dispatch",
+                "staff",
+                _ago(2.2),
+            ),  # the desk re-dispatches first
             ("take", "a", _ago(2)),
         ),  # fmt: skip
     }
@@ -355,8 +361,8 @@ def test_workload_issues_the_same_queries_at_two_sizes(workload_world, client, d
     client.get(url, workload_world["period"])  # warm the session
     # session, user (a street leader: no second factor's device), the user's roles (may they see it); the
     # scope: visible grids, assignments; the grids they lead; the workers; cases held; take and resolve
-    # lines; visits = 10
-    with django_assert_num_queries(10):
+    # lines; visits; the menu's roles; the bell (stale visit plans, its counts) = 13
+    with django_assert_num_queries(13):
         small = client.get(url, workload_world["period"])
     grid_b = workload_world["grids"]["B"]
     people = workload_world["people"]
@@ -365,6 +371,6 @@ def test_workload_issues_the_same_queries_at_two_sizes(workload_world, client, d
         assign(newcomer, Role.GRID_WORKER, grid_b)
         crew = {"staff": people["staff_b"], "w": newcomer}
         story(grid_b, crew, _ago(2), ("accept", "staff", _ago(2)), ("take", "w", _ago(1)))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(13):
         large = client.get(url, workload_world["period"])
     assert len(large.context["table"]) == len(small.context["table"]) + 4

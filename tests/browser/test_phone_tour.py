@@ -59,15 +59,7 @@ def test_the_main_pages_fit_a_phone_and_read_clearly(live_server, page, shot, ch
         ("leader", reverse("dashboard:workload"), "workload"),
         ("ccj_staff", reverse("cases:agreement", args=[meeting.pk]), "agreement"),
     ]
-    if language == "en":
-        tour.remove(("staff", reverse("cases:desk"), "desk"))  # too wide in English: see the test below
     assert _problems(page, shot, live_server.url, language, tour) == []
-
-
-@pytest.mark.xfail(strict=True, reason="the desk is 432 px wide in English at 375 px; not yet found what")
-def test_the_desk_in_english_fits_a_phone(live_server, page, shot, chinese_font):
-    call_command("load_demo", verbosity=0)
-    assert _problems(page, shot, live_server.url, "en", [("staff", reverse("cases:desk"), "desk")]) == []
 
 
 def _problems(page, shot, base, language, tour) -> list[str]:

@@ -151,12 +151,7 @@ def case_register(
     _check_intake(intake, actor)
     if len(attachments) > ATTACHMENTS_PER_CASE:
         raise ValidationError({"attachments": [_too_many_photos()]})
-    photos = []
-    for upload in attachments:
-        try:
-            photos.append((upload, attachment_check(upload)))
-        except ValidationError as error:
-            raise ValidationError({"attachments": error.messages}) from None
+    photos = photos_check(attachments, field="attachments", most=ATTACHMENTS_PER_CASE)
     now = now or timezone.now()
     requester = intake.requester
     case = Case.objects.create(
@@ -205,12 +200,7 @@ def attachments_add(*, case: Case, actor, files: list[UploadedFile]) -> list[Cas
         raise PermissionDenied(_("不能为该工单添加照片。"))
     if case.attachments.count() + len(files) > ATTACHMENTS_PER_CASE:
         raise ValidationError({"files": [_too_many_photos()]})
-    checked = []
-    for upload in files:
-        try:
-            checked.append((upload, attachment_check(upload)))
-        except ValidationError as error:
-            raise ValidationError({"files": error.messages}) from None
+    checked = photos_check(files, field="files", most=ATTACHMENTS_PER_CASE)
     return [_attach(case, upload, photo, actor) for upload, photo in checked]
 
 

@@ -15,9 +15,10 @@ class StreetInboxForm(StyledFormMixin, forms.Form):
     )
     clock = forms.ChoiceField(label=_("时限"), required=False, choices=CLOCK_CHOICES)
 
-    def __init__(self, *args, grid_ids: list[int], **kwargs):
+    def __init__(self, *args, street_ids: list[int] | None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the communities of the user's streets: another street's community is not a choice.
-        self.fields["community"].queryset = (
-            Community.objects.filter(grids__in=grid_ids).distinct().order_by("name", "pk")
-        )
+        communities = Community.objects.order_by("name", "pk")
+        if street_ids is not None:  # None: a superuser, every street
+            communities = communities.filter(street_id__in=street_ids)
+        self.fields["community"].queryset = communities

@@ -299,6 +299,10 @@ class Case(models.Model):
             ),
             # ... and the open cases overdue now, across a street's grids.
             models.Index(fields=["clock_due_at"], condition=~Q(status=Status.CLOSED), name="case_open_clock"),
+            # ... and the street's inbox: the few cases escalated now, whatever the district's size.
+            models.Index(
+                fields=["clock_due_at"], condition=Q(status=Status.ESCALATED), name="case_escalated"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from common.pagination import paginate
 
@@ -28,31 +28,45 @@ def _prefix(case: Case, action: str) -> str:
     return f"c{case.pk}-{action}"
 
 
+def _inbox_query(request) -> str:
+    """The inbox's filters and page, as the user left them."""
+    return urlencode([(k, v) for k, v in request.GET.items() if k in ("community", "clock", "page")])
+
+
 def _inbox_url(request) -> str:
     """The inbox as the user left it (filters and page), to come back to after an action."""
-    query = urlencode([(k, v) for k, v in request.GET.items() if k in ("community", "clock", "page")])
+    query = _inbox_query(request)
     return reverse("cases:street_inbox") + (f"?{query}" if query else "")
 
 
-def _render_inbox(request, bound: ActionForm | None = None, bound_case: int | None = None, status: int = 200):
+def _render_inbox(
+    request,
+    bound: ActionForm | None = None,
+    bound_case: int | None = None,
+    status: int = 200,
+    open_action: str = "",
+):
+    """The inbox. Each case lists its actions; only the open one (a form drawn again with its errors, or
+    one asked for without htmx) carries its form: the others load theirs when opened (`street_act` GET),
+    so a page of twenty cases does not draw eighty forms."""
     now = timezone.now()
-    grid_ids = selectors.street_grid_ids(request.user)
-    form = StreetInboxForm(request.GET or None, grid_ids=grid_ids)
+    street_ids = selectors.led_street_ids(request.user)
+    form = StreetInboxForm(request.GET or None, street_ids=street_ids)
     chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
     cases = selectors.street_inbox(
-        grid_ids, now, community=chosen.get("community"), clock=chosen.get("clock", "")
+        street_ids, now, community=chosen.get("community"), clock=chosen.get("clock", "")
     )
     page = paginate(request, cases)
+    open_action = bound.action if bound is not None else open_action
     rows = []
-    for case in page.object_list:
-        forms = []
+    for case in selectors.street_inbox_rows(list(page.object_list)):
+        actions = []
         for action in permissions.street_actions(case):
-            if bound is not None and bound_case == case.pk and bound.action == action:
-                form_ = bound
-            else:
-                form_ = ActionForm(action=action, case=case, prefix=_prefix(case, action))
-            forms.append((action, ACTIONS[action].label, form_))
-        rows.append((case, forms))
+            form_ = None
+            if bound_case == case.pk and action == open_action:
+                form_ = bound or ActionForm(action=action, case=case, prefix=_prefix(case, action))
+            actions.append((action, ACTIONS[action].label, form_))
+        rows.append((case, actions))
     return render(
         request,
         "cases/street_inbox.html",
@@ -62,8 +76,8 @@ def _render_inbox(request, bound: ActionForm | None = None, bound_case: int | No
             "page": page,
             "rows": rows,
             "open_case": bound_case,
-            "open_action": bound.action if bound is not None else "",
-            "query": request.GET.urlencode(),
+            "open_action": open_action,
+            "query": _inbox_query(request),
         },
         status=status,
     )
@@ -76,17 +90,44 @@ def street_inbox(request):
     return _render_inbox(request)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def street_act(request, pk: int, action: str):
-    """One of the street's actions from the inbox; a refused or stale action says why and changes nothing."""
+    """One of the street's actions from the inbox; a refused or stale action says why and changes nothing.
+    GET gives the action's form: to htmx the form alone (the inbox loads it when the action is opened),
+    otherwise the inbox with that form open."""
     if not permissions.can_use_street_inbox(request.user):
         raise PermissionDenied(_("只有街道领导可以处理上报街道的工单。"))
     if action not in permissions.STREET_ACTIONS:
         raise Http404
-    case = Case.objects.filter(pk=pk, grid_id__in=selectors.street_grid_ids(request.user)).first()
+    case = selectors.in_led_streets(
+        Case.objects.filter(pk=pk), selectors.led_street_ids(request.user)
+    ).first()
     if case is None:
         raise Http404
     prefix = _prefix(case, action)
+    if request.method == "GET":
+        allowed = permissions.may(request.user, case, action)
+        gone = _("工单 %(number)s 已不在街道待办中（现为“%(status)s”），请刷新页面。") % {
+            "number": case.number,
+            "status": case.get_status_display(),
+        }
+        if not request.headers.get("HX-Request"):
+            if not allowed:
+                messages.error(request, gone)
+                return redirect(_inbox_url(request))
+            return _render_inbox(request, bound_case=case.pk, open_action=action)
+        return render(
+            request,
+            "cases/_street_act_form.html",
+            {
+                "case": case,
+                "action": action,
+                "label": ACTIONS[action].label,
+                "form": ActionForm(action=action, case=case, prefix=prefix) if allowed else None,
+                "gone": "" if allowed else gone,
+                "query": _inbox_query(request),
+            },
+        )
     if not permissions.may(request.user, case, action) and case.status == request.POST.get(
         f"{prefix}-expected_status"
     ):

@@ -261,7 +261,7 @@ MATRIX = [
     (GET("cases:desk"),                                   "LOGIN 200  200  200  200  200  200"),
     # The street's inbox of escalated cases and its actions: street leaders and superusers only.
     (GET("cases:street_inbox"),                           "LOGIN 403  403  403  403  200  200"),
-    (GET("cases:street_act", "case_escalated", args=("resolve",)), "LOGIN 405  405  405  405  405  405"),
+    (GET("cases:street_act", "case_escalated", args=("resolve",)), "LOGIN 403  403  403  403  200  200"),
     (POST("cases:street_act", "case_escalated", args=("resolve",)), "LOGIN 403  403  403  403  302  302"),
     (GET("cases:list"),                                   "LOGIN 200  200  200  200  200  200"),
     # Bulk dispatch is the desk's (workers and the street leader: 403); a case outside the scope is 404.

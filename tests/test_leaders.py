@@ -187,20 +187,54 @@ def test_inbox_actions_refuse_other_streets_and_other_actions(street_world, clie
     assert inside.status == Status.ESCALATED
 
 
+def test_inbox_draws_no_action_form_until_one_is_opened(street_world, client):
+    case = _escalated(street_world, "a")
+    client.force_login(street_world["people"]["street"])
+    community = street_world["grids"]["A"].community_id
+    html = _inbox(client, community=community).content.decode()
+    url = reverse("cases:street_act", args=[case.pk, "resolve"])
+    # the action is there, to open; its form is not drawn with the page
+    assert f'hx-get="{url}?community={community}"' in html
+    assert f'name="c{case.pk}-resolve-note"' not in html
+    # opened (htmx): the form alone, posting back to the inbox as the user left it
+    fragment = client.get(url, {"community": community}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    body = fragment.content.decode()
+    assert f'name="c{case.pk}-resolve-note"' in body and f'action="{url}?community={community}"' in body
+    assert "<nav" not in body  # no page around it
+    # without htmx: the inbox, with that form open
+    page = client.get(url, {"community": community})
+    assert page.status_code == 200
+    assert (page.context["open_case"], page.context["open_action"]) == (case.pk, "resolve")
+    assert f'name="c{case.pk}-resolve-note"' in page.content.decode()
+
+
+def test_an_action_opened_after_the_case_left_the_inbox_says_so(street_world, client):
+    case = _escalated(street_world, "a")
+    client.force_login(street_world["people"]["street"])
+    services.case_transition(case=case, action="resolve", actor=street_world["people"]["street"], note="办结")
+    url = reverse("cases:street_act", args=[case.pk, "resolve"])
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "已不在街道待办中" in fragment and "<form" not in fragment
+    response = client.get(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("cases:street_inbox")
+    assert "已不在街道待办中" in response.content.decode()
+
+
 def test_inbox_issues_the_same_queries_at_two_sizes(street_world, client, django_assert_num_queries):
     _escalated(street_world, "a", days_ago=10)
     _escalated(street_world, "b")
     client.force_login(street_world["people"]["street"])
     _inbox(client)  # warm the session
     # session, user (a street leader needs no second factor: no device); the user's roles (may they use
-    # the inbox); the street's grids; the communities offered; the count; the page's cases; their
-    # escalation lines; the menu's roles; the bell (stale visit plans, its counts) = 11
-    with django_assert_num_queries(11):
+    # the inbox); the street's grids; the communities offered; the count; the page's case ids; their
+    # rows; their escalation lines; the menu's roles; the bell (stale visit plans, its counts) = 12
+    with django_assert_num_queries(12):
         small = _inbox(client)
     for key in "ab" * 4:
         _escalated(street_world, key, days_ago=3)
     GridFactory(community=street_world["grids"]["A"].community)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         large = _inbox(client)
     assert len(small.context["rows"]) == 2 and len(large.context["rows"]) == 10
 

@@ -201,6 +201,7 @@ def test_inbox_draws_no_action_form_until_one_is_opened(street_world, client):
     assert fragment.status_code == 200
     body = fragment.content.decode()
     assert f'name="c{case.pk}-resolve-note"' in body and f'action="{url}?community={community}"' in body
+    assert 'enctype="multipart/form-data"' in body  # the resolution's photos reach the server
     assert "<nav" not in body  # no page around it
     # without htmx: the inbox, with that form open
     page = client.get(url, {"community": community})

@@ -473,3 +473,31 @@ def test_patrol_form_refuses_a_shop_outside_the_patrollers_grids(client, grid, o
     )
     assert response.status_code == 200
     assert response.context["formset"].forms[0].errors["shop"]
+
+
+# --- the district generator -----------------------------------------------------------------------------
+
+
+def test_generate_district_puts_a_few_shops_at_each_building_with_pledges(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from stdnum.cn import uscc
+
+    from common.phones import normalize_phone
+    from grids.models import Building
+    from grids.permissions import roles_over_grid
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("generate_district", households=600, seed=7, stdout=StringIO())
+    shops = list(Shop.objects.select_related("building"))
+    assert Building.objects.count() <= len(shops) <= 3 * Building.objects.count()
+    for shop in shops:
+        assert shop.building.grid_id == shop.grid_id
+        assert shop.licence_number == "" or uscc.is_valid(shop.licence_number)
+        assert normalize_phone(shop.contact_phone) == shop.contact_phone
+    pledges = ShopPledge.objects.select_related("shop__grid", "recorded_by")
+    assert pledges.exists()
+    for pledge in pledges:
+        assert pledge.shop.closed_on is None and pledge.signed_on <= timezone.localdate()
+        assert Role.GRID_WORKER in roles_over_grid(pledge.recorded_by, pledge.shop.grid)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import AgreementTerm, Case, Meeting
 from grids.models import Assignment, Community, Grid
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
+from shops.models import Shop, ShopPledge
 from visits.models import Patrol, PatrolFinding, Visit, VisitPlan
 
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
@@ -87,6 +88,14 @@ class AssignmentHistory(_history_of(Assignment)):
     """Each version of an assignment (岗位分配)."""
 
 
+class ShopHistory(_history_of(Shop)):
+    """Each version of a shop or unit (实有单位)."""
+
+
+class ShopPledgeHistory(_history_of(ShopPledge)):
+    """Each version of a 门前三包 pledge (门前三包责任书)."""
+
+
 HISTORY_MODELS = (
     HouseholdHistory,
     ResidentHistory,
@@ -100,6 +109,8 @@ HISTORY_MODELS = (
     MeetingHistory,
     AgreementTermHistory,
     AssignmentHistory,
+    ShopHistory,
+    ShopPledgeHistory,
 )
 
 

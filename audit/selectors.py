@@ -71,6 +71,8 @@ SOURCES = {
         Source("cases.meeting", audit_models.MeetingHistory, "case__grid"),
         Source("cases.agreementterm", audit_models.AgreementTermHistory, "meeting__case__grid"),
         Source("grids.assignment", audit_models.AssignmentHistory, "grid"),
+        Source("shops.shop", audit_models.ShopHistory, "grid", frozenset({"contact_phone"})),
+        Source("shops.shoppledge", audit_models.ShopPledgeHistory, "shop__grid"),
     )
 }
 

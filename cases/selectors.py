@@ -63,6 +63,7 @@ def case_for_user(user, pk: int) -> Case:
             "merged_into",
             "origin_visit__household__dwelling__building",
             "origin_finding__patrol",
+            "origin_finding__shop",
         )
         .prefetch_related(
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("at", "id")),

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "common",
     "portal",
     "grids",
+    "shops",
     "residents",
     "visits",
     "cases",

@@ -4,8 +4,9 @@ from django.urls import include, path
 from accounts import urls as account_urls
 from accounts import views as account_views
 from grids import views as grid_views
+from shops import urls as shop_urls
 
-from . import views, views_home
+from . import views, views_home, views_shops
 
 grid_patterns = (
     [
@@ -14,6 +15,12 @@ grid_patterns = (
         path("<int:pk>/buildings/new/", grid_views.building_create, name="building_new"),
     ],
     "grids",
+)
+
+# The shop's page composes visits and cases (its inspections and their cases), so it is served from here.
+shop_patterns = (
+    [*shop_urls.urlpatterns, path("<int:pk>/", views_shops.shop_detail, name="detail")],
+    "shops",
 )
 
 urlpatterns = [
@@ -25,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("grids/", include(grid_patterns)),
     path("residents/households/<int:pk>/", views.household_file, name="household_file"),
+    path("shops/", include(shop_patterns)),
     path("residents/", include("residents.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),

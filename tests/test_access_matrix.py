@@ -55,6 +55,7 @@ from cases.workflow import WORKFLOW, Action
 from grids.models import Building, Grid, Role
 from notifications.models import Notification, VisitAlert
 from residents.models import CareCategory, CareEnrolment, Household, Resident
+from shops.models import Shop
 from tests.factories import (
     BuildingFactory,
     CareEnrolmentFactory,
@@ -69,6 +70,7 @@ from tests.factories import (
     log_visit,
 )
 from tests.test_case_meetings import in_days, meeting_data, record
+from tests.test_shops import ShopFactory
 from tests.test_visit_views import visit_data
 from visits import services as visit_services
 from visits.models import Patrol, PatrolFinding, RecordPhoto, Visit
@@ -183,6 +185,16 @@ MATRIX = [
     # Buildings are registered by 网格长, community staff and leaders (grids.permissions.BUILDING_EDIT_ROLES).
     (GET("grids:building_new", "grid_a"),                 "LOGIN 403  404  200  404  403  200"),
     (POST("grids:building_new", "grid_a"),                "LOGIN 403  404  302  404  403  302"),
+    # --- shops (实有单位) and their 门前三包 pledges: read by everyone serving the grid, kept by the
+    # registry's keepers (grids.permissions.can_edit_registry); the street leader reads them only.
+    (GET("shops:list"),                                   "LOGIN 200  200  200  200  200  200"),
+    (GET("shops:detail", "shop"),                         "LOGIN 200  404  200  404  200  200"),
+    (GET("shops:new", "grid_a"),                          "LOGIN 200  404  200  404  403  200"),
+    (POST("shops:new", "grid_a"),                         "LOGIN 302  404  302  404  403  302"),
+    (GET("shops:edit", "shop"),                           "LOGIN 200  404  200  404  403  200"),
+    (POST("shops:edit", "shop"),                          "LOGIN 302  404  302  404  403  302"),
+    (GET("shops:pledge_new", "shop"),                     "LOGIN 200  404  200  404  403  200"),
+    (POST("shops:pledge_new", "shop"),                    "LOGIN 302  404  302  404  403  302"),
     # --- residents: the registry. Street leaders read it but do not keep it (REGISTRY_EDIT_ROLES) -----------
     (GET("household_file", "household"),                  "LOGIN 200  404  200  404  200  200"),
     (GET("residents:search"),                             "LOGIN 200  200  200  200  200  200"),
@@ -400,6 +412,14 @@ FORM_DATA: dict[str, Callable] = {
     },
     "residents:liaison_set": lambda w, me: {"party_member": w.resident.pk, "since": _today()},
     "residents:ledger_import": lambda w, me: {},
+    "shops:new": lambda w, me: {"name": "黄河食渡·牛肉面", "kind": "catering", "address": "滨河路1号"},
+    "shops:edit": lambda w, me: {"name": "黄河食渡·茶社", "kind": "catering", "building": w.building.pk},
+    "shops:pledge_new": lambda w, me: {
+        "signed_on": _today(),
+        "frontage": "门前至人行道边缘",
+        "cleanliness": "on",
+        "signed_by": "马师傅",
+    },
     "visits:new": lambda w, me: visit_data(visitors=[me] if me else [], residents_met=[w.resident]),
     "visits:edit": lambda w, me: visit_data(
         visitors=[me] if me else [], residents_met=[w.resident], notes="改"
@@ -476,6 +496,7 @@ class World:
     visit: Visit | None = None  # worker A's, an hour ago
     patrol: Patrol | None = None
     finding: PatrolFinding | None = None  # the patrol's one finding
+    shop: Shop | None = None  # in the household's building, without a pledge yet
     record_photo: RecordPhoto | None = None  # a photo of worker A's visit
     attachment: CaseAttachment | None = None
     meeting: Meeting | None = None  # an agreement
@@ -522,6 +543,7 @@ def _build() -> World:
         political_status=Resident.PoliticalStatus.PARTY_MEMBER,
     )
     w.newcomer = ResidentFactory.build(household=w.household)
+    w.shop = ShopFactory(grid=w.grid_a, building=w.building)
     w.enrolment = CareEnrolmentFactory(
         household=w.household, since=timezone.localdate() - datetime.timedelta(60)
     )

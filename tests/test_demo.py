@@ -28,6 +28,7 @@ from residents.models import (
     LiaisonLink,
     Resident,
 )
+from shops.models import Shop, ShopPledge
 from tooling import demo
 from visits import selectors
 from visits.models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan
@@ -57,6 +58,8 @@ MODELS = (
     Meeting,
     Participant,
     AgreementTerm,
+    Shop,
+    ShopPledge,
 )
 # Visits and cases are dated back from the moment of loading, but how many there are does not depend on it.
 EXPECTED_ROWS = {
@@ -82,6 +85,8 @@ EXPECTED_ROWS = {
     "Meeting": 2,
     "Participant": 10,
     "AgreementTerm": 2,
+    "Shop": 7,  # around 黄河食渡, one of them closed
+    "ShopPledge": 8,  # three renewed after the clean-up; the barbecue has none
     "User": 31,
 }
 EXPECTED_SUMMARY = (

@@ -36,6 +36,7 @@ from residents.models import (
     LiaisonLink,
     Resident,
 )
+from shops.models import Shop
 from tests.test_demo import EXPECTED_RESIDENTS_DIGEST, residents_digest
 from tooling import demo
 from visits import selectors
@@ -325,6 +326,23 @@ def test_patrols_found_litter_and_parked_cars_around_huanghe_shidu():
     findings = PatrolFinding.objects.filter(location__contains="黄河食渡")
     assert findings.filter(description__contains="环境卫生脏乱差").exists()
     assert findings.filter(description__contains="机动车乱停放").exists()
+
+
+def test_shops_around_huanghe_shidu_pledge_and_their_inspections_became_cases():
+    shops = Shop.objects.with_current_pledge().select_related("grid")
+    assert {shop.grid.code for shop in shops} == {"JCG-02"}
+    assert all("黄河食渡" in shop.name or shop.building_id or shop.address for shop in shops)
+    noodles = shops.get(name="黄河食渡·马记牛肉面")
+    # First signed a year ago, renewed after the clean-up (the patrol of 13 days ago).
+    assert [p.signed_on for p in noodles.pledges.all()][0] > timezone.localdate() - datetime.timedelta(13)
+    assert noodles.pledges.count() == 2
+    assert shops.get(name="黄河食渡·河畔烧烤").pledge_signed_on is None
+    assert shops.filter(closed_on__isnull=False).count() == 1
+    # The litter the patrol found at the barbecue became the sanitation case, resolved and archived.
+    litter = PatrolFinding.objects.get(shop__name="黄河食渡·河畔烧烤")
+    case = Case.objects.get(origin_finding=litter)
+    assert (case.category.name, case.status, case.outcome) == ("环境卫生", "closed", "resolved")
+    assert PatrolFinding.objects.filter(shop=noodles, description__contains="门前三包").exists()
 
 
 def timeline(case: Case) -> list[tuple[str, str, str]]:

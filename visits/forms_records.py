@@ -21,6 +21,8 @@ from common.forms import (
 from grids.forms import PlaceFilterForm, grid_label
 from grids.models import Grid
 from grids.selectors import users_serving
+from shops.models import Shop
+from shops.selectors import shops_for_patrol
 
 from .models import Visit
 from .selectors import VisitFilters
@@ -119,8 +121,20 @@ class PatrolForm(StyledFormMixin, forms.Form):
             self.initial["grid"] = self.fields["grid"].queryset[0]
 
 
+# The shop picker lists the open shops of the grids the patroller walks; past this many grids (a superuser)
+# it would list a district's shops in every row, so it is left out.
+SHOP_PICKER_MAX_GRIDS = 10
+
+
 class FindingForm(StyledFormMixin, forms.Form):
     """One thing the patrol found; a row left blank is ignored."""
+
+    shop = forms.ModelChoiceField(
+        label=_("涉及单位（门前三包）"),
+        queryset=Shop.objects.none(),
+        required=False,
+        empty_label=_("（不涉及）"),
+    )
 
     location = forms.CharField(
         label=_("位置"), max_length=200, widget=forms.TextInput(attrs={"placeholder": _("如：靖远路9号东侧")})
@@ -130,16 +144,40 @@ class FindingForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("如：下水道堵塞，污水外溢")}),
     )
 
+    field_order = ["location", "description", "shop"]
+
+    def __init__(self, *args, shops: QuerySet[Shop] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if shops is None:
+            del self.fields["shop"]
+        else:
+            self.fields["shop"].queryset = shops
+            self.fields["shop"].label_from_instance = lambda shop: f"{shop.name} · {shop.grid.name}"
+
+    def has_changed(self) -> bool:
+        """A row with only a shop chosen is still a blank row: the shop alone says nothing was found."""
+        return any(name in self.changed_data for name in ("location", "description"))
+
 
 FindingFormSet = forms.formset_factory(
     FindingForm, extra=3, max_num=MAX_FINDINGS, absolute_max=MAX_FINDINGS, validate_max=True
 )
 
 
+def finding_formset(data, grids: QuerySet[Grid]):
+    """The findings rows, each offering the open shops of these grids (none past SHOP_PICKER_MAX_GRIDS)."""
+    shops = shops_for_patrol(grids) if grids.count() <= SHOP_PICKER_MAX_GRIDS else None
+    return FindingFormSet(data, prefix="findings", form_kwargs={"shops": shops})
+
+
 def findings_of(formset) -> list[Finding]:
     """The filled rows of a valid findings formset, in the order they were written."""
     return [
-        Finding(location=form.cleaned_data["location"], description=form.cleaned_data["description"])
+        Finding(
+            location=form.cleaned_data["location"],
+            description=form.cleaned_data["description"],
+            shop=form.cleaned_data.get("shop"),
+        )
         for form in formset.forms
         if form.has_changed() and form.cleaned_data
     ]

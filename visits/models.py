@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from common.submissions import submission_token_column
 from grids.models import Grid, WorkTeamMember
 from residents.models import CareCategory, Household, Resident
+from shops.models import Shop
 
 # Visit-interval rules (DOMAIN.md, 走访频次). Keys are care categories, plus one for severe disability,
 # which DOMAIN.md schedules more often than other disability grades.
@@ -255,6 +256,15 @@ class PatrolFinding(models.Model):
     )
     location = models.CharField(_("位置"), max_length=200)
     description = models.TextField(_("发现的问题"))
+    # The shop or unit inspected (门前三包), of the patrol's grid: the finding joins its record.
+    shop = models.ForeignKey(
+        Shop,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("涉及单位"),
+    )
 
     class Meta:
         verbose_name = _("巡查发现")

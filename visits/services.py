@@ -17,6 +17,7 @@ from common.submissions import create_once
 from grids.models import Grid, WorkTeamMember
 from grids.permissions import roles_over_grid
 from residents.models import CareEnrolment, Household, Resident
+from shops.models import Shop
 
 from . import permissions, revisions, selectors, signals
 from .models import Patrol, PatrolFinding, RecordPhoto, Visit, VisitGift, VisitPlan, VisitRevision
@@ -268,6 +269,7 @@ def visit_plan_set(
 class Finding:
     location: str
     description: str
+    shop: Shop | None = None  # the shop inspected, of the patrol's grid
 
 
 def patrol_log(
@@ -313,12 +315,18 @@ def _patrol_log(patrol: Patrol, findings: list[Finding]) -> Patrol:
         if not finding.location.strip() or not finding.description.strip():
             errors.setdefault("findings", []).append(_("每条发现都须填写位置和问题。"))
             break
+    for finding in findings:
+        if finding.shop is not None and finding.shop.grid_id != grid.pk:
+            errors.setdefault("findings", []).append(_("所选单位不在本次巡查的网格。"))
+            break
     if errors:
         raise ValidationError(errors)
     patrol.route = patrol.route.strip()
     patrol.save()
     PatrolFinding.objects.bulk_create(
-        PatrolFinding(patrol=patrol, location=f.location.strip(), description=f.description.strip())
+        PatrolFinding(
+            patrol=patrol, location=f.location.strip(), description=f.description.strip(), shop=f.shop
+        )
         for f in findings
     )
     return patrol

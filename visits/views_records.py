@@ -20,7 +20,7 @@ from residents import disclosure
 from residents.models import CareEnrolment, Resident
 
 from . import exports, permissions, selectors, services
-from .forms_records import FindingFormSet, PatrolForm, VisitFilterForm, findings_of
+from .forms_records import PatrolForm, VisitFilterForm, finding_formset, findings_of
 from .models import Patrol, Visit
 
 
@@ -148,7 +148,7 @@ def patrol_create(request):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     form = PatrolForm(data, grids=grids)
-    formset = FindingFormSet(data, prefix="findings")
+    formset = finding_formset(data, grids)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             patrol = services.patrol_log(
@@ -179,7 +179,7 @@ def patrol_detail(request, pk: int):
         patrol = selectors.patrols_for_user(request.user).select_related("grid__community").get(pk=pk)
     except Patrol.DoesNotExist:
         raise Http404 from None
-    findings = list(patrol.findings.prefetch_related("photos"))
+    findings = list(patrol.findings.select_related("shop").prefetch_related("photos"))
     context = {
         "patrol": patrol,
         "findings": findings,

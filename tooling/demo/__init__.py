@@ -17,7 +17,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - places.py (data/places.toml): streets, communities, grids, buildings and dwellings;
 - planner.py and households.py (data/households.toml): households, residents, care enrolments, liaisons;
 - accounts.py (data/accounts.toml): the accounts, their assignments and the "一亲三心" work team;
-- visits.py (data/visits.toml) and patrols.py (data/patrols.toml);
+- shops.py (data/shops.toml): the shops around 黄河食渡 and their 门前三包 pledges;
+- visits.py (data/visits.toml) and patrols.py (data/patrols.toml), whose findings name the shops;
 - cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders.
 """
 
@@ -32,6 +33,7 @@ from .households import load_households as _load_households
 from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
 from .places import load_places as _load_places
+from .shops import load_shops as _load_shops
 from .visits import CONDOLENCE_CATEGORIES
 from .visits import load_visits as _load_visits
 
@@ -49,7 +51,8 @@ def load() -> Counter | None:
     story_people = _load_households(dwellings, counts)
     users, team = _load_accounts(grids, communities, streets, counts)
     _load_visits(grids, users, team, story_people, counts)
-    findings = _load_patrols(grids, users, counts)
+    shops = _load_shops(grids, users, counts)
+    findings = _load_patrols(grids, users, counts, shops)
     _load_cases(grids, users, story_people, findings, counts)
     return counts
 

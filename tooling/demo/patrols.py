@@ -11,8 +11,14 @@ from visits.models import PatrolFinding
 from .common import data
 
 
-def load_patrols(grids: dict, users: dict, counts: Counter) -> dict[str, PatrolFinding]:
-    """Each patrol of the data file, from 09:30 to 11:30 on its day; returns what they found, by key."""
+def load_patrols(
+    grids: dict, users: dict, counts: Counter, shops: dict | None = None
+) -> dict[str, PatrolFinding]:
+    """Each patrol of the data file, from 09:30 to 11:30 on its day; returns what they found, by key.
+
+    A finding naming a shop (`shop`, a key of data/shops.toml) joins that shop's record.
+    """
+    shops = shops or {}
     today = timezone.localdate()
 
     def at(days_ago: int, hour: int) -> datetime.datetime:
@@ -29,7 +35,10 @@ def load_patrols(grids: dict, users: dict, counts: Counter) -> dict[str, PatrolF
             ended_at=at(spec["days_ago"], 11),
             route=spec["route"],
             notes=spec["notes"],
-            findings=[visit_services.Finding(f["location"], f["description"]) for f in findings],
+            findings=[
+                visit_services.Finding(f["location"], f["description"], shop=shops.get(f.get("shop", "")))
+                for f in findings
+            ],
         )
         recorded = patrol.findings.order_by("id")
         found.update((f["key"], finding) for f, finding in zip(findings, recorded, strict=True))

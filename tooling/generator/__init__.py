@@ -17,7 +17,8 @@ dependency order, so more kinds of rows can be added one function at a time:
 - households.py: households and residents;
 - enrolments.py: care enrolments and liaison links;
 - visits.py: visits, their visitors, residents met and gifts, and visit plans;
-- cases.py: cases and their timelines.
+- cases.py: cases and their timelines;
+- shops.py: a few shops and units at each building, most with a 门前三包 pledge.
 """
 
 import contextlib
@@ -31,9 +32,10 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent
 from grids.models import Dwelling, Street
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
+from shops.models import Shop, ShopPledge
 from visits.models import Visit, VisitGift, VisitPlan
 
-from . import cases, enrolments, households, places, visits
+from . import cases, enrolments, households, places, shops, visits
 from .district import District
 from .loader import Loader, foreign_keys_dropped
 
@@ -51,6 +53,8 @@ BULK_TABLES = (
     VisitPlan._meta.db_table,
     Case._meta.db_table,
     CaseEvent._meta.db_table,
+    Shop._meta.db_table,
+    ShopPledge._meta.db_table,
 )
 
 
@@ -105,6 +109,7 @@ class DistrictGenerator:
             self.step("visit gifts", visits.visit_gifts)
             self.step("visit plans", visits.visit_plans, overrides)
             self.step("cases", cases.cases, homes, members, buildings, workers, desk)
+            self.step("shops", shops.shops, buildings, workers)
             del members
             started = time.perf_counter()
         self.out.write(f"  {'foreign keys':<18} {time.perf_counter() - started:7.1f} s")

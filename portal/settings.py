@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "portal",
     "grids",
     "residents",
+    "volunteers",
     "visits",
     "cases",
     "notifications",

@@ -16,6 +16,7 @@ LAYERS = [
     "common",
     "grids",
     "residents",
+    "volunteers",
     "visits",
     "cases",
     "notifications",

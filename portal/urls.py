@@ -26,6 +26,7 @@ urlpatterns = [
     path("grids/", include(grid_patterns)),
     path("residents/households/<int:pk>/", views.household_file, name="household_file"),
     path("residents/", include("residents.urls")),
+    path("volunteers/", include("volunteers.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
     path("notifications/", include("notifications.urls")),

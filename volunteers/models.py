@@ -56,7 +56,8 @@ class PartnerUnit(models.Model):
 
 class ReportingMemberQuerySet(models.QuerySet):
     def visible_to(self, user) -> Self:
-        return self.filter(grid__in=Grid.objects.visible_to(user))
+        """Members serving the grids of the communities the user sees (like the other records here)."""
+        return self.filter(grid__community__in=Community.objects.visible_to(user))
 
 
 class ReportingMember(models.Model):

@@ -66,6 +66,7 @@ def team_hours(team: VolunteerTeam) -> Decimal:
 def activities_for(user, *, when: str = "", kind: str = "", q: str = "", team=None) -> QuerySet[Activity]:
     rows = Activity.objects.visible_to(user).select_related("community", "grid", "team")
     now = timezone.now()
+    rows = rows.order_by("-starts_at", "-id")
     if when == "upcoming":
         rows = rows.filter(ends_at__gte=now).order_by("starts_at", "id")
     elif when == "past":

@@ -218,3 +218,170 @@ def test_two_taking_the_last_place_at_once_exactly_one_wins(grid, staff):
         (refusal,) = [result for result in results if result != "signed"]
         assert "名额已满" in refusal, outcomes
         assert activity.sign_ups.count() == 2
+
+
+# --- pages: scoping, service record, query counts, bad input ---------------------------------------
+
+
+def _count(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def _fill_activities(community, staff, volunteers, n):
+    from tests.volunteer_factories import team_in
+
+    team = team_in(community, f"服务队{n}")
+    for i in range(n):
+        activity = _past(community, staff, i + 1, title=f"活动{n}-{i}", team=team)
+        activity.partner_units.set([])
+        for volunteer in volunteers:
+            attended(activity, volunteer, Decimal("1"))
+
+
+def test_activities_list_and_volunteer_page_keep_their_query_counts(client, grid, staff):
+    from django.urls import reverse
+
+    community = grid.community
+    volunteer = volunteer_in(community)
+    others = [volunteer_in(community, f"志愿者{i}") for i in range(3)]
+    client.force_login(staff)
+    list_url = reverse("volunteers:activities") + "?when=past"
+    page_url = reverse("volunteers:volunteer_detail", args=[volunteer.pk])
+    _fill_activities(community, staff, [volunteer, *others], 2)
+    small = (_count(client, list_url), _count(client, page_url))
+    _fill_activities(community, staff, [volunteer, *others], 15)
+    assert (_count(client, list_url), _count(client, page_url)) == small
+
+
+def test_another_communitys_records_are_404(client, grid, other_grid, staff):
+    from django.urls import reverse
+
+    from volunteers.models import PartnerUnit, ReportingMember, VolunteerTeam
+
+    elsewhere = other_grid.community
+    volunteer = volunteer_in(elsewhere)
+    activity = activity_in(elsewhere, staff)
+    unit = PartnerUnit.objects.create(community=elsewhere, name="外单位")
+    team = VolunteerTeam.objects.create(community=elsewhere, name="外队")
+    member = ReportingMember.objects.create(name="外党员", grid=other_grid, reported_on=timezone.localdate())
+    client.force_login(staff)
+    for name, pk in [
+        ("volunteer_detail", volunteer.pk),
+        ("volunteer_edit", volunteer.pk),
+        ("activity_detail", activity.pk),
+        ("attendance", activity.pk),
+        ("unit_detail", unit.pk),
+        ("team_detail", team.pk),
+        ("member_detail", member.pk),
+    ]:
+        assert client.get(reverse(f"volunteers:{name}", args=[pk])).status_code == 404, name
+    listed = client.get(reverse("volunteers:volunteers")).content.decode()
+    assert volunteer.name not in listed
+
+
+def test_phones_are_masked_on_the_pages(client, grid, staff):
+    from django.urls import reverse
+
+    volunteer = volunteer_in(grid.community, phone="13912345678")
+    client.force_login(staff)
+    page = client.get(reverse("volunteers:volunteer_detail", args=[volunteer.pk])).content.decode()
+    assert "139****5678" in page and "13912345678" not in page
+
+
+def test_attendance_page_with_bad_hours_keeps_the_input_and_credits_nothing(client, grid, staff):
+    from django.urls import reverse
+
+    activity = _past(grid.community, staff, 0, hours=2)
+    rows = _signed(activity, volunteer_in(grid.community, "甲"), volunteer_in(grid.community, "乙"))
+    client.force_login(staff)
+    url = reverse("volunteers:attendance", args=[activity.pk])
+    for bad in ("abc", "NaN", "-1", "2.5", "9" * 12):
+        response = client.post(url, {f"attended-{rows[0].pk}": "on", f"hours-{rows[0].pk}": bad})
+        assert response.status_code == 200, bad
+        assert bad[:10] in response.content.decode()
+    assert not ActivitySignUp.objects.filter(attended__isnull=False).exists()
+    response = client.post(url, {f"attended-{rows[0].pk}": "on", f"hours-{rows[0].pk}": ""})
+    assert response.status_code == 302
+    got = {row.volunteer.name: (row.attended, row.hours) for row in ActivitySignUp.objects.all()}
+    assert got == {"甲": (True, Decimal("2.00")), "乙": (False, Decimal("0"))}
+
+
+def test_activity_form_bad_input_is_a_form_error(client, grid, staff):
+    from django.urls import reverse
+
+    client.force_login(staff)
+    start = timezone.localtime() + datetime.timedelta(days=1)
+    response = client.post(
+        reverse("volunteers:activity_new"),
+        {
+            "community": grid.community_id,
+            "title": "陪诊",
+            "kind": "volunteer_service",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "place": "卫生站",
+            "capacity": "-3",
+        },
+    )
+    assert response.status_code == 200
+    assert "结束时间须晚于开始时间" in response.content.decode()
+    assert "陪诊" in response.content.decode()
+
+
+def test_full_activity_page_tells_staff_why(client, grid, staff):
+    from django.urls import reverse
+
+    activity = activity_in(grid.community, staff, capacity=1)
+    services.activity_sign_up(activity=activity, volunteer=volunteer_in(grid.community, "甲"), actor=staff)
+    late = volunteer_in(grid.community, "乙")
+    client.force_login(staff)
+    response = client.post(
+        reverse("volunteers:sign_up", args=[activity.pk]), {"volunteer": late.pk}, follow=True
+    )
+    assert "名额已满" in response.content.decode()
+
+
+def test_a_visit_and_a_consultation_join_the_volunteers_service_record(client, grid, staff, worker):
+    from django.urls import reverse
+
+    from cases import services as case_services
+    from tests.factories import HouseholdFactory, case_in
+    from tests.test_case_meetings import an_hour_ago, in_days
+    from tests.test_visit_views import visit_data
+
+    volunteer = volunteer_in(grid.community, "法援律师")
+    household = HouseholdFactory(dwelling__building__grid=grid)
+    client.force_login(worker)
+    response = client.post(
+        reverse("visits:new") + f"?household={household.pk}",
+        visit_data(visitors=[worker], volunteers=[str(volunteer.pk)]),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case = case_in("in_consultation", grid, staff=staff, worker=worker)
+    case_services.meeting_record(
+        case=case,
+        actor=worker,
+        record=case_services.MeetingRecord(
+            held_at=an_hour_ago(),
+            place="社区议事厅",
+            chair="孙调解员",
+            question="漏水",
+            minutes="协商。",
+            outcome="agreement",
+            participants=[
+                case_services.ParticipantEntry(role="requester", name="赵女士"),
+                case_services.ParticipantEntry(role="volunteer_lawyer", name="法援律师", volunteer=volunteer),
+            ],
+            terms=[case_services.TermEntry(party="楼上", action="修管", due=in_days(7))],
+        ),
+        expected_status="in_consultation",
+    )
+    client.force_login(staff)
+    page = client.get(reverse("volunteers:volunteer_detail", args=[volunteer.pk])).content.decode()
+    assert household.grid.name in page.split("随同走访")[1]
+    assert "暂无" not in page.split("参加的协商")[1].split("</ul>")[0]

@@ -20,6 +20,7 @@ from cases.models import AgreementTerm, Case, Meeting
 from grids.models import Assignment, Community, Grid
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from visits.models import Patrol, PatrolFinding, Visit, VisitPlan
+from volunteers.models import ActivitySignUp, ReportingMember, Volunteer
 
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
@@ -87,6 +88,18 @@ class AssignmentHistory(_history_of(Assignment)):
     """Each version of an assignment (岗位分配)."""
 
 
+class ReportingMemberHistory(_history_of(ReportingMember)):
+    """Each version of a reporting Party member's record (在职党员双报到)."""
+
+
+class VolunteerHistory(_history_of(Volunteer)):
+    """Each version of a volunteer's record (志愿者)."""
+
+
+class ActivitySignUpHistory(_history_of(ActivitySignUp)):
+    """Each version of a sign-up: attendance and the hours credited (活动报名与服务时长)."""
+
+
 HISTORY_MODELS = (
     HouseholdHistory,
     ResidentHistory,
@@ -100,6 +113,9 @@ HISTORY_MODELS = (
     MeetingHistory,
     AgreementTermHistory,
     AssignmentHistory,
+    ReportingMemberHistory,
+    VolunteerHistory,
+    ActivitySignUpHistory,
 )
 
 

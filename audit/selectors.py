@@ -71,6 +71,9 @@ SOURCES = {
         Source("cases.meeting", audit_models.MeetingHistory, "case__grid"),
         Source("cases.agreementterm", audit_models.AgreementTermHistory, "meeting__case__grid"),
         Source("grids.assignment", audit_models.AssignmentHistory, "grid"),
+        Source(
+            "volunteers.reportingmember", audit_models.ReportingMemberHistory, "grid", frozenset({"phone"})
+        ),
     )
 }
 

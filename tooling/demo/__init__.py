@@ -18,7 +18,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - planner.py and households.py (data/households.toml): households, residents, care enrolments, liaisons;
 - accounts.py (data/accounts.toml): the accounts, their assignments and the "一亲三心" work team;
 - visits.py (data/visits.toml) and patrols.py (data/patrols.toml);
-- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders.
+- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
+- volunteers.py (data/volunteers.toml): 草场街社区's partner units, reporting members, teams and activities.
 """
 
 from collections import Counter
@@ -34,6 +35,7 @@ from .places import already_loaded
 from .places import load_places as _load_places
 from .visits import CONDOLENCE_CATEGORIES
 from .visits import load_visits as _load_visits
+from .volunteers import load_volunteers as _load_volunteers
 
 __all__ = ["CONDOLENCE_CATEGORIES", "DEMO_PASSWORD", "already_loaded", "load", "summary"]
 
@@ -51,6 +53,7 @@ def load() -> Counter | None:
     _load_visits(grids, users, team, story_people, counts)
     findings = _load_patrols(grids, users, counts)
     _load_cases(grids, users, story_people, findings, counts)
+    _load_volunteers(grids, communities, users, counts)
     return counts
 
 

@@ -62,26 +62,28 @@ def reporting_member_save(*, member: ReportingMember, actor) -> ReportingMember:
 @transaction.atomic
 def team_save(*, team: VolunteerTeam, actor) -> VolunteerTeam:
     _require(permissions.can_edit_community_records(actor, team.community))
-    if team.leader_id and team.leader.community_id != team.community_id:
+    leader = team.leader
+    if leader is not None and leader.community_id != team.community_id:
         raise ValidationError({"leader": _("队长须是本社区的志愿者。")})
     team.full_clean()
     team.save()
-    if team.leader_id:
-        team.leader.teams.add(team)
+    if leader is not None:
+        leader.teams.add(team)
     return team
 
 
 def _volunteer_names(volunteer: Volunteer) -> None:
     """A resident's or reporting member's volunteer record carries their name (lists and search)."""
-    if volunteer.resident_id:
-        volunteer.name = volunteer.resident.name
+    resident, member = volunteer.resident, volunteer.reporting_member
+    if resident is not None:
+        volunteer.name = resident.name
         volunteer.phone = ""
-        if volunteer.resident.grid.community_id != volunteer.community_id:
+        if resident.grid.community_id != volunteer.community_id:
             raise ValidationError({"resident": _("该居民不在本社区。")})
-    elif volunteer.reporting_member_id:
-        volunteer.name = volunteer.reporting_member.name
+    elif member is not None:
+        volunteer.name = member.name
         volunteer.phone = ""
-        if volunteer.reporting_member.grid.community_id != volunteer.community_id:
+        if member.grid.community_id != volunteer.community_id:
             raise ValidationError({"reporting_member": _("该在职党员不在本社区报到。")})
     elif not volunteer.name:
         raise ValidationError({"name": _("社会志愿者须填写姓名。")})

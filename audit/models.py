@@ -21,6 +21,7 @@ from grids.models import Assignment, Community, Grid
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from shops.models import Shop, ShopPledge
 from visits.models import Patrol, PatrolFinding, Visit, VisitPlan
+from volunteers.models import ActivitySignUp, ReportingMember, Volunteer
 
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
@@ -96,6 +97,18 @@ class ShopPledgeHistory(_history_of(ShopPledge)):
     """Each version of a 门前三包 pledge (门前三包责任书)."""
 
 
+class ReportingMemberHistory(_history_of(ReportingMember)):
+    """Each version of a reporting Party member's record (在职党员双报到)."""
+
+
+class VolunteerHistory(_history_of(Volunteer)):
+    """Each version of a volunteer's record (志愿者)."""
+
+
+class ActivitySignUpHistory(_history_of(ActivitySignUp)):
+    """Each version of a sign-up: attendance and the hours credited (活动报名与服务时长)."""
+
+
 HISTORY_MODELS = (
     HouseholdHistory,
     ResidentHistory,
@@ -111,6 +124,9 @@ HISTORY_MODELS = (
     AssignmentHistory,
     ShopHistory,
     ShopPledgeHistory,
+    ReportingMemberHistory,
+    VolunteerHistory,
+    ActivitySignUpHistory,
 )
 
 

@@ -73,6 +73,9 @@ SOURCES = {
         Source("grids.assignment", audit_models.AssignmentHistory, "grid"),
         Source("shops.shop", audit_models.ShopHistory, "grid", frozenset({"contact_phone"})),
         Source("shops.shoppledge", audit_models.ShopPledgeHistory, "shop__grid"),
+        Source(
+            "volunteers.reportingmember", audit_models.ReportingMemberHistory, "grid", frozenset({"phone"})
+        ),
     )
 }
 

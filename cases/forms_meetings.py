@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.dates import local_now_to_the_minute
 from common.forms import LOCAL_MINUTE, DateInput, DateTimeInput, StyledFormMixin, SubmissionTokenField
+from volunteers.models import Volunteer
 
 from .models import Meeting, Participant, Status
 
@@ -62,6 +63,17 @@ class ParticipantForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("单位（可选），如施工方、律师事务所")}),
     )
+    volunteer = forms.ModelChoiceField(
+        label=_("志愿者"),
+        queryset=Volunteer.objects.none(),
+        required=False,
+        help_text=_("参会人是本社区志愿者时选择，计入其服务记录。"),
+    )
+
+    def __init__(self, *args, volunteers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if volunteers is not None:
+            self.fields["volunteer"].queryset = volunteers
 
     def clean(self):
         data = super().clean()

@@ -518,6 +518,15 @@ class Participant(models.Model):
     resident = models.ForeignKey(
         Resident, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("居民")
     )
+    # A volunteer of the community taking part (volunteers.Volunteer): the meeting joins their service record.
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meeting_participations",
+        verbose_name=_("志愿者"),
+    )
 
     class Meta:
         verbose_name = _("参会人")

@@ -376,6 +376,7 @@ class ParticipantEntry:
     name: str
     organisation: str = ""
     resident: Resident | None = None
+    volunteer: object | None = None  # a volunteers.Volunteer of the case's community
 
 
 @dataclass(frozen=True)
@@ -459,7 +460,12 @@ def _meeting_record(case, actor, record, expected_status, now, submission_token)
     )
     Participant.objects.bulk_create(
         Participant(
-            meeting=meeting, role=e.role, name=e.name, organisation=e.organisation, resident=e.resident
+            meeting=meeting,
+            role=e.role,
+            name=e.name,
+            organisation=e.organisation,
+            resident=e.resident,
+            volunteer=e.volunteer,
         )
         for e in record.participants
     )

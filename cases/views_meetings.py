@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from common.dates import local_now_to_the_minute
 from common.submissions import AlreadySubmitted, posted_record
+from volunteers.models import Volunteer
 
 from . import permissions, services
 from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet
@@ -68,6 +69,7 @@ def _record(form: MeetingForm, participants, terms) -> services.MeetingRecord:
                 role=row.cleaned_data["role"],
                 name=row.cleaned_data["name"],
                 organisation=row.cleaned_data["organisation"],
+                volunteer=row.cleaned_data.get("volunteer"),
             )
             for row in participants.forms
             if not row.is_blank()
@@ -132,7 +134,14 @@ def meeting_new(request, pk: int):
     form = MeetingForm(data, initial=meeting_initial)
     # Posted rows are read as sent: every row with something typed in it is checked, suggested or not.
     participants = ParticipantFormSet(
-        data, initial=participants_initial if data is None else None, prefix="participants"
+        data,
+        initial=participants_initial if data is None else None,
+        prefix="participants",
+        form_kwargs={
+            "volunteers": Volunteer.objects.filter(community_id=case.grid.community_id, active=True).order_by(
+                "name", "id"
+            )
+        },
     )
     terms = TermFormSet(data, prefix="terms")
     section_errors: dict[str, list[str]] = {"participants": [], "terms": []}

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "grids",
     "shops",
     "residents",
+    "volunteers",
     "visits",
     "cases",
     "notifications",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("residents/households/<int:pk>/", views.household_file, name="household_file"),
     path("shops/", include(shop_patterns)),
     path("residents/", include("residents.urls")),
+    path("volunteers/", include("volunteers.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
     path("notifications/", include("notifications.urls")),

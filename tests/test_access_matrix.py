@@ -74,6 +74,16 @@ from tests.test_shops import ShopFactory
 from tests.test_visit_views import visit_data
 from visits import services as visit_services
 from visits.models import Patrol, PatrolFinding, RecordPhoto, Visit
+from volunteers import services as volunteer_services
+from volunteers.models import (
+    Activity,
+    ActivityPhoto,
+    ActivitySignUp,
+    PartnerUnit,
+    ReportingMember,
+    Volunteer,
+    VolunteerTeam,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +269,51 @@ MATRIX = [
     (GET("visits:finding_photo_add", "finding"),          "LOGIN 405  405  405  405  405  405"),
     (POST("visits:finding_photo_add", "finding"),         "LOGIN 302  404  302  404  302  302"),
     (GET("visits:photo", "record_photo"),                 "LOGIN 200  404  200  404  200  200"),
+    # --- volunteers: partner units, reporting members, volunteers, teams, activities ---------------------
+    # Everyone who sees A's community reads them; its staff and leader (and superusers) keep them
+    # (volunteers.permissions): the others get 403 on writes, the other community's leader 404. The
+    # other leader keeps their own community: the create forms open, and do not offer A's (200).
+    (GET("volunteers:units"),                             "LOGIN 200  200  200  200  200  200"),
+    (GET("volunteers:unit_new"),                          "LOGIN 403  403  200  200  403  200"),
+    (POST("volunteers:unit_new"),                         "LOGIN 403  403  302  200  403  302"),
+    (GET("volunteers:unit_detail", "unit"),               "LOGIN 200  200  200  404  200  200"),
+    (GET("volunteers:unit_edit", "unit"),                 "LOGIN 403  403  200  404  403  200"),
+    (POST("volunteers:unit_edit", "unit"),                "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:members"),                           "LOGIN 200  200  200  200  200  200"),
+    (GET("volunteers:member_new"),                        "LOGIN 403  403  200  200  403  200"),
+    (POST("volunteers:member_new"),                       "LOGIN 403  403  302  200  403  302"),
+    (GET("volunteers:member_detail", "member"),           "LOGIN 200  200  200  404  200  200"),
+    (GET("volunteers:volunteers"),                        "LOGIN 200  200  200  200  200  200"),
+    (GET("volunteers:volunteer_new"),                     "LOGIN 403  403  200  200  403  200"),
+    (POST("volunteers:volunteer_new"),                    "LOGIN 403  403  302  200  403  302"),
+    (GET("volunteers:volunteer_detail", "volunteer"),     "LOGIN 200  200  200  404  200  200"),
+    (GET("volunteers:volunteer_edit", "volunteer"),       "LOGIN 403  403  200  404  403  200"),
+    (POST("volunteers:volunteer_edit", "volunteer"),      "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:certificate", "volunteer", args=(2026,)),
+                                                          "LOGIN 200  200  200  404  200  200"),
+    (GET("volunteers:teams"),                             "LOGIN 200  200  200  200  200  200"),
+    (GET("volunteers:team_new"),                          "LOGIN 403  403  200  200  403  200"),
+    (POST("volunteers:team_new"),                         "LOGIN 403  403  302  200  403  302"),
+    (GET("volunteers:team_detail", "team"),               "LOGIN 200  200  200  404  200  200"),
+    (GET("volunteers:team_edit", "team"),                 "LOGIN 403  403  200  404  403  200"),
+    (POST("volunteers:team_edit", "team"),                "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:activities"),                        "LOGIN 200  200  200  200  200  200"),
+    (GET("volunteers:activity_new"),                      "LOGIN 403  403  200  200  403  200"),
+    (POST("volunteers:activity_new"),                     "LOGIN 403  403  302  200  403  302"),
+    (GET("volunteers:activity_detail", "activity"),       "LOGIN 200  200  200  404  200  200"),
+    (GET("volunteers:activity_edit", "activity"),         "LOGIN 403  403  200  404  403  200"),
+    (POST("volunteers:activity_edit", "activity"),        "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:sign_up", "activity"),               "LOGIN 405  405  405  405  405  405"),
+    (POST("volunteers:sign_up", "activity"),              "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:sign_up_cancel", "sign_up"),         "LOGIN 405  405  405  405  405  405"),
+    (POST("volunteers:sign_up_cancel", "sign_up"),        "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:attendance", "activity"),            "LOGIN 403  403  200  404  403  200"),
+    (POST("volunteers:attendance", "activity"),           "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:report", "activity"),                "LOGIN 405  405  405  405  405  405"),
+    (POST("volunteers:report", "activity"),               "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:photo_add", "activity"),             "LOGIN 405  405  405  405  405  405"),
+    (POST("volunteers:photo_add", "activity"),            "LOGIN 403  403  302  404  403  302"),
+    (GET("volunteers:photo", "activity_photo"),           "LOGIN 200  200  200  404  200  200"),
     # --- cases ----------------------------------------------------------------------------------------------
     # Anyone serving a grid registers requests in it (首接负责). Grid A is not among worker B's or the
     # other leader's choices: the form is drawn again with that error (200).
@@ -461,6 +516,48 @@ FORM_DATA: dict[str, Callable] = {
     "notifications:read": lambda w, me: {},
     "notifications:read_all": lambda w, me: {},
     "notifications:visit_alert_acknowledge": lambda w, me: {},
+    "volunteers:unit_new": lambda w, me: {"community": w.grid_a.community_id, "name": "兰州市南北两山指挥部"},
+    "volunteers:unit_edit": lambda w, me: {"name": "省水利厅", "offers": "场地"},
+    "volunteers:member_new": lambda w, me: {
+        "name": "赵在职",
+        "grid": w.grid_a.pk,
+        "unit": w.unit.pk,
+        "reported_on": _today(),
+    },
+    "volunteers:volunteer_new": lambda w, me: {
+        "community": w.grid_a.community_id,
+        "name": "孙志愿",
+        "phone": "13900001111",
+        "skills": ["repair"],
+    },
+    "volunteers:volunteer_edit": lambda w, me: {
+        "name": "王志愿",
+        "phone": "139****5678",
+        "skills": ["legal"],
+        "active": "on",
+    },
+    "volunteers:team_new": lambda w, me: {"community": w.grid_a.community_id, "name": "女职工志愿服务队"},
+    "volunteers:team_edit": lambda w, me: {"name": "石榴花开邻里互助队", "description": "互助"},
+    "volunteers:activity_new": lambda w, me: {
+        "community": w.grid_a.community_id,
+        "title": "陪诊暖心服务",
+        "kind": "volunteer_service",
+        "starts_at": _minute(timezone.now() + datetime.timedelta(days=2)),
+        "ends_at": _minute(timezone.now() + datetime.timedelta(days=2, hours=2)),
+        "place": "社区卫生服务站",
+    },
+    "volunteers:activity_edit": lambda w, me: {
+        "title": "学雷锋清洁",
+        "kind": "volunteer_service",
+        "starts_at": _minute(w.activity.starts_at),
+        "ends_at": _minute(w.activity.ends_at),
+        "place": "黄河风情线",
+    },
+    "volunteers:sign_up": lambda w, me: {"volunteer": w.volunteer2.pk},
+    "volunteers:sign_up_cancel": lambda w, me: {},
+    "volunteers:attendance": lambda w, me: {f"attended-{w.sign_up.pk}": "on", f"hours-{w.sign_up.pk}": "2"},
+    "volunteers:report": lambda w, me: {"report": "清理垃圾二十袋"},
+    "volunteers:photo_add": lambda w, me: {"files": [_png()]},
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
 }
 
@@ -504,6 +601,14 @@ class World:
     cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
     notification: Notification | None = None  # worker A's: a case sent to grid A
     visit_alert: VisitAlert | None = None  # worker A's 紧急 visit, an hour ago
+    unit: PartnerUnit | None = None  # of A's community
+    member: ReportingMember | None = None  # serving grid A
+    volunteer: Volunteer | None = None  # of A's community, signed up for the activity
+    volunteer2: Volunteer | None = None  # of A's community, not signed up
+    team: VolunteerTeam | None = None
+    activity: Activity | None = None  # in A's community, started an hour ago, ends in two hours
+    sign_up: ActivitySignUp | None = None
+    activity_photo: ActivityPhoto | None = None
 
     def __getattr__(self, name):
         if name.startswith("case_"):
@@ -581,6 +686,25 @@ def _build() -> World:
     w.notification = Notification.objects.filter(recipient=worker_a).first()
     urgent = log_visit(w.household, worker_a, _an_hour_ago(), residents_met=[w.resident], condition="urgent")
     w.visit_alert = VisitAlert.objects.get(visit=urgent)
+    w.unit = PartnerUnit.objects.create(community=community_a, name="省水利厅", offers="志愿者")
+    w.member = ReportingMember.objects.create(
+        name="刘在职", grid=w.grid_a, unit=w.unit, reported_on=timezone.localdate()
+    )
+    w.volunteer = Volunteer.objects.create(community=community_a, name="王志愿", phone="13912345678")
+    w.volunteer2 = Volunteer.objects.create(community=community_a, name="李志愿")
+    w.team = VolunteerTeam.objects.create(community=community_a, name="石榴花开邻里互助队")
+    w.activity = Activity.objects.create(
+        community=community_a,
+        title="学雷锋清洁",
+        starts_at=_an_hour_ago(),
+        ends_at=_an_hour_ago() + datetime.timedelta(hours=3),
+        place="黄河边",
+        created_by=staff,
+    )
+    w.sign_up = ActivitySignUp.objects.create(activity=w.activity, volunteer=w.volunteer)
+    [w.activity_photo] = volunteer_services.activity_photos_add(
+        activity=w.activity, actor=staff, files=[_png()]
+    )
     return w
 
 

@@ -17,6 +17,7 @@ LAYERS = [
     "grids",
     "shops",
     "residents",
+    "volunteers",
     "visits",
     "cases",
     "notifications",

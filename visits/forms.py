@@ -17,6 +17,7 @@ from grids.models import LEVEL_GRID, Assignment, Grid, WorkTeamMember
 from grids.selectors import users_serving
 from residents.models import Household, Resident
 from residents.selectors import number_query
+from volunteers.models import Volunteer
 
 from .models import Visit
 from .services import MAX_INTERVAL_DAYS
@@ -92,6 +93,13 @@ class VisitForm(StyledFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("所选工作队员不是本社区的工作队成员。")},
     )
+    volunteers = forms.ModelMultipleChoiceField(
+        label=_("同行志愿者"),
+        queryset=Volunteer.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("所选志愿者不是本社区的志愿者。")},
+    )
     notes = forms.CharField(
         label=_("走访情况"),
         required=False,
@@ -115,6 +123,9 @@ class VisitForm(StyledFormMixin, forms.Form):
             .select_related("team", "grid")
             .order_by("team__name", "name")
         )
+        self.fields["volunteers"].queryset = Volunteer.objects.filter(
+            community_id=household.grid.community_id, active=True
+        ).order_by("name", "id")
         self.fields["residents_met"].label_from_instance = lambda r: (
             f"{r.name} · {r.get_relation_to_head_display()}"
         )
@@ -136,6 +147,9 @@ class VisitForm(StyledFormMixin, forms.Form):
 
     def team_members_open(self) -> bool:
         return any(choice.data["selected"] for choice in self["team_members"])
+
+    def volunteers_open(self) -> bool:
+        return any(choice.data["selected"] for choice in self["volunteers"])
 
     @staticmethod
     def initial_for_new(user) -> dict:
@@ -161,6 +175,7 @@ class VisitForm(StyledFormMixin, forms.Form):
             "residents_met": [r.pk for r in visit.residents_met.all()],
             "visitors": [u.pk for u in visit.visitors.all()],
             "team_members": [m.pk for m in visit.team_members.all()],
+            "volunteers": [v.pk for v in visit.volunteers.all()],
         }
 
 

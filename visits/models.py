@@ -9,6 +9,7 @@ from common.submissions import submission_token_column
 from grids.models import Grid, WorkTeamMember
 from residents.models import CareCategory, Household, Resident
 from shops.models import Shop
+from volunteers.models import Volunteer
 
 # Visit-interval rules (DOMAIN.md, 走访频次). Keys are care categories, plus one for severe disability,
 # which DOMAIN.md schedules more often than other disability grades.
@@ -143,6 +144,9 @@ class Visit(models.Model):
     )
     team_members = models.ManyToManyField(
         WorkTeamMember, related_name="visits_made", blank=True, verbose_name=_("同行工作队员")
+    )
+    volunteers = models.ManyToManyField(
+        Volunteer, related_name="visits", blank=True, verbose_name=_("同行志愿者")
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -44,6 +44,7 @@ class VisitDetails:
     team_members: list[WorkTeamMember]
     gifts: list[Gift]
     outcome: str = Visit.Outcome.MET
+    volunteers: list | None = None  # volunteers.Volunteer of the household's community who came along
 
 
 def _check_details(household: Household, details: VisitDetails) -> None:
@@ -78,6 +79,11 @@ def _check_details(household: Household, details: VisitDetails) -> None:
             errors.setdefault("team_members", []).append(
                 _("%(name)s 不是本社区的工作队成员。") % {"name": member.name}
             )
+    for volunteer in details.volunteers or []:
+        if volunteer.community_id != household.grid.community_id:
+            errors.setdefault("volunteers", []).append(
+                _("%(name)s 不是本社区的志愿者。") % {"name": volunteer.name}
+            )
     if details.gifts and details.kind != Visit.Kind.CONDOLENCE:
         errors.setdefault("gifts", []).append(_("只有慰问走访才登记慰问品。"))
     for gift in details.gifts:
@@ -104,6 +110,8 @@ def _write_details(visit: Visit, details: VisitDetails) -> None:
     visit.residents_met.set(details.residents_met)
     visit.visitors.set(details.visitors)
     visit.team_members.set(details.team_members)
+    if details.volunteers is not None:
+        visit.volunteers.set(details.volunteers)
     visit.gifts.all().delete()
     VisitGift.objects.bulk_create(
         VisitGift(visit=visit, item=g.item.strip(), quantity=g.quantity, value=g.value) for g in details.gifts

@@ -22,6 +22,7 @@ from grids.permissions import can_edit_registry
 from residents import disclosure
 from residents import selectors as resident_selectors
 from residents.models import CareEnrolment, Household, Resident
+from volunteers.models import Volunteer
 
 from . import permissions, revisions, selectors, services
 from .forms import (
@@ -54,6 +55,7 @@ def _visit_or_404(user, pk: int) -> Visit:
                 Prefetch("residents_met", queryset=Resident.objects.order_by("id")),
                 Prefetch("visitors", queryset=get_user_model().objects.order_by("first_name", "id")),
                 Prefetch("team_members", queryset=WorkTeamMember.objects.order_by("name", "id")),
+                Prefetch("volunteers", queryset=Volunteer.objects.order_by("name", "id")),
                 "gifts",
                 "photos",
                 Prefetch("revisions", queryset=VisitRevision.objects.select_related("by")),
@@ -161,6 +163,7 @@ def _details(form: VisitForm, gifts, unchanged_visited_at: datetime.datetime | N
         residents_met=list(data["residents_met"]),
         visitors=list(data["visitors"]),
         team_members=list(data["team_members"]),
+        volunteers=list(data["volunteers"]),
         gifts=[
             services.Gift(
                 item=g.cleaned_data["item"],

@@ -19,7 +19,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - accounts.py (data/accounts.toml): the accounts, their assignments and the "一亲三心" work team;
 - shops.py (data/shops.toml): the shops around 黄河食渡 and their 门前三包 pledges;
 - visits.py (data/visits.toml) and patrols.py (data/patrols.toml), whose findings name the shops;
-- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders.
+- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
+- volunteers.py (data/volunteers.toml): 草场街社区's partner units, reporting members, teams and activities.
 """
 
 from collections import Counter
@@ -36,6 +37,7 @@ from .places import load_places as _load_places
 from .shops import load_shops as _load_shops
 from .visits import CONDOLENCE_CATEGORIES
 from .visits import load_visits as _load_visits
+from .volunteers import load_volunteers as _load_volunteers
 
 __all__ = ["CONDOLENCE_CATEGORIES", "DEMO_PASSWORD", "already_loaded", "load", "summary"]
 
@@ -54,6 +56,7 @@ def load() -> Counter | None:
     shops = _load_shops(grids, users, counts)
     findings = _load_patrols(grids, users, counts, shops)
     _load_cases(grids, users, story_people, findings, counts)
+    _load_volunteers(grids, communities, users, counts)
     return counts
 
 

@@ -19,7 +19,7 @@ def _labels(text: str) -> list[str]:
     return text.split()
 
 
-WORKER = "我的工作台 我的工单 我的走访 巡查 居民查询 户籍台账 走访记录 网格"
+WORKER = "我的工作台 我的工单 我的走访 巡查 居民查询 户籍台账 走访记录 居民议事 网格"
 MENUS = {
     Role.GRID_WORKER: _labels(WORKER),
     Role.PART_TIME_GRID_WORKER: _labels(WORKER),
@@ -27,13 +27,13 @@ MENUS = {
     Role.GRID_INSTRUCTOR: _labels("我的工作台 我的走访 居民查询 户籍台账 走访记录 网格 巡查"),
     Role.BUILDING_HEAD: _labels("我的工作台 我的走访 居民查询 户籍台账 走访记录 网格"),
     Role.COMMUNITY_STAFF: _labels(
-        "受理台 诉求工单 居民查询 户籍台账 走访记录 逾期未访 网格 数据看板 网格员工作量"
+        "受理台 诉求工单 居民议事 居民查询 户籍台账 走访记录 逾期未访 网格 数据看板 网格员工作量"
     ),
     Role.COMMUNITY_LEADER: _labels(
-        "数据看板 诉求工单 逾期未访 网格员工作量 走访记录 居民查询 户籍台账 网格 审计日志 受理台"
+        "数据看板 诉求工单 居民议事 逾期未访 网格员工作量 走访记录 居民查询 户籍台账 网格 审计日志 受理台"
     ),
     Role.STREET_LEADER: _labels(
-        "数据看板 街道待办 诉求工单 逾期未访 网格员工作量 走访记录 居民查询 户籍台账 网格 审计日志"
+        "数据看板 街道待办 诉求工单 居民议事 逾期未访 网格员工作量 走访记录 居民查询 户籍台账 网格 审计日志"
     ),
 }
 

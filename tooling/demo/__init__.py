@@ -18,7 +18,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - planner.py and households.py (data/households.toml): households, residents, care enrolments, liaisons;
 - accounts.py (data/accounts.toml): the accounts, their assignments and the "一亲三心" work team;
 - visits.py (data/visits.toml) and patrols.py (data/patrols.toml);
-- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders.
+- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
+- deliberations.py (data/deliberations.toml): a year of 居民议事 in 草场街社区 (the 特色小巷, the 小区花园).
 """
 
 from collections import Counter
@@ -28,6 +29,7 @@ from django.db import transaction
 from .accounts import DEMO_PASSWORD
 from .accounts import load_accounts as _load_accounts
 from .cases import load_cases as _load_cases
+from .deliberations import load_deliberations as _load_deliberations
 from .households import load_households as _load_households
 from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
@@ -51,6 +53,7 @@ def load() -> Counter | None:
     _load_visits(grids, users, team, story_people, counts)
     findings = _load_patrols(grids, users, counts)
     _load_cases(grids, users, story_people, findings, counts)
+    _load_deliberations(grids, communities, users, counts)
     return counts
 
 
@@ -61,6 +64,7 @@ def summary(counts: Counter) -> str:
         "({moved_out_households} moved out), {residents} residents, {enrolments} care enrolments, "
         "{liaison_links} liaison links, {users} users, {assignments} assignments, "
         "{work_team_members} work-team members, {visits} visits, {patrols} patrols, {cases} cases "
-        "({meetings} consultation meetings). "
+        "({meetings} consultation meetings), {deliberations} deliberations "
+        "({deliberation_meetings} meetings). "
         "Password for every account: {password}"
     ).format(password=DEMO_PASSWORD, **counts)

@@ -17,7 +17,8 @@ dependency order, so more kinds of rows can be added one function at a time:
 - households.py: households and residents;
 - enrolments.py: care enrolments and liaison links;
 - visits.py: visits, their visitors, residents met and gifts, and visit plans;
-- cases.py: cases and their timelines.
+- cases.py: cases and their timelines;
+- deliberations.py: community deliberations (居民议事), their meetings, terms and timelines.
 """
 
 import contextlib
@@ -33,7 +34,7 @@ from grids.models import Dwelling, Street
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from visits.models import Visit, VisitGift, VisitPlan
 
-from . import cases, enrolments, households, places, visits
+from . import cases, deliberations, enrolments, households, places, visits
 from .district import District
 from .loader import Loader, foreign_keys_dropped
 
@@ -105,6 +106,7 @@ class DistrictGenerator:
             self.step("visit gifts", visits.visit_gifts)
             self.step("visit plans", visits.visit_plans, overrides)
             self.step("cases", cases.cases, homes, members, buildings, workers, desk)
+            self.step("deliberations", deliberations.deliberations, community_ids, desk)
             del members
             started = time.perf_counter()
         self.out.write(f"  {'foreign keys':<18} {time.perf_counter() - started:7.1f} s")

@@ -35,12 +35,12 @@ class Source:
     key: str  # "app_label.model" of the tracked model
     history: Any  # a pghistory event model (made by create_event_model, so typed as Any)
     grid_path: str  # from a history row to its grid id, e.g. "household__grid"
-    # From a history row to a community id, for records that belong to a whole community (a community's
-    # assignment, a deliberation and its meetings and terms): in scope when that community is.
-    community_path: str = ""
     # Values the audit page never prints (the history keeps them): a full ID number or phone, or what
     # restores one (the birth date gives the ID's eight middle digits), health and allowance details.
     hidden: frozenset[str] = frozenset()
+    # From a history row to a community id, for records that belong to a whole community (a community's
+    # assignment, a deliberation and its meetings and terms): in scope when that community is.
+    community_path: str = ""
 
     @property
     def label(self) -> Promise:
@@ -72,15 +72,20 @@ SOURCES = {
         Source("visits.patrolfinding", audit_models.PatrolFindingHistory, "patrol__grid"),
         Source("cases.case", audit_models.CaseHistory, "grid", frozenset({"requester_phone"})),
         # A meeting of a case lies in the case's grid; one of a deliberation in its community.
-        Source("cases.meeting", audit_models.MeetingHistory, "case__grid", "deliberation__community"),
+        Source(
+            "cases.meeting",
+            audit_models.MeetingHistory,
+            "case__grid",
+            community_path="deliberation__community",
+        ),
         Source(
             "cases.agreementterm",
             audit_models.AgreementTermHistory,
             "meeting__case__grid",
-            "meeting__deliberation__community",
+            community_path="meeting__deliberation__community",
         ),
-        Source("cases.deliberation", audit_models.DeliberationHistory, "grid", "community"),
-        Source("grids.assignment", audit_models.AssignmentHistory, "grid", "community"),
+        Source("cases.deliberation", audit_models.DeliberationHistory, "grid", community_path="community"),
+        Source("grids.assignment", audit_models.AssignmentHistory, "grid", community_path="community"),
     )
 }
 

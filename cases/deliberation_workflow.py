@@ -38,7 +38,7 @@ class DeliberationStep:
 
     @property
     def label(self) -> str:
-        return self.action.label
+        return str(self.action.label)
 
 
 A = DeliberationAction
@@ -129,24 +129,25 @@ class Move:
 
 S, H = DeliberationStatus, Hat
 
+_ROWS: list[tuple[DeliberationStatus | None, DeliberationAction, DeliberationStatus, list[Hat], dict]] = [
+    # A new topic: grid workers bring what residents say; the desk gathers too (None: not yet saved).
+    (None, A.GATHER, S.GATHERED, [H.STAFF, H.WORKER], {}),
+    # 征集: the community fixes the topic, or declines it with a reason.
+    (S.GATHERED, A.FIX, S.FIXED, [H.STAFF], {}),
+    (S.GATHERED, A.DROP, S.DROPPED, [H.STAFF], {"note_required": True}),
+    # 确定议题: the first meeting, or still declined.
+    (S.FIXED, A.RECORD_MEETING, S.DELIBERATED, [H.STAFF], {}),
+    (S.FIXED, A.DROP, S.DROPPED, [H.STAFF], {"note_required": True}),
+    # 议事: more meetings, until one agrees and the decision is written.
+    (S.DELIBERATED, A.RECORD_MEETING, S.DELIBERATED, [H.STAFF], {}),
+    (S.DELIBERATED, A.DECIDE, S.DECIDED, [H.STAFF], {"note_required": True, "guard": HAS_AGREEMENT}),
+    # 形成决议 → 执行 → 公示反馈.
+    (S.DECIDED, A.CARRY_OUT, S.CARRIED_OUT, [H.STAFF], {"note_required": True, "guard": TERMS_DONE}),
+    (S.CARRIED_OUT, A.REPORT_BACK, S.REPORTED_BACK, [H.STAFF], {"note_required": True}),
+]
 WORKFLOW: dict[tuple[DeliberationStatus | None, DeliberationAction], Move] = {
     (state, action): Move(step=STEPS[action], to=to, who=frozenset(who), **more)
-    for state, action, to, who, more in [
-        # A new topic: grid workers bring what residents say; the desk gathers too (None: not yet saved).
-        (None, A.GATHER, S.GATHERED, [H.STAFF, H.WORKER], {}),
-        # 征集: the community fixes the topic, or declines it with a reason.
-        (S.GATHERED, A.FIX, S.FIXED, [H.STAFF], {}),
-        (S.GATHERED, A.DROP, S.DROPPED, [H.STAFF], {"note_required": True}),
-        # 确定议题: the first meeting, or still declined.
-        (S.FIXED, A.RECORD_MEETING, S.DELIBERATED, [H.STAFF], {}),
-        (S.FIXED, A.DROP, S.DROPPED, [H.STAFF], {"note_required": True}),
-        # 议事: more meetings, until one agrees and the decision is written.
-        (S.DELIBERATED, A.RECORD_MEETING, S.DELIBERATED, [H.STAFF], {}),
-        (S.DELIBERATED, A.DECIDE, S.DECIDED, [H.STAFF], {"note_required": True, "guard": HAS_AGREEMENT}),
-        # 形成决议 → 执行 → 公示反馈.
-        (S.DECIDED, A.CARRY_OUT, S.CARRIED_OUT, [H.STAFF], {"note_required": True, "guard": TERMS_DONE}),
-        (S.CARRIED_OUT, A.REPORT_BACK, S.REPORTED_BACK, [H.STAFF], {"note_required": True}),
-    ]
+    for state, action, to, who, more in _ROWS
 }
 
 # What a person chooses on the deliberation's page (gathering is the new-topic form).

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import AgreementTerm, Case, Meeting
+from cases.models import AgreementTerm, Case, Deliberation, Meeting
 from grids.models import Assignment, Community, Grid
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from shops.models import Shop, ShopPledge
@@ -85,6 +85,10 @@ class AgreementTermHistory(_history_of(AgreementTerm)):
     """Each version of an agreement term (协议条款): who marked it done, and when."""
 
 
+class DeliberationHistory(_history_of(Deliberation)):
+    """Each version of a community deliberation (居民议事): its state, decision and report-back."""
+
+
 class AssignmentHistory(_history_of(Assignment)):
     """Each version of an assignment (岗位分配)."""
 
@@ -121,6 +125,7 @@ HISTORY_MODELS = (
     CaseHistory,
     MeetingHistory,
     AgreementTermHistory,
+    DeliberationHistory,
     AssignmentHistory,
     ShopHistory,
     ShopPledgeHistory,

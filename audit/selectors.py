@@ -38,6 +38,9 @@ class Source:
     # Values the audit page never prints (the history keeps them): a full ID number or phone, or what
     # restores one (the birth date gives the ID's eight middle digits), health and allowance details.
     hidden: frozenset[str] = frozenset()
+    # From a history row to a community id, for records that belong to a whole community (a community's
+    # assignment, a deliberation and its meetings and terms): in scope when that community is.
+    community_path: str = ""
 
     @property
     def label(self) -> Promise:
@@ -68,9 +71,21 @@ SOURCES = {
         Source("visits.patrol", audit_models.PatrolHistory, "grid"),
         Source("visits.patrolfinding", audit_models.PatrolFindingHistory, "patrol__grid"),
         Source("cases.case", audit_models.CaseHistory, "grid", frozenset({"requester_phone"})),
-        Source("cases.meeting", audit_models.MeetingHistory, "case__grid"),
-        Source("cases.agreementterm", audit_models.AgreementTermHistory, "meeting__case__grid"),
-        Source("grids.assignment", audit_models.AssignmentHistory, "grid"),
+        # A meeting of a case lies in the case's grid; one of a deliberation in its community.
+        Source(
+            "cases.meeting",
+            audit_models.MeetingHistory,
+            "case__grid",
+            community_path="deliberation__community",
+        ),
+        Source(
+            "cases.agreementterm",
+            audit_models.AgreementTermHistory,
+            "meeting__case__grid",
+            community_path="meeting__deliberation__community",
+        ),
+        Source("cases.deliberation", audit_models.DeliberationHistory, "grid", community_path="community"),
+        Source("grids.assignment", audit_models.AssignmentHistory, "grid", community_path="community"),
         Source("shops.shop", audit_models.ShopHistory, "grid", frozenset({"contact_phone"})),
         Source("shops.shoppledge", audit_models.ShopPledgeHistory, "shop__grid"),
         Source(
@@ -144,8 +159,8 @@ def _history_rows(source: Source, scope: Scope, filters: AuditFilters) -> QueryS
         return None
     if not scope.everything:
         in_scope = Q(**{f"{source.grid_path}__in": scope.grid_ids})
-        if source.key == "grids.assignment":
-            in_scope |= Q(community__in=scope.community_ids)
+        if source.community_path:
+            in_scope |= Q(**{f"{source.community_path}__in": scope.community_ids})
         rows = rows.filter(in_scope)
     if filters.record_id is not None:
         rows = rows.filter(pgh_obj_id=filters.record_id)

@@ -1,4 +1,5 @@
 """Forms for recording a consultation round (协商议事 / 调解) on a phone: the meeting, who came, the terms.
+The same forms record a meeting of a community deliberation (居民议事).
 
 They check shape only; the rules of a round (not in the future, at least two participants, terms only
 with an agreement) are cases.services.meeting_record's, whose errors the view puts back on these forms.
@@ -43,12 +44,14 @@ class MeetingForm(StyledFormMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择协商结果。")},
     )
-    # The case's state when the page was drawn: a form posted after the case moved on is refused.
+    # The case's (or deliberation's) state when the page was drawn: a form posted after it moved on is
+    # refused.
     expected_status = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
     submission_token = SubmissionTokenField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, statuses=Status.choices, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["expected_status"].choices = statuses
         self.fields["held_at"].widget.attrs["max"] = local_now_to_the_minute().strftime(LOCAL_MINUTE)
 
 

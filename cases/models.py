@@ -1,5 +1,6 @@
 """Requests (诉求) and their cases (工单): the category catalogue, the case with its clocks and outcome,
-its timeline, attachments and consultation meetings (协商议事).
+its timeline, attachments and consultation meetings (协商议事); community deliberations (居民议事), whose
+meetings are the same Meeting rows.
 
 The workflow's states and who may move a case between them are in cases/workflow.py; every move goes
 through cases.services.case_transition.
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.submissions import submission_token_column
-from grids.models import Building, Grid
+from grids.models import Building, Community, Grid
 from residents.identity import mask_phone
 from residents.models import Household, Resident
 from visits.models import PatrolFinding, Visit
@@ -459,8 +460,157 @@ class CaseAttachment(models.Model):
         return self.original_name
 
 
+class DeliberationStatus(models.TextChoices):
+    """居民议事's steps (DOMAIN.md: 征集 → 确定议题 → 议事 → 形成决议 → 执行 → 公示反馈), or 不予立项.
+
+    Who moves a deliberation between them is cases/deliberation_workflow.py.
+    """
+
+    GATHERED = "gathered", _("征集中")
+    FIXED = "fixed", _("已确定议题")
+    DELIBERATED = "deliberated", _("议事中")
+    DECIDED = "decided", _("已形成决议")
+    CARRIED_OUT = "carried_out", _("已执行")
+    REPORTED_BACK = "reported_back", _("已公示反馈")
+    DROPPED = "dropped", _("不予立项")
+
+
+# A deliberation that reached a decision has settled its question (the seed's "解决10余个…问题").
+SETTLED_STATUSES = frozenset(
+    {DeliberationStatus.DECIDED, DeliberationStatus.CARRIED_OUT, DeliberationStatus.REPORTED_BACK}
+)
+
+
+class DeliberationAction(models.TextChoices):
+    """What can happen to a deliberation: the lines of its timeline (where and by whom: the workflow)."""
+
+    GATHER = "gather", _("征集议题")
+    FIX = "fix", _("确定议题")
+    RECORD_MEETING = "record_meeting", _("召开议事会")
+    DECIDE = "decide", _("形成决议")
+    CARRY_OUT = "carry_out", _("执行完毕")
+    REPORT_BACK = "report_back", _("公示反馈")
+    DROP = "drop", _("不予立项")
+
+
+class DeliberationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> Self:
+        """Deliberations of the user's communities (a topic is community-wide; 404 outside)."""
+        return self.filter(community__in=Community.objects.visible_to(user))
+
+
+class Deliberation(models.Model):
+    """居民议事: a community-wide topic from residents' suggestions to the decision reported back to them."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="deliberations", verbose_name=_("社区")
+    )
+    grid = models.ForeignKey(
+        Grid,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliberations",
+        verbose_name=_("网格"),
+        help_text=_("可选：议题只涉及一个网格时填写。"),
+    )
+    title = models.CharField(_("议题"), max_length=100)
+    description = models.TextField(_("议题说明"))
+    suggestions = models.TextField(
+        _("居民意见来源"), blank=True, help_text=_("每行一条：谁、在哪里、提了什么。")
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=DeliberationStatus, default=DeliberationStatus.GATHERED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("征集人")
+    )
+    # When each step was reached (set by the workflow's moves).
+    gathered_at = models.DateTimeField(_("征集时间"), default=timezone.now)
+    fixed_at = models.DateTimeField(_("确定议题时间"), null=True, blank=True)
+    deliberated_at = models.DateTimeField(_("首次议事时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("形成决议时间"), null=True, blank=True)
+    carried_out_at = models.DateTimeField(_("执行完毕时间"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("公示反馈时间"), null=True, blank=True)
+    dropped_at = models.DateTimeField(_("不予立项时间"), null=True, blank=True)
+    # What each step wrote.
+    decision = models.TextField(_("决议"), blank=True)
+    carried_out_note = models.TextField(_("执行情况"), blank=True)
+    report_back = models.TextField(_("公示反馈"), blank=True)
+    drop_reason = models.TextField(_("不予立项理由"), blank=True)
+    submission_token = submission_token_column()
+
+    objects = DeliberationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("居民议事")
+        verbose_name_plural = _("居民议事")
+        ordering = ["-gathered_at", "-id"]
+        indexes = [
+            models.Index(fields=["community", "-gathered_at", "-id"], name="deliberation_recent"),
+            models.Index(fields=["community", "status", "-gathered_at"], name="deliberation_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["gathered", "dropped"]) | Q(fixed_at__isnull=False),
+                name="deliberation_fixed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["decided", "carried_out", "reported_back"])
+                | (Q(decided_at__isnull=False) & ~Q(decision="")),
+                name="deliberation_decided_has_decision",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["carried_out", "reported_back"]) | Q(carried_out_at__isnull=False),
+                name="deliberation_carried_out_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="reported_back") | (Q(reported_at__isnull=False) & ~Q(report_back="")),
+                name="deliberation_reported_has_text",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dropped") | (Q(dropped_at__isnull=False) & ~Q(drop_reason="")),
+                name="deliberation_dropped_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED_STATUSES
+
+
+class DeliberationEvent(models.Model):
+    """One line of a deliberation's timeline: who did what, when, the move it made and the note written."""
+
+    deliberation = models.ForeignKey(
+        Deliberation, on_delete=models.CASCADE, related_name="events", verbose_name=_("居民议事")
+    )
+    action = models.CharField(_("操作"), max_length=20, choices=DeliberationAction)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(_("时间"))
+    from_status = models.CharField(_("原状态"), max_length=16, choices=DeliberationStatus, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=DeliberationStatus)
+    note = models.TextField(_("说明"), blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("议事记录")
+        verbose_name_plural = _("议事记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["deliberation", "at"], name="deliberation_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.deliberation_id} · {self.action}"
+
+
 class Meeting(models.Model):
-    """协商议事 / 调解: one round of a consultation about a case."""
+    """协商议事 / 调解: one round of a consultation about a case, or one meeting of a community
+    deliberation (居民议事): the same record, chair, participants, minutes, outcome and agreed terms."""
 
     class Outcome(models.TextChoices):
         AGREEMENT = "agreement", _("达成协议")
@@ -468,7 +618,18 @@ class Meeting(models.Model):
         NONE = "none", _("未达成")
         ADJOURNED = "adjourned", _("休会待续")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("工单"))
+    # Exactly one of the two (meeting_of_case_or_deliberation).
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="meetings", verbose_name=_("工单")
+    )
+    deliberation = models.ForeignKey(
+        Deliberation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name=_("居民议事"),
+    )
     round = models.PositiveSmallIntegerField(_("轮次"))
     held_at = models.DateTimeField(_("时间"))
     place = models.CharField(_("地点"), max_length=200)
@@ -489,11 +650,29 @@ class Meeting(models.Model):
         ordering = ["case", "round"]
         constraints = [
             models.UniqueConstraint(fields=["case", "round"], name="meeting_unique_round"),
+            models.UniqueConstraint(
+                fields=["deliberation", "round"], name="meeting_unique_round_in_deliberation"
+            ),
             models.CheckConstraint(condition=Q(round__gte=1), name="meeting_round_positive"),
+            models.CheckConstraint(
+                condition=Q(case__isnull=False, deliberation__isnull=True)
+                | Q(case__isnull=True, deliberation__isnull=False),
+                name="meeting_of_case_or_deliberation",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case.number} · {self.round}"
+        return f"{self.reference} · {self.round}"
+
+    @property
+    def reference(self) -> str:
+        """What the meeting is about: the case's number, or the deliberation's topic."""
+        return self.case.number if self.case is not None else self.deliberation.title
+
+    @property
+    def community(self) -> Community:
+        """The community whose name heads the agreement (a case's through its grid)."""
+        return self.case.grid.community if self.case is not None else self.deliberation.community
 
 
 class Participant(models.Model):
@@ -538,6 +717,14 @@ class Participant(models.Model):
 
 
 class AgreementTermQuerySet(models.QuerySet):
+    def in_grids(self, grids) -> Self:
+        """Terms of meetings in these grids (ids or a grid queryset): a case's meeting in the case's grid, a
+        deliberation's in any grid of its community (a deliberation belongs to the whole community)."""
+        communities = Grid.objects.filter(pk__in=grids).values("community_id")
+        return self.filter(
+            Q(meeting__case__grid__in=grids) | Q(meeting__deliberation__community__in=communities)
+        )
+
     def open(self) -> Self:
         """Terms not yet marked done."""
         return self.filter(done_at__isnull=True)
@@ -551,7 +738,7 @@ class AgreementTerm(models.Model):
     """One term of a meeting's agreement: who does what by when, and whether it has been done.
 
     The term tracks itself, after the case is archived too: it belongs to its meeting, not to the case, so
-    the same terms can later come from a meeting of a community deliberation (议事) as well as of a case.
+    the same terms come from a meeting of a community deliberation (议事) as well as of a case.
     A term without a deadline is an undertaking (承诺事项): open until marked done, never overdue.
     """
 

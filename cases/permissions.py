@@ -4,12 +4,13 @@ Which move each hat may make is the workflow table (cases/workflow.py); this mod
 wears for a case and, from the table, what they may do with it now.
 """
 
-from grids.models import Grid
-from grids.permissions import roles_over_grid, user_roles
+from grids.models import Community, Grid
+from grids.permissions import roles_over_community, roles_over_grid, user_roles
 from grids.roles import STREET_ROLES, Role
 from residents.permissions import can_reveal_in_grid
 
-from .models import Action, AgreementTerm, Case, Status
+from . import deliberation_workflow
+from .models import Action, AgreementTerm, Case, Deliberation, DeliberationAction, Status
 from .workflow import HAT_ROLES, USER_ACTIONS, WORKFLOW, Hat, move_for
 
 
@@ -89,8 +90,54 @@ def can_mark_terms_done(user, case: Case) -> bool:
 
 
 def can_mark_term_done(user, term: AgreementTerm) -> bool:
-    # A term belongs to its meeting; a meeting belongs to a case (later also to a deliberation).
+    # A term belongs to its meeting; a meeting belongs to a case or to a deliberation.
+    if term.meeting.deliberation_id is not None:
+        return can_mark_deliberation_terms_done(user, term.meeting.deliberation)
     return can_mark_terms_done(user, term.meeting.case)
+
+
+# --- community deliberations (居民议事): the table is cases/deliberation_workflow.py ---------------------
+
+# The hats a deliberation is worked with (worn over its community, not one grid).
+DELIBERATION_HATS = (Hat.STAFF, Hat.WORKER)
+
+
+def community_hats(user, community: Community) -> set[Hat]:
+    """The hats this user wears over a whole community (HAT_ROLES, from the roles held in it)."""
+    if not user.is_authenticated:
+        return set()
+    roles = set(Role) if user.is_superuser else roles_over_community(user, community)
+    return {hat for hat in DELIBERATION_HATS if roles & HAT_ROLES[hat]}
+
+
+def may_deliberate(user, deliberation: Deliberation, action: str, worn: set[Hat] | None = None) -> bool:
+    """Whether the deliberation table lets this user take this action on the deliberation as it is now."""
+    move = deliberation_workflow.move_for(deliberation.status, action)
+    if move is None:
+        return False
+    worn = community_hats(user, deliberation.community) if worn is None else worn
+    return bool(worn & move.who) and (move.guard is None or move.guard.holds(deliberation, user))
+
+
+def deliberation_actions(user, deliberation: Deliberation) -> list[str]:
+    """What the user may do with the deliberation now, in the table's order (its page shows these)."""
+    worn = community_hats(user, deliberation.community)
+    return [
+        action
+        for action in deliberation_workflow.USER_ACTIONS
+        if may_deliberate(user, deliberation, action, worn)
+    ]
+
+
+def can_gather_in(user, community: Community) -> bool:
+    """Whether the user may propose (征集) a topic in the community: the table's move from nothing."""
+    move = deliberation_workflow.move_for(None, DeliberationAction.GATHER)
+    return move is not None and bool(community_hats(user, community) & move.who)
+
+
+def can_mark_deliberation_terms_done(user, deliberation: Deliberation) -> bool:
+    """The terms of a deliberation's agreement are confirmed by the community's desk (who carries it out)."""
+    return Hat.STAFF in community_hats(user, deliberation.community)
 
 
 # The hats a street role gives over the grids of its street (HAT_ROLES): what the street inbox offers.

@@ -340,12 +340,13 @@ def agreement_terms_due(
     """Open agreement terms in the user's grids due by `today + within`, overdue ones included, soonest first.
 
     What the desk lists (the overdue ones: `.filter(due__lt=today)`) and what notifications of terms due
-    read. Undertakings without a deadline are never due. Scoped through the meeting's case today; a meeting
-    of a deliberation will bring its own grid.
+    read. Undertakings without a deadline are never due. Scoped through the meeting's case, or its
+    deliberation's community (AgreementTermQuerySet.in_grids).
     """
     return (
         AgreementTerm.objects.open()
-        .filter(due__lte=today + within, meeting__case__grid_id__in=visible_grid_ids(user))
-        .select_related("meeting__case")
+        .filter(due__lte=today + within)
+        .in_grids(visible_grid_ids(user))
+        .select_related("meeting__case", "meeting__deliberation")
         .order_by("due", "id")
     )

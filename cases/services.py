@@ -18,6 +18,7 @@ from grids.models import Building, Grid
 from residents import services as resident_services
 from residents.models import Household, Resident, RevealReason, SensitiveField
 from visits.models import PatrolFinding, Visit
+from volunteers.models import Volunteer
 
 from . import selectors, signals
 from .models import (
@@ -376,7 +377,7 @@ class ParticipantEntry:
     name: str
     organisation: str = ""
     resident: Resident | None = None
-    volunteer: object | None = None  # a volunteers.Volunteer of the case's community
+    volunteer: Volunteer | None = None  # one of the meeting's community's volunteers
 
 
 @dataclass(frozen=True)
@@ -398,7 +399,8 @@ class MeetingRecord:
     terms: list[TermEntry]
 
 
-def _check_meeting(record: MeetingRecord, now: datetime.datetime) -> None:
+def check_meeting(record: MeetingRecord, now: datetime.datetime) -> None:
+    """A meeting's rules, for a case's round and a deliberation's meeting alike."""
     errors: dict[str, list[str]] = {}
     if record.held_at > now:
         errors.setdefault("held_at", []).append(_("会议时间不能晚于现在。"))
@@ -435,7 +437,7 @@ def meeting_record(
 @transaction.atomic
 def _meeting_record(case, actor, record, expected_status, now, submission_token) -> Meeting:
     now = now or timezone.now()
-    _check_meeting(record, now)
+    check_meeting(record, now)
     case = case_transition(
         case=case,
         action=Action.RECORD_MEETING,
@@ -444,9 +446,23 @@ def _meeting_record(case, actor, record, expected_status, now, submission_token)
         note=record.question[:200],
         now=now,
     )
-    round_number = (case.meetings.aggregate(last=Max("round"))["last"] or 0) + 1
+    meeting = meeting_create(
+        record=record, actor=actor, now=now, submission_token=submission_token, case=case
+    )
+    event = case.events.latest("id")
+    event.details = {"round": meeting.round, "outcome": record.outcome}
+    event.save(update_fields=["details"])
+    return meeting
+
+
+def meeting_create(*, record: MeetingRecord, actor, now, submission_token, **owner) -> Meeting:
+    """The meeting, its participants and terms, as the next round of its owner (`case=` or `deliberation=`,
+    locked by the caller's transition). One writer for both kinds of meeting; the caller has checked the
+    record (check_meeting) and made the owner's move."""
+    ((key, subject),) = owner.items()
+    round_number = (subject.meetings.aggregate(last=Max("round"))["last"] or 0) + 1
     meeting = Meeting.objects.create(
-        case=case,
+        **{key: subject},
         round=round_number,
         held_at=record.held_at,
         place=record.place,
@@ -472,9 +488,6 @@ def _meeting_record(case, actor, record, expected_status, now, submission_token)
     AgreementTerm.objects.bulk_create(
         AgreementTerm(meeting=meeting, party=t.party, action=t.action, due=t.due) for t in record.terms
     )
-    event = case.events.latest("id")
-    event.details = {"round": round_number, "outcome": record.outcome}
-    event.save(update_fields=["details"])
     return meeting
 
 
@@ -484,7 +497,9 @@ def agreement_term_done(
 ) -> AgreementTerm:
     """Mark one agreement term done, by whom and when (on the term: it is tracked after the case closes)."""
     term = AgreementTerm.objects.select_for_update().get(pk=term.pk)
-    term.meeting = Meeting.objects.select_related("case__grid").get(pk=term.meeting_id)
+    term.meeting = Meeting.objects.select_related("case__grid", "deliberation__community").get(
+        pk=term.meeting_id
+    )
     if not can_mark_term_done(actor, term):
         raise PermissionDenied(_("您不能确认该协议条款的完成情况。"))
     if term.done_at is not None and term.done_by is not None:

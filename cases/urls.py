@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_meetings, views_street
+from . import views, views_deliberations, views_meetings, views_street
 
 app_name = "cases"
 urlpatterns = [
@@ -27,4 +27,18 @@ urlpatterns = [
     path("<int:pk>/meetings/new/", views_meetings.meeting_new, name="meeting_new"),
     path("meetings/<int:pk>/agreement/", views_meetings.agreement, name="agreement"),
     path("terms/<int:pk>/done/", views.term_done, name="term_done"),
+    # Community deliberations (居民议事); their meetings are the meetings above, and so is the agreement.
+    path("deliberations/", views_deliberations.deliberation_list, name="deliberation_list"),
+    path("deliberations/new/", views_deliberations.deliberation_new, name="deliberation_new"),
+    path("deliberations/<int:pk>/", views_deliberations.deliberation_detail, name="deliberation_detail"),
+    path(
+        "deliberations/<int:pk>/act/<str:action>/",
+        views_deliberations.deliberation_act,
+        name="deliberation_act",
+    ),
+    path(
+        "deliberations/<int:pk>/meetings/new/",
+        views_deliberations.deliberation_meeting_new,
+        name="deliberation_meeting_new",
+    ),
 ]

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from visits.selectors import request_draft_from_finding, request_draft_from_visi
 from . import exports, intake_photos, permissions, selectors, services
 from .forms import ActionForm, BulkActionForm, CaseFilterForm, IntakeForm, RequesterMode
 from .forms_meetings import TermDoneForm
-from .models import Action, AgreementTerm, Case, CaseAttachment, Channel, Status
+from .models import Action, AgreementTerm, Case, CaseAttachment, Channel, Deliberation, Status
 from .workflow import ACTIONS
 
 QUEUE_LIMIT = 100
@@ -541,9 +542,13 @@ def attachment(request, pk: int):
 @require_POST
 def term_done(request, pk: int):
     """Confirm that one agreed term was done (after the case is archived too); back to its case."""
+    # A term of a case's meeting, or of a deliberation's (the same terms, tracked the same way).
+    in_scope = Q(meeting__case__in=selectors.cases_for_user(request.user)) | Q(
+        meeting__deliberation__in=Deliberation.objects.visible_to(request.user)
+    )
     term = (
-        AgreementTerm.objects.filter(pk=pk, meeting__case__in=selectors.cases_for_user(request.user))
-        .select_related("meeting__case__grid")
+        AgreementTerm.objects.filter(in_scope, pk=pk)
+        .select_related("meeting__case__grid", "meeting__deliberation__community")
         .first()
     )
     if term is None:
@@ -560,6 +565,10 @@ def term_done(request, pk: int):
     else:
         messages.success(
             request, _("已确认完成：%(party)s，%(action)s。") % {"party": term.party, "action": term.action}
+        )
+    if term.meeting.deliberation_id is not None:
+        return redirect(
+            reverse("cases:deliberation_detail", args=[term.meeting.deliberation_id]) + "#meetings"
         )
     return redirect(reverse("cases:detail", args=[term.meeting.case_id]) + "#meetings")
 

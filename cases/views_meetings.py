@@ -1,7 +1,12 @@
-"""Consultation rounds of a case (协商议事 / 调解): recording the next round, and the agreement to sign."""
+"""Consultation meetings (协商议事 / 调解) of a case or of a community deliberation: one form and page to
+record the next one (`meeting_page`), and the agreement to sign."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +19,7 @@ from volunteers.models import Volunteer
 
 from . import permissions, services
 from .forms_meetings import MeetingForm, ParticipantFormSet, TermFormSet
-from .models import Action, Case, Meeting, Participant
+from .models import Action, Case, Deliberation, Meeting, Participant, Status
 
 # The people a first round usually brings together (the seed's 赵女士 case: her, the contractor, a
 # mediator and a volunteer lawyer); later rounds start from the previous round's list instead.
@@ -35,13 +40,14 @@ def _case_or_404(user, pk: int) -> Case:
         raise Http404 from None
 
 
-def _initial(case: Case, previous: Meeting | None) -> tuple[dict, list[dict]]:
+def _initial(subject: "MeetingSubject") -> tuple[dict, list[dict]]:
     """The meeting form and its participant rows as the page first shows them.
 
     A later round usually has the same chair, place, question and people as the one before, so they are
-    copied from it; a first round offers the usual roles, with the requester's name filled in.
+    copied from it; a first round offers the usual roles of its kind of meeting.
     """
-    meeting = {"held_at": local_now_to_the_minute(), "expected_status": case.status}
+    meeting = {"held_at": local_now_to_the_minute(), "expected_status": subject.status}
+    previous = subject.previous
     if previous is not None:
         meeting.update(place=previous.place, chair=previous.chair, question=previous.question)
         people = [
@@ -49,10 +55,7 @@ def _initial(case: Case, previous: Meeting | None) -> tuple[dict, list[dict]]:
             for p in previous.participants.all()
         ]
         return meeting, people
-    people = [{"role": role} for role in FIRST_ROUND_ROLES]
-    if not case.anonymous:
-        people[0]["name"] = case.requester_label
-    return meeting, people
+    return meeting, [dict(row) for row in subject.first_people]
 
 
 def _record(form: MeetingForm, participants, terms) -> services.MeetingRecord:
@@ -110,6 +113,85 @@ def _stale_message(case: Case) -> str:
     }
 
 
+@dataclass(frozen=True)
+class MeetingSubject:
+    """What the one meeting page needs to know of what the meeting is about: a case or a deliberation."""
+
+    status: str  # its state as the page is drawn (the form's expected_status)
+    statuses: list  # the choices of that state
+    back_url: str
+    crumb: str  # the breadcrumb's link text
+    heading: str
+    text: str
+    previous: Meeting | None  # its last meeting, whose place, chair, question and people are copied
+    first_people: list[dict]  # the rows a first meeting offers
+    # Saves the meeting through its owner's service: (actor, record, expected_status, token) -> Meeting.
+    save: Callable[..., Meeting]
+    conflict: type[Exception]  # what that service raises when the owner moved on meanwhile
+    community_id: int  # whose volunteers a participant may be
+
+
+def meeting_page(request, subject: MeetingSubject):
+    """The meeting form for a case's round or a deliberation's meeting: the same form, rules and page."""
+    data = request.POST if request.method == "POST" else None
+    meeting_initial, participants_initial = _initial(subject)
+    form = MeetingForm(data, initial=meeting_initial, statuses=subject.statuses)
+    # Posted rows are read as sent: every row with something typed in it is checked, suggested or not.
+    participants = ParticipantFormSet(
+        data,
+        initial=participants_initial if data is None else None,
+        prefix="participants",
+        form_kwargs={
+            "volunteers": Volunteer.objects.filter(community_id=subject.community_id, active=True).order_by(
+                "name", "id"
+            )
+        },
+    )
+    terms = TermFormSet(data, prefix="terms")
+    section_errors: dict[str, list[str]] = {"participants": [], "terms": []}
+    if request.method == "POST" and all([form.is_valid(), participants.is_valid(), terms.is_valid()]):
+        try:
+            meeting = subject.save(
+                request.user,
+                _record(form, participants, terms),
+                form.cleaned_data["expected_status"],
+                form.cleaned_data["submission_token"],
+            )
+        except AlreadySubmitted:
+            messages.info(request, _("已保存，未重复登记。"))
+            return redirect(subject.back_url)
+        except subject.conflict as exc:
+            messages.error(request, str(exc))
+            return redirect(subject.back_url)
+        except ValidationError as exc:
+            _put_errors(form, section_errors, exc)
+        else:
+            messages.success(
+                request,
+                _("已记录第%(round)d轮协商：%(outcome)s。")
+                % {"round": meeting.round, "outcome": meeting.get_outcome_display()},
+            )
+            return redirect(subject.back_url)
+
+    outcome = form["outcome"].value()
+    return render(
+        request,
+        "cases/meeting_form.html",
+        {
+            "subject": subject,
+            "round": subject.previous.round + 1 if subject.previous is not None else 1,
+            "form": form,
+            "participants": participants,
+            "terms": terms,
+            "participant_errors": section_errors["participants"],
+            "term_errors": section_errors["terms"],
+            "agreement_outcomes": [str(o) for o in AGREEMENT_OUTCOMES],
+            # Without script the terms stay visible; the script hides them unless an agreement is chosen.
+            "show_terms": outcome in AGREEMENT_OUTCOMES or not outcome or bool(section_errors["terms"]),
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def meeting_new(request, pk: int):
     """Record the next consultation round of a case in consultation (the handler or the community desk)."""
@@ -126,67 +208,25 @@ def meeting_new(request, pk: int):
         return redirect(case_url)
     if not permissions.may(request.user, case, Action.RECORD_MEETING):
         raise PermissionDenied
-    previous = case.meetings.order_by("-round").prefetch_related("participants").first()
-    round_number = previous.round + 1 if previous is not None else 1
-
-    data = request.POST if request.method == "POST" else None
-    meeting_initial, participants_initial = _initial(case, previous)
-    form = MeetingForm(data, initial=meeting_initial)
-    # Posted rows are read as sent: every row with something typed in it is checked, suggested or not.
-    participants = ParticipantFormSet(
-        data,
-        initial=participants_initial if data is None else None,
-        prefix="participants",
-        form_kwargs={
-            "volunteers": Volunteer.objects.filter(community_id=case.grid.community_id, active=True).order_by(
-                "name", "id"
-            )
-        },
+    first_people = [{"role": role} for role in FIRST_ROUND_ROLES]
+    if not case.anonymous:
+        first_people[0]["name"] = case.requester_label
+    subject = MeetingSubject(
+        status=case.status,
+        statuses=Status.choices,
+        back_url=case_url,
+        crumb=_("工单 %(number)s") % {"number": case.number},
+        heading=f"{case.category} · {case.requester_label or _('未留姓名')}",
+        text=case.description,
+        previous=case.meetings.order_by("-round").prefetch_related("participants").first(),
+        first_people=first_people,
+        save=lambda actor, record, expected, token: services.meeting_record(
+            case=case, actor=actor, record=record, expected_status=expected, submission_token=token
+        ),
+        conflict=services.CaseConflict,
+        community_id=case.grid.community_id,
     )
-    terms = TermFormSet(data, prefix="terms")
-    section_errors: dict[str, list[str]] = {"participants": [], "terms": []}
-    if request.method == "POST" and all([form.is_valid(), participants.is_valid(), terms.is_valid()]):
-        try:
-            meeting = services.meeting_record(
-                case=case,
-                actor=request.user,
-                record=_record(form, participants, terms),
-                expected_status=form.cleaned_data["expected_status"],
-                submission_token=form.cleaned_data["submission_token"],
-            )
-        except AlreadySubmitted:
-            messages.info(request, _("已保存，未重复登记。"))
-            return redirect(case_url)
-        except services.CaseConflict as exc:
-            messages.error(request, str(exc))
-            return redirect(case_url)
-        except ValidationError as exc:
-            _put_errors(form, section_errors, exc)
-        else:
-            messages.success(
-                request,
-                _("已记录第%(round)d轮协商：%(outcome)s。")
-                % {"round": meeting.round, "outcome": meeting.get_outcome_display()},
-            )
-            return redirect(case_url)
-
-    outcome = form["outcome"].value()
-    return render(
-        request,
-        "cases/meeting_form.html",
-        {
-            "case": case,
-            "round": round_number,
-            "form": form,
-            "participants": participants,
-            "terms": terms,
-            "participant_errors": section_errors["participants"],
-            "term_errors": section_errors["terms"],
-            "agreement_outcomes": [str(o) for o in AGREEMENT_OUTCOMES],
-            # Without script the terms stay visible; the script hides them unless an agreement is chosen.
-            "show_terms": outcome in AGREEMENT_OUTCOMES or not outcome or bool(section_errors["terms"]),
-        },
-    )
+    return meeting_page(request, subject)
 
 
 def _by_role(people: list[Participant]) -> list[tuple[str, list[Participant]]]:
@@ -200,25 +240,46 @@ def _by_role(people: list[Participant]) -> list[tuple[str, list[Participant]]]:
 
 @require_GET
 def agreement(request, pk: int):
-    """The agreement of one round, printed for the parties and the mediator to sign (调解协议书)."""
+    """The agreement of one meeting, a case's round or a deliberation's, printed for the parties and the
+    mediator to sign (调解协议书 / 协商协议书): one page for both kinds."""
+    in_scope = Q(case__in=Case.objects.visible_to(request.user)) | Q(
+        deliberation__in=Deliberation.objects.visible_to(request.user)
+    )
     try:
         meeting = (
-            Meeting.objects.filter(
-                case__in=Case.objects.visible_to(request.user), outcome__in=AGREEMENT_OUTCOMES
-            )
-            .select_related("case__category", "case__grid__community")
+            Meeting.objects.filter(in_scope, outcome__in=AGREEMENT_OUTCOMES)
+            .select_related("case__category", "case__grid__community", "deliberation__community")
             .prefetch_related("participants", "terms")
             .get(pk=pk)
         )
     except Meeting.DoesNotExist:
         raise Http404 from None
     people = list(meeting.participants.all())
+    if meeting.case is not None:
+        back_url = reverse("cases:detail", args=[meeting.case_id])
+        crumb = _("工单 %(number)s") % {"number": meeting.case.number}
+        reference = _("工单编号：%(number)s · 第%(round)d轮协商") % {
+            "number": meeting.case.number,
+            "round": meeting.round,
+        }
+    else:
+        back_url = reverse("cases:deliberation_detail", args=[meeting.deliberation_id])
+        crumb = meeting.deliberation.title
+        reference = _("居民议事：%(title)s · 第%(round)d轮协商") % {
+            "title": meeting.deliberation.title,
+            "round": meeting.round,
+        }
     return render(
         request,
         "cases/agreement.html",
         {
             "meeting": meeting,
             "case": meeting.case,
+            "deliberation": meeting.deliberation,
+            "community": meeting.community,
+            "back_url": back_url,
+            "crumb": crumb,
+            "reference": reference,
             "parties": _by_role(people),
             "mediated": any(p.role == Participant.Role.MEDIATOR for p in people),
             # The chair signs too, unless they already sign as one of the participants.

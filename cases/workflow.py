@@ -56,11 +56,12 @@ class Guard:
     """A condition beyond the state, with what the user is told when it does not hold.
 
     `holds(case, actor)`: some conditions are about who acts (the worker who returned a case may not take it
-    back until the desk sends it again).
+    back until the desk sends it again). Not tied to cases: a deliberation's table uses it too
+    (cases/deliberation_workflow.py), with a deliberation in the case's place.
     """
 
     key: str
-    holds: Callable[[Case, Any], bool]
+    holds: Callable[[Any, Any], bool]
     message: Promise
 
 

@@ -3,7 +3,7 @@
 Row scoping itself is GridQuerySet.visible_to; the role sets are grids/roles.py.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Assignment, Community, Grid
 from .roles import BUILDING_EDIT_ROLES, LEADER_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES, WORKLOAD_ROLES
@@ -19,6 +19,20 @@ def roles_over_grid(user, grid: Grid) -> set[str]:
             Assignment.objects.filter(user=user).serving(grid).values_list("role", flat=True)
         )
     return cache[grid.pk]
+
+
+def roles_over_community(user, community: Community) -> set[str]:
+    """Every role the user holds in the community: on one of its grids, on it, or on its street; cached per
+    request. What a community-wide record (a deliberation) is worked on with."""
+    if not user.is_authenticated:
+        return set()
+    cache = user.__dict__.setdefault("_roles_over_community", {})
+    if community.pk not in cache:
+        here = Q(grid__community=community) | Q(community=community) | Q(street_id=community.street_id)
+        cache[community.pk] = set(
+            Assignment.objects.filter(user=user).filter(here).values_list("role", flat=True)
+        )
+    return cache[community.pk]
 
 
 def user_roles(user) -> set[str]:

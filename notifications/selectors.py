@@ -60,8 +60,10 @@ def my_households_overdue(user, now: datetime.datetime, today: datetime.date) ->
 def terms_due(user, now: datetime.datetime, today: datetime.date) -> QuerySet[AgreementTerm]:
     """Open agreement terms of the desk's grids due within cases' TERM_DUE_WITHIN or overdue (what
     cases.selectors.agreement_terms_due lists, over the desk's grids as a subquery: no query of its own)."""
-    return AgreementTerm.objects.open().filter(
-        due__lte=today + TERM_DUE_WITHIN, meeting__case__grid__in=_grids(user, DESK_ROLES)
+    return (
+        AgreementTerm.objects.open()
+        .filter(due__lte=today + TERM_DUE_WITHIN)
+        .in_grids(_grids(user, DESK_ROLES))
     )
 
 

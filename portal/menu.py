@@ -41,6 +41,7 @@ GRIDS = Item("grids:list", pgettext_lazy("navigation", "网格"))
 SHOPS = Item("shops:list", _("实有单位"))
 DESK = Item("cases:desk", _("受理台"))
 CASES = Item("cases:list", _("诉求工单"))
+DELIBERATIONS = Item("cases:deliberation_list", _("居民议事"))
 DASHBOARD = Item("dashboard:index", _("数据看板"))
 AUDIT = Item("audit:list", _("审计日志"))
 STREET_INBOX = Item("cases:street_inbox", _("街道待办"))
@@ -51,33 +52,26 @@ VOLUNTEERS = Item("volunteers:volunteers", _("志愿者"))
 
 # Each kind of work's menu, in the order the work uses it.
 LEADER_MENU = (
-    DASHBOARD, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, SHOPS, ACTIVITIES, AUDIT,
-)  # fmt: skip
-STREET_MENU = (
-    DASHBOARD, STREET_INBOX, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, SHOPS, ACTIVITIES,
+    DASHBOARD, CASES, DELIBERATIONS, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, SHOPS, ACTIVITIES,
     AUDIT,
 )  # fmt: skip
+STREET_MENU = (
+    DASHBOARD, STREET_INBOX, CASES, DELIBERATIONS, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS,
+    SHOPS, ACTIVITIES, AUDIT,
+)  # fmt: skip
 DESK_MENU = (
-    DESK,
-    CASES,
-    SEARCH,
-    HOUSEHOLDS,
-    VISITS,
-    OVERDUE,
-    GRIDS,
-    SHOPS,
-    ACTIVITIES,
-    VOLUNTEERS,
+    DESK, CASES, DELIBERATIONS, SEARCH, HOUSEHOLDS, VISITS, OVERDUE, GRIDS, SHOPS, ACTIVITIES, VOLUNTEERS,
     DASHBOARD,
-)
-CASE_WORKER_MENU = (HOME, QUEUE, DUE, PATROLS, SEARCH, HOUSEHOLDS, VISITS, GRIDS, SHOPS)
+)  # fmt: skip
+# Grid workers bring residents' topics to the community's deliberations (征集议题).
+CASE_WORKER_MENU = (HOME, QUEUE, DUE, PATROLS, SEARCH, HOUSEHOLDS, VISITS, DELIBERATIONS, GRIDS, SHOPS)
 # Grid instructors and building heads knock on doors and read their grid; they take no cases.
 VISITOR_MENU = (HOME, DUE, SEARCH, HOUSEHOLDS, VISITS, GRIDS)
 PATROL_ITEMS = (PATROLS,)
 WORKLOAD_ITEMS = (WORKLOAD,)
 SUPERUSER_MENU = (
-    DASHBOARD, STREET_INBOX, DESK, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, SHOPS,
-    ACTIVITIES, VOLUNTEERS, AUDIT, ADMIN,
+    DASHBOARD, STREET_INBOX, DESK, CASES, DELIBERATIONS, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS,
+    GRIDS, SHOPS, ACTIVITIES, VOLUNTEERS, AUDIT, ADMIN,
 )  # fmt: skip
 
 

@@ -50,7 +50,7 @@ from django.utils import timezone
 from PIL import Image
 
 from cases import services as case_services
-from cases.models import AgreementTerm, Case, CaseAttachment, Category, Meeting, Status
+from cases.models import AgreementTerm, Case, CaseAttachment, Category, Deliberation, Meeting, Status
 from cases.workflow import WORKFLOW, Action
 from grids.models import Building, Grid, Role
 from notifications.models import Notification, VisitAlert
@@ -70,6 +70,7 @@ from tests.factories import (
     log_visit,
 )
 from tests.test_case_meetings import in_days, meeting_data, record
+from tests.test_deliberations import gather, meet, walk
 from tests.test_shops import ShopFactory
 from tests.test_visit_views import visit_data
 from visits import services as visit_services
@@ -349,6 +350,21 @@ MATRIX = [
     # An agreed term is confirmed done by the desk or the case's handler (worker A); not the street leader.
     (GET("cases:term_done", "term"),                      "LOGIN 405  405  405  405  405  405"),
     (POST("cases:term_done", "term"),                     "LOGIN 302  404  302  404  403  302"),
+    # --- cases: community deliberations (居民议事). Everyone serving the community reads them (both grid
+    # workers of A's community); grid workers and the desk propose topics; the desk (staff, community
+    # leaders) moves them; street leaders read; another community's leader gets 404.
+    (GET("cases:deliberation_list"),                      "LOGIN 200  200  200  200  200  200"),
+    (GET("cases:deliberation_new"),                       "LOGIN 200  200  200  200  403  200"),
+    # The other leader proposes in their own community only: A's is not a choice of theirs (form errors).
+    (POST("cases:deliberation_new"),                      "LOGIN 302  302  302  200  403  302"),
+    (GET("cases:deliberation_detail", "deliberation"),    "LOGIN 200  200  200  404  200  200"),
+    (GET("cases:deliberation_act", "deliberation", args=("fix",)),  "LOGIN 405  405  405  405  405  405"),
+    (POST("cases:deliberation_act", "deliberation", args=("fix",)), "LOGIN 403  403  302  404  403  302"),
+    (GET("cases:deliberation_meeting_new", "deliberation_fixed"),   "LOGIN 403  403  200  404  403  200"),
+    (POST("cases:deliberation_meeting_new", "deliberation_fixed"),  "LOGIN 403  403  302  404  403  302"),
+    # The agreement page and the terms are the case meeting's, for a deliberation's meeting too.
+    (GET("cases:agreement", "deliberation_meeting"),      "LOGIN 200  200  200  404  200  200"),
+    (POST("cases:term_done", "deliberation_term"),        "LOGIN 403  403  302  404  403  302"),
     # --- notifications: each user's own (another's is not found, a superuser's too) -----------------------
     (GET("notifications:list"),                           "LOGIN 200  200  200  200  200  200"),
     (GET("notifications:read", "notification"),           "LOGIN 405  405  405  405  405  405"),
@@ -559,6 +575,15 @@ FORM_DATA: dict[str, Callable] = {
     "volunteers:report": lambda w, me: {"report": "清理垃圾二十袋"},
     "volunteers:photo_add": lambda w, me: {"files": [_png()]},
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
+    "cases:deliberation_new": lambda w, me: {
+        "community": w.grid_a.community_id,
+        "title": "小区花园",
+        "description": "空地改成花园",
+    },
+    "cases:deliberation_act": lambda w, me: {"fix-note": "", "fix-expected_status": "gathered"},
+    "cases:deliberation_meeting_new": lambda w, me: meeting_data(
+        expected_status="fixed", terms=[("社区", "铺设小巷路面", in_days(7).isoformat())]
+    ),
 }
 
 # What a workflow action's form posts besides its note and expected state (templates/cases/detail.html
@@ -598,6 +623,10 @@ class World:
     attachment: CaseAttachment | None = None
     meeting: Meeting | None = None  # an agreement
     term: AgreementTerm | None = None  # the agreement's one term
+    deliberation: Deliberation | None = None  # of A's community, just gathered
+    deliberation_fixed: Deliberation | None = None  # its topic fixed, ready for a meeting
+    deliberation_meeting: Meeting | None = None  # a deliberation's meeting that agreed
+    deliberation_term: AgreementTerm | None = None  # its one term
     cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
     notification: Notification | None = None  # worker A's: a case sent to grid A
     visit_alert: VisitAlert | None = None  # worker A's 紧急 visit, an hour ago
@@ -680,6 +709,10 @@ def _build() -> World:
     [w.attachment] = case_services.attachments_add(case=w.case_dispatched, actor=staff, files=[_png()])
     w.meeting = record(w.case_in_consultation, staff)
     w.term = w.meeting.terms.get()
+    w.deliberation = gather(w.grid_a.community, worker_a)
+    w.deliberation_fixed = walk("fixed", w.grid_a.community, staff)
+    w.deliberation_meeting = meet(walk("fixed", w.grid_a.community, staff), staff)
+    w.deliberation_term = w.deliberation_meeting.terms.get()
     # An open duplicate of the cases merged (same category and grid; the newest, so among the five the
     # merge form offers).
     w.cases["merge_target"] = case("submitted")

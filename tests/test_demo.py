@@ -10,7 +10,16 @@ from django.core.management import call_command
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.models import AgreementTerm, Case, CaseEvent, Category, Meeting, Participant
+from cases.models import (
+    AgreementTerm,
+    Case,
+    CaseEvent,
+    Category,
+    Deliberation,
+    DeliberationEvent,
+    Meeting,
+    Participant,
+)
 from grids.models import (
     Assignment,
     Building,
@@ -60,6 +69,8 @@ MODELS = (
     AgreementTerm,
     Shop,
     ShopPledge,
+    Deliberation,
+    DeliberationEvent,
 )
 # Visits and cases are dated back from the moment of loading, but how many there are does not depend on it.
 EXPECTED_ROWS = {
@@ -82,9 +93,12 @@ EXPECTED_ROWS = {
     "PatrolFinding": 3,
     "Case": 25,
     "CaseEvent": 107,  # 25 registrations and the 82 moves, meetings, urgings and merges that followed
-    "Meeting": 2,
-    "Participant": 10,
-    "AgreementTerm": 2,
+    # 2 consultation rounds of 赵女士's case, 17 meetings of 草场街社区's 20 deliberations (5 people each).
+    "Meeting": 19,
+    "Participant": 95,
+    "AgreementTerm": 26,
+    "Deliberation": 20,
+    "DeliberationEvent": 84,  # each gathering and every move after it
     "Shop": 7,  # around 黄河食渡, one of them closed
     "ShopPledge": 8,  # three renewed after the clean-up; the barbecue has none
     "User": 31,
@@ -92,7 +106,8 @@ EXPECTED_ROWS = {
 EXPECTED_SUMMARY = (
     "Demo community loaded: 2 streets, 2 communities, 8 grids, 28 buildings, 669 dwellings, "
     "125 households (2 moved out), 359 residents, 73 care enrolments, 41 liaison links, 31 users, "
-    "30 assignments, 11 work-team members, 419 visits, 4 patrols, 25 cases (2 consultation meetings). "
+    "30 assignments, 11 work-team members, 419 visits, 4 patrols, 25 cases (2 consultation meetings), "
+    "20 deliberations (17 meetings). "
     "Password for every account: demo12345"
 )
 

@@ -16,7 +16,16 @@ from django.db.models import Max, Q
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Meeting, Participant
+from cases.models import (
+    SETTLED_STATUSES,
+    AgreementTerm,
+    Case,
+    CaseEvent,
+    Deliberation,
+    DeliberationStatus,
+    Meeting,
+    Participant,
+)
 from cases.workflow import Action
 from grids.models import (
     Assignment,
@@ -501,3 +510,24 @@ def test_every_case_timeline_agrees_with_the_case():
         assert events[-1].to_status == case.status, case.number
         assert roles_over_grid(case.created_by, case.grid)
     assert not CaseEvent.objects.exclude(case__in=Case.objects.all()).exists()
+
+
+def test_a_year_of_deliberations_in_caochangjie_in_every_state():
+    leader = get_user_model().objects.get(username="ccj_leader")
+    mine = Deliberation.objects.visible_to(leader)
+    assert mine.count() == Deliberation.objects.filter(community__name="草场街社区").count() == 20
+    assert set(mine.values_list("status", flat=True)) == set(DeliberationStatus.values)
+    assert mine.filter(status__in=SETTLED_STATUSES).count() > 10
+    lane = mine.get(title__contains="特色小巷")
+    garden = mine.get(title__contains="小区花园")
+    assert lane.status == garden.status == DeliberationStatus.REPORTED_BACK
+    assert [m.outcome for m in lane.meetings.order_by("round")] == ["adjourned", "agreement"]
+    assert not AgreementTerm.objects.open().filter(meeting__deliberation__in=[lane, garden]).exists()
+    now = timezone.now()
+    for d in mine:
+        d.full_clean()
+        events = list(d.events.order_by("at", "id"))
+        assert events[0].action == "gather" and events[-1].to_status == d.status, d.title
+        assert all(earlier.to_status == later.from_status for earlier, later in itertools.pairwise(events))
+        assert all(e.at < now for e in events)
+        assert d.gathered_at > now - datetime.timedelta(days=366)

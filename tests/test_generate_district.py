@@ -472,3 +472,31 @@ def test_generator_case_life_makes_only_the_workflows_moves_with_its_appliers_an
     assert case.resolution_due == registered + hour + 72 * hour + 2 * hour
     assert case.clock_due_at == case.resolution_due
     assert case.clock_warn_at == case.resolution_due - 14.4 * hour  # at 80% of the 72 hours
+
+
+@pytest.mark.django_db
+def test_generate_district_walks_each_communitys_deliberations_along_their_table():
+    from cases.deliberation_workflow import WORKFLOW as DELIBERATION_WORKFLOW
+    from cases.models import Deliberation, DeliberationEvent, Meeting
+    from tooling.generator.deliberations import DELIBERATIONS_PER_COMMUNITY
+
+    generate()
+    community = Community.objects.get()
+    staff = get_user_model().objects.get(username=f"cs_{community.pk}")
+    deliberations = Deliberation.objects.filter(community=community)
+    assert deliberations.count() == DELIBERATIONS_PER_COMMUNITY
+    now = timezone.now()
+    for d in deliberations:
+        d.full_clean(exclude=["submission_token"])
+        events = list(d.events.order_by("at", "id"))
+        assert events[0].action == "gather" and events[-1].to_status == d.status
+        for event in events[1:]:
+            move = DELIBERATION_WORKFLOW[(event.from_status, event.action)]
+            assert (move.to, event.actor) == (event.to_status, staff)
+        assert [e.at for e in events] == sorted(e.at for e in events) and events[-1].at <= now
+        assert d.meetings.count() == (1 if d.deliberated_at else 0)
+    assert not DeliberationEvent.objects.exclude(deliberation__in=deliberations).exists()
+    assert (
+        Meeting.objects.filter(case__isnull=True).count()
+        == deliberations.exclude(deliberated_at=None).count()
+    )

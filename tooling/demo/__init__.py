@@ -20,7 +20,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - shops.py (data/shops.toml): the shops around 黄河食渡 and their 门前三包 pledges;
 - visits.py (data/visits.toml) and patrols.py (data/patrols.toml), whose findings name the shops;
 - cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
-- volunteers.py (data/volunteers.toml): 草场街社区's partner units, reporting members, teams and activities.
+- volunteers.py (data/volunteers.toml): 草场街社区's partner units, reporting members, teams and activities;
+- deliberations.py (data/deliberations.toml): a year of 居民议事 in 草场街社区 (the 特色小巷, the 小区花园).
 """
 
 from collections import Counter
@@ -30,6 +31,7 @@ from django.db import transaction
 from .accounts import DEMO_PASSWORD
 from .accounts import load_accounts as _load_accounts
 from .cases import load_cases as _load_cases
+from .deliberations import load_deliberations as _load_deliberations
 from .households import load_households as _load_households
 from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
@@ -57,6 +59,7 @@ def load() -> Counter | None:
     findings = _load_patrols(grids, users, counts, shops)
     _load_cases(grids, users, story_people, findings, counts)
     _load_volunteers(grids, communities, users, counts)
+    _load_deliberations(grids, communities, users, counts)
     return counts
 
 
@@ -67,6 +70,7 @@ def summary(counts: Counter) -> str:
         "({moved_out_households} moved out), {residents} residents, {enrolments} care enrolments, "
         "{liaison_links} liaison links, {users} users, {assignments} assignments, "
         "{work_team_members} work-team members, {visits} visits, {patrols} patrols, {cases} cases "
-        "({meetings} consultation meetings). "
+        "({meetings} consultation meetings), {deliberations} deliberations "
+        "({deliberation_meetings} meetings). "
         "Password for every account: {password}"
     ).format(password=DEMO_PASSWORD, **counts)

@@ -24,17 +24,14 @@ def shop_list(
     closed: bool = False,
 ) -> QuerySet[Shop]:
     """The list page's shops: in the scope and place chosen, by name, kind, open or closed; grid then name."""
-    shops = within(Shop.objects.visible_to(user), "grid", street=street, community=community, grid=grid)
+    scoped = Shop.objects.visible_to(user).with_current_pledge()
+    shops = within(scoped, "grid", street=street, community=community, grid=grid)
     if q:
         shops = shops.filter(name__contains=q)
     if kind:
         shops = shops.filter(kind=kind)
     shops = shops.filter(closed_on__isnull=not closed)
-    return (
-        shops.select_related("grid__community", "building")
-        .with_current_pledge()
-        .order_by("grid__code", "name", "id")
-    )
+    return shops.select_related("grid__community", "building").order_by("grid__code", "name", "id")
 
 
 def pledges_of(shop: Shop) -> list[ShopPledge]:

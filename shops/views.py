@@ -95,9 +95,15 @@ def shop_edit(request, pk: int):
     shop = shop_or_404(request.user, pk)
     if not permissions.can_edit_shop(request.user, shop):
         raise PermissionDenied
-    form = ShopEditForm(request.POST or None, instance=shop, grid=shop.grid)
+    # Who may not see the contact's full phone edits the rest with the phone masked; the mask sent back
+    # unchanged keeps the stored number.
+    masked = not permissions.can_see_contact_phone(request.user, shop)
+    initial = {"contact_phone": shop.contact_phone_masked} if masked else {}
+    form = ShopEditForm(request.POST or None, instance=shop, grid=shop.grid, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if masked and shop.contact_phone and data["contact_phone"] == shop.contact_phone_masked:
+            data["contact_phone"] = shop.contact_phone
         try:
             services.shop_update(
                 shop=shop,

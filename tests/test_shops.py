@@ -501,3 +501,17 @@ def test_generate_district_puts_a_few_shops_at_each_building_with_pledges(settin
     for pledge in pledges:
         assert pledge.shop.closed_on is None and pledge.signed_on <= timezone.localdate()
         assert Role.GRID_WORKER in roles_over_grid(pledge.recorded_by, pledge.shop.grid)
+
+
+def test_edit_form_masks_the_phone_for_a_keeper_who_may_not_reveal_and_keeps_it(client, grid):
+    part_timer = UserFactory(username="pt")
+    assign(part_timer, Role.PART_TIME_GRID_WORKER, grid)
+    shop = ShopFactory(grid=grid, contact_phone="13912345678")
+    client.force_login(part_timer)
+    url = reverse("shops:edit", args=[shop.pk])
+    html = client.get(url).content.decode()
+    assert ("139****5678" in html, "13912345678" in html) == (True, False)
+    data = {"name": "改名", "kind": shop.kind, "building": shop.building_id, "contact_phone": "139****5678"}
+    assert client.post(url, data).status_code == 302
+    shop.refresh_from_db()
+    assert (shop.name, shop.contact_phone) == ("改名", "13912345678")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import AgreementTerm, Case, Meeting
 from grids.models import Assignment, Community, Grid
+from projects.models import Need, Project
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from visits.models import Patrol, PatrolFinding, Visit, VisitPlan
 
@@ -87,6 +88,14 @@ class AssignmentHistory(_history_of(Assignment)):
     """Each version of an assignment (岗位分配)."""
 
 
+class NeedHistory(_history_of(Need)):
+    """Each version of a need (需求清单): its origin, state and how it was closed."""
+
+
+class ProjectHistory(_history_of(Project)):
+    """Each version of a project (项目清单): claimant, owner, deadline, result, state."""
+
+
 HISTORY_MODELS = (
     HouseholdHistory,
     ResidentHistory,
@@ -100,6 +109,8 @@ HISTORY_MODELS = (
     MeetingHistory,
     AgreementTermHistory,
     AssignmentHistory,
+    NeedHistory,
+    ProjectHistory,
 )
 
 

@@ -3,7 +3,7 @@
 Row scoping itself is GridQuerySet.visible_to; the role sets are grids/roles.py.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Assignment, Community, Grid
 from .roles import BUILDING_EDIT_ROLES, LEADER_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES, WORKLOAD_ROLES
@@ -19,6 +19,23 @@ def roles_over_grid(user, grid: Grid) -> set[str]:
             Assignment.objects.filter(user=user).serving(grid).values_list("role", flat=True)
         )
     return cache[grid.pk]
+
+
+def roles_in_community(user, community: Community) -> set[str]:
+    """Every role the user holds in this community: on it, on its street, or on one of its grids (a grid
+    role serves its grid, and through it takes part in its community's co-governance lists)."""
+    if not user.is_authenticated:
+        return set()
+    cache = user.__dict__.setdefault("_roles_in_community", {})
+    if community.pk not in cache:
+        cache[community.pk] = set(
+            Assignment.objects.filter(user=user)
+            .filter(
+                Q(community_id=community.pk) | Q(street_id=community.street_id) | Q(grid__community=community.pk)
+            )
+            .values_list("role", flat=True)
+        )
+    return cache[community.pk]
 
 
 def user_roles(user) -> set[str]:

@@ -40,6 +40,7 @@ OVERDUE = Item("visits:overdue", _("逾期未访"))
 GRIDS = Item("grids:list", pgettext_lazy("navigation", "网格"))
 DESK = Item("cases:desk", _("受理台"))
 CASES = Item("cases:list", _("诉求工单"))
+LISTS = Item("projects:need_list", _("三项清单"))
 DASHBOARD = Item("dashboard:index", _("数据看板"))
 AUDIT = Item("audit:list", _("审计日志"))
 STREET_INBOX = Item("cases:street_inbox", _("街道待办"))
@@ -47,16 +48,16 @@ WORKLOAD = Item("dashboard:workload", _("网格员工作量"))
 ADMIN = Item("admin:index", _("系统管理"))
 
 # Each kind of work's menu, in the order the work uses it.
-LEADER_MENU = (DASHBOARD, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
-STREET_MENU = (DASHBOARD, STREET_INBOX, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
-DESK_MENU = (DESK, CASES, SEARCH, HOUSEHOLDS, VISITS, OVERDUE, GRIDS, DASHBOARD)
+LEADER_MENU = (DASHBOARD, CASES, LISTS, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
+STREET_MENU = (DASHBOARD, STREET_INBOX, CASES, LISTS, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT)
+DESK_MENU = (DESK, CASES, LISTS, SEARCH, HOUSEHOLDS, VISITS, OVERDUE, GRIDS, DASHBOARD)
 CASE_WORKER_MENU = (HOME, QUEUE, DUE, PATROLS, SEARCH, HOUSEHOLDS, VISITS, GRIDS)
 # Grid instructors and building heads knock on doors and read their grid; they take no cases.
 VISITOR_MENU = (HOME, DUE, SEARCH, HOUSEHOLDS, VISITS, GRIDS)
 PATROL_ITEMS = (PATROLS,)
 WORKLOAD_ITEMS = (WORKLOAD,)
 SUPERUSER_MENU = (
-    DASHBOARD, STREET_INBOX, DESK, CASES, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT, ADMIN,
+    DASHBOARD, STREET_INBOX, DESK, CASES, LISTS, OVERDUE, WORKLOAD, VISITS, SEARCH, HOUSEHOLDS, GRIDS, AUDIT, ADMIN,
 )  # fmt: skip
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "volunteers",
     "visits",
     "cases",
+    "projects",
     "notifications",
     "dashboard",
     "accounts",

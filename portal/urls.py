@@ -28,6 +28,7 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
+    path("projects/", include("projects.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
 ]

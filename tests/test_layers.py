@@ -1,6 +1,6 @@
 """The layers of ARCHITECTURE.md, checked from the imports: no module imports a package above its own.
 
-common (no domain) <- grids <- residents <- visits <- cases <- notifications <- dashboard <- accounts <- audit
+common (no domain) <- grids <- residents <- visits <- cases <- projects <- notifications <- dashboard <- accounts <- audit
 <- portal <- tooling.
 A package may import itself, anything below it and nothing above; tests may import anything. A new app
 takes its place in LAYERS (its position says what it may import).
@@ -19,6 +19,7 @@ LAYERS = [
     "volunteers",
     "visits",
     "cases",
+    "projects",
     "notifications",
     "dashboard",
     "accounts",

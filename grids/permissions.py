@@ -31,7 +31,9 @@ def roles_in_community(user, community: Community) -> set[str]:
         cache[community.pk] = set(
             Assignment.objects.filter(user=user)
             .filter(
-                Q(community_id=community.pk) | Q(street_id=community.street_id) | Q(grid__community=community.pk)
+                Q(community_id=community.pk)
+                | Q(street_id=community.street_id)
+                | Q(grid__community=community.pk)
             )
             .values_list("role", flat=True)
         )

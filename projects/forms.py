@@ -1,6 +1,7 @@
 """The three lists' forms: shape checks only; the rules are in projects.services and the constraints."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -81,7 +82,7 @@ class NeedForm(StyledFormMixin, forms.Form):
     )
     submission_token = SubmissionTokenField()
 
-    def __init__(self, *args, user, communities, fixed_place: bool = False, creating: bool = True, **kwargs):
+    def __init__(self, *args, user, communities, fixed_place=False, creating=True, **kwargs):
         super().__init__(*args, **kwargs)
         if fixed_place:
             del self.fields["community"], self.fields["grid"]
@@ -145,7 +146,7 @@ class ResourceForm(StyledFormMixin, forms.Form):
     available = forms.BooleanField(label=_("目前可提供"), required=False, initial=True)
     submission_token = SubmissionTokenField()
 
-    def __init__(self, *args, communities, creating: bool = True, **kwargs):
+    def __init__(self, *args, communities, creating=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
         # The providers of the community chosen (or the only one offered).
@@ -185,12 +186,14 @@ class ProjectActionForm(StyledFormMixin, forms.Form):
 
     expected_status = forms.CharField(widget=forms.HiddenInput)
     claimant = ProviderChoiceField(label=_("认领方"))
-    owner = forms.ModelChoiceField(label=_("负责人（平台用户）"), queryset=None, required=False)
+    owner = forms.ModelChoiceField(
+        label=_("负责人（平台用户）"), queryset=get_user_model().objects.none(), required=False
+    )
     owner_name = forms.CharField(label=_("或负责人姓名"), max_length=50, required=False)
     deadline = forms.DateField(label=_("完成期限"), widget=DateInput())
     note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
-    def __init__(self, *args, action: str, project, **kwargs):
+    def __init__(self, *args, action, project, **kwargs):
         super().__init__(*args, **kwargs)
         step = STEPS[action]
         for name in ("claimant", "owner", "owner_name", "deadline", "note"):

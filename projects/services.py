@@ -13,6 +13,7 @@ from cases.models import Case
 from common.submissions import create_once
 from grids.models import Community, Grid
 from visits.models import Visit
+from volunteers.models import PartnerUnit, VolunteerTeam
 
 from . import permissions
 from .models import (
@@ -135,8 +136,8 @@ class ResourceInput:
     title: str
     description: str = ""
     available: bool = True
-    partner_unit: object = None
-    team: object = None
+    partner_unit: PartnerUnit | None = None
+    team: VolunteerTeam | None = None
 
 
 def _fill_resource(resource: Resource, data: ResourceInput) -> None:

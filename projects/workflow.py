@@ -102,7 +102,7 @@ class Step:
 
     @property
     def label(self) -> str:
-        return self.action.label
+        return str(self.action.label)
 
 
 A = ProjectAction
@@ -147,22 +147,23 @@ def _move(action, to, who, note=False, guard=None) -> Move:
 S, H = ProjectStatus, Hat
 LIVE = [S.PROPOSED, S.CLAIMED, S.IN_PROGRESS, S.AWAITING_CONFIRMATION]
 
+# (state, action, where to, who, what more: note required, guard)
+TABLE: list[tuple[Any, ...]] = [
+    # 待认领: a unit or team takes it on (the desk records who, the owner and the deadline).
+    (S.PROPOSED, A.CLAIM, S.CLAIMED, [H.STAFF], {"guard": RESOURCE_AVAILABLE}),
+    # 已认领 / 实施中: work starts; anyone following it notes progress.
+    (S.CLAIMED, A.START, S.IN_PROGRESS, [H.STAFF], {}),
+    (S.CLAIMED, A.PROGRESS, None, [H.STAFF, H.GRID], {"note": True}),
+    (S.IN_PROGRESS, A.PROGRESS, None, [H.STAFF, H.GRID], {"note": True}),
+    (S.IN_PROGRESS, A.SUBMIT, S.AWAITING_CONFIRMATION, [H.STAFF], {"note": True}),
+    # 待确认: the community confirms the result (the need is met and closes) or sends it back.
+    (S.AWAITING_CONFIRMATION, A.CONFIRM, S.CONFIRMED, [H.STAFF], {}),
+    (S.AWAITING_CONFIRMATION, A.RETURN, S.IN_PROGRESS, [H.STAFF], {"note": True}),
+    # Any live project may be cancelled with a reason: its need is open again, never dropped.
+    *((state, A.CANCEL, S.CANCELLED, [H.STAFF], {"note": True}) for state in LIVE),
+]
 WORKFLOW: dict[tuple[str, str], Move] = {
-    (state, action): _move(action, to, who, **more)
-    for state, action, to, who, more in [
-        # 待认领: a unit or team takes it on (the desk records who, the owner and the deadline).
-        (S.PROPOSED, A.CLAIM, S.CLAIMED, [H.STAFF], {"guard": RESOURCE_AVAILABLE}),
-        # 已认领 / 实施中: work starts; anyone following it notes progress.
-        (S.CLAIMED, A.START, S.IN_PROGRESS, [H.STAFF], {}),
-        (S.CLAIMED, A.PROGRESS, None, [H.STAFF, H.GRID], {"note": True}),
-        (S.IN_PROGRESS, A.PROGRESS, None, [H.STAFF, H.GRID], {"note": True}),
-        (S.IN_PROGRESS, A.SUBMIT, S.AWAITING_CONFIRMATION, [H.STAFF], {"note": True}),
-        # 待确认: the community confirms the result (the need is met and closes) or sends it back.
-        (S.AWAITING_CONFIRMATION, A.CONFIRM, S.CONFIRMED, [H.STAFF], {}),
-        (S.AWAITING_CONFIRMATION, A.RETURN, S.IN_PROGRESS, [H.STAFF], {"note": True}),
-        # Any live project may be cancelled with a reason: its need is open again, never dropped.
-        *((state, A.CANCEL, S.CANCELLED, [H.STAFF], {"note": True}) for state in LIVE),
-    ]
+    (state, action): _move(action, to, who, **more) for state, action, to, who, more in TABLE
 }
 
 # The actions a person takes on the project page, in this order (match is the need page's).

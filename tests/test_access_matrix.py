@@ -70,8 +70,8 @@ from tests.factories import (
 )
 from tests.test_case_meetings import in_days, meeting_data, record
 from tests.test_projects import PATH_TO as PROJECT_PATH_TO
-from tests.test_projects import need_in, project_in, resource_in, unit_in
 from tests.test_projects import in_days as project_in_days
+from tests.test_projects import need_in, project_in, resource_in, unit_in
 from tests.test_visit_views import visit_data
 from visits import services as visit_services
 from visits.models import Patrol, PatrolFinding, RecordPhoto, Visit
@@ -654,7 +654,9 @@ def _build() -> World:
     w.need = need_in(community_a, staff, title="楼道扶手")
     w.unit = unit_in(community_a)
     w.resource = resource_in(community_a, staff)
-    w.projects = {state: project_in(state, community_a, staff, title=f"项目{state}") for state in PROJECT_PATH_TO}
+    w.projects = {
+        state: project_in(state, community_a, staff, title=f"项目{state}") for state in PROJECT_PATH_TO
+    }
     return w
 
 

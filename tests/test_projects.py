@@ -30,10 +30,16 @@ from projects.models import (
     ProjectStatus,
     Resource,
 )
-from tests.factories import GridFactory, HouseholdFactory, UserFactory, assign, case_in, log_visit
+from tests.factories import HouseholdFactory, UserFactory, assign, case_in, log_visit
 from volunteers.models import PartnerUnit, VolunteerTeam
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Every test here makes several users; the default hasher costs seconds on a busy machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # --- helpers (also used by tests/test_access_matrix.py) -------------------------------------------------
@@ -438,8 +444,7 @@ def test_the_project_page_claims_and_a_stale_form_is_told_who_acted(client, grid
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_moves_at_once_one_wins_and_the_other_is_told(grid, staff, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_two_moves_at_once_one_wins_and_the_other_is_told(grid, staff):
     staff.first_name = "李娟"
     staff.save(update_fields=["first_name"])
     colleague = UserFactory(username="s2", first_name="马建国")

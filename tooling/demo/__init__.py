@@ -18,7 +18,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - planner.py and households.py (data/households.toml): households, residents, care enrolments, liaisons;
 - accounts.py (data/accounts.toml): the accounts, their assignments and the "一亲三心" work team;
 - visits.py (data/visits.toml) and patrols.py (data/patrols.toml);
-- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders.
+- cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
+- projects.py (data/projects.toml): the 三项清单, needs, resources and projects in every state.
 """
 
 from collections import Counter
@@ -32,6 +33,7 @@ from .households import load_households as _load_households
 from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
 from .places import load_places as _load_places
+from .projects import load_projects as _load_projects
 from .visits import CONDOLENCE_CATEGORIES
 from .visits import load_visits as _load_visits
 
@@ -51,6 +53,7 @@ def load() -> Counter | None:
     _load_visits(grids, users, team, story_people, counts)
     findings = _load_patrols(grids, users, counts)
     _load_cases(grids, users, story_people, findings, counts)
+    _load_projects(counts)  # last: it looks up the partner units and teams by name
     return counts
 
 

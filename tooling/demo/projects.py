@@ -96,7 +96,7 @@ def _load_community(spec: dict, counts: Counter) -> None:
         )
         for action in PATH[state]:
             at += datetime.timedelta(days=3 + (len(notes) if action == A.SUBMIT else 0))
-            params, note = {}, "说明"
+            params, note = {}, ""
             if action == A.CLAIM:
                 params = {
                     "claimant": providers[claimant],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import AgreementTerm, Case, Deliberation, Meeting
 from grids.models import Assignment, Community, Grid
+from projects.models import Need, Project
 from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from shops.models import Shop, ShopPledge
 from visits.models import Patrol, PatrolFinding, Visit, VisitPlan
@@ -113,6 +114,14 @@ class ActivitySignUpHistory(_history_of(ActivitySignUp)):
     """Each version of a sign-up: attendance and the hours credited (活动报名与服务时长)."""
 
 
+class NeedHistory(_history_of(Need)):
+    """Each version of a need (需求清单): its origin, state and how it was closed."""
+
+
+class ProjectHistory(_history_of(Project)):
+    """Each version of a project (项目清单): claimant, owner, deadline, result, state."""
+
+
 HISTORY_MODELS = (
     HouseholdHistory,
     ResidentHistory,
@@ -132,6 +141,8 @@ HISTORY_MODELS = (
     ReportingMemberHistory,
     VolunteerHistory,
     ActivitySignUpHistory,
+    NeedHistory,
+    ProjectHistory,
 )
 
 

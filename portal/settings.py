@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "volunteers",
     "visits",
     "cases",
+    "projects",
     "notifications",
     "dashboard",
     "accounts",

@@ -37,6 +37,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
+    path("projects/", include("projects.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
 ]

@@ -71,6 +71,9 @@ from tests.factories import (
 )
 from tests.test_case_meetings import in_days, meeting_data, record
 from tests.test_deliberations import gather, meet, walk
+from tests.test_projects import PATH_TO as PROJECT_PATH_TO
+from tests.test_projects import in_days as project_in_days
+from tests.test_projects import need_in, project_in, resource_in, unit_in
 from tests.test_shops import ShopFactory
 from tests.test_visit_views import visit_data
 from visits import services as visit_services
@@ -106,6 +109,8 @@ class Call:
 
     @property
     def id(self) -> str:
+        if self.name == "projects:project_act":
+            return f"{self.args[0]}@{self.obj.removeprefix('project_')}"
         if self.action:
             return f"{self.action}@{self.obj.removeprefix('case_')}"
         return f"{self.method}?{self.q}" if self.q else self.method
@@ -119,6 +124,11 @@ def POST(name, obj="", *, args=(), q=""):
     return Call(name, "POST", obj, args, q)
 
 
+def PACT(action, state):
+    """A project workflow action posted from the project page on grid A's community's project in `state`."""
+    return Call("projects:project_act", "POST", f"project_{state}", (action,))
+
+
 def ACT(action, state):
     """A workflow action posted from the case page (cases:act) on the case of grid A in `state`."""
     return Call("cases:act", "POST", f"case_{state}", (action,), "", action)
@@ -128,6 +138,8 @@ QUERIES: dict[str, Callable] = {
     "scope": lambda w: {"scope": f"community:{w.grid_a.community_id}"},  # the dashboard of A's community
     "grid": lambda w: {"grid": w.grid_a.pk},
     "household": lambda w: {"household": w.household.pk},
+    "visit": lambda w: {"visit": w.visit.pk},
+    "case": lambda w: {"case": w.case_in_progress.pk},
     "name": lambda w: {"q": w.resident.name},
     # worker A's cases in hand, from A's community's workload table
     "workload": lambda w: {
@@ -413,6 +425,49 @@ MATRIX = [
     (ACT("urge", "closed"),                               "LOGIN 403  404  403  404  403  403"),
     # record_meeting has its own page (cases:meeting_new above); the action URL does not know it.
     (ACT("record_meeting", "in_consultation"),            "LOGIN 404  404  404  404  404  404"),
+    # --- 三项清单: needs, resources, projects (projects/permissions.py, projects/workflow.py) ---------------
+    # Anyone serving a community sees its lists and puts needs on them; the other community's leader does
+    # not see A's community (404), and A's community is not among its choices (the form again: 400).
+    (GET("projects:need_list"),                           "LOGIN 200  200  200  200  200  200"),
+    (GET("projects:need_new"),                            "LOGIN 200  200  200  200  200  200"),
+    (POST("projects:need_new"),                           "LOGIN 302  302  302  400  302  302"),
+    # From a visit: the visit's grid scope (worker B does not see grid A's visits).
+    (GET("projects:need_new", q="visit"),                 "LOGIN 200  404  200  404  200  200"),
+    (POST("projects:need_new", q="visit"),                "LOGIN 302  404  302  404  302  302"),
+    (GET("projects:need_new", q="case"),                  "LOGIN 200  404  200  404  200  200"),
+    (GET("projects:need_detail", "need"),                 "LOGIN 200  200  200  404  200  200"),
+    # The need was registered by staff: the desk (or its author) edits it while open.
+    (GET("projects:need_edit", "need"),                   "LOGIN 403  403  200  404  403  200"),
+    (POST("projects:need_edit", "need"),                  "LOGIN 403  403  302  404  403  302"),
+    (GET("projects:need_close", "need"),                  "LOGIN 405  405  405  405  405  405"),
+    (POST("projects:need_close", "need"),                 "LOGIN 403  403  302  404  403  302"),
+    (GET("projects:project_new", "need"),                 "LOGIN 403  403  200  404  403  200"),
+    (POST("projects:project_new", "need"),                "LOGIN 403  403  302  404  403  302"),
+    # Resources are kept by the desk of a community (the other leader has a desk of its own: 200, 400).
+    (GET("projects:resource_list"),                       "LOGIN 200  200  200  200  200  200"),
+    (GET("projects:resource_new"),                        "LOGIN 403  403  200  200  403  200"),
+    (POST("projects:resource_new"),                       "LOGIN 403  403  302  400  403  302"),
+    (GET("projects:resource_detail", "resource"),         "LOGIN 200  200  200  404  200  200"),
+    (GET("projects:resource_edit", "resource"),           "LOGIN 403  403  200  404  403  200"),
+    (POST("projects:resource_edit", "resource"),          "LOGIN 403  403  302  404  403  302"),
+    (GET("projects:project_list"),                        "LOGIN 200  200  200  200  200  200"),
+    (GET("projects:project_detail", "project_proposed"),  "LOGIN 200  200  200  404  200  200"),
+    (GET("projects:project_act", "project_proposed", args=("claim",)), "LOGIN 405 405 405 405 405 405"),
+    # The project page's actions: the desk moves projects; the community's grid workers note progress.
+    (PACT("claim", "proposed"),                           "LOGIN 403  403  302  404  403  302"),
+    (PACT("cancel", "proposed"),                          "LOGIN 403  403  302  404  403  302"),
+    (PACT("start", "claimed"),                            "LOGIN 403  403  302  404  403  302"),
+    (PACT("progress", "claimed"),                         "LOGIN 302  302  302  404  403  302"),
+    (PACT("cancel", "claimed"),                           "LOGIN 403  403  302  404  403  302"),
+    (PACT("progress", "in_progress"),                     "LOGIN 302  302  302  404  403  302"),
+    (PACT("submit", "in_progress"),                       "LOGIN 403  403  302  404  403  302"),
+    (PACT("cancel", "in_progress"),                       "LOGIN 403  403  302  404  403  302"),
+    (PACT("confirm", "awaiting_confirmation"),            "LOGIN 403  403  302  404  403  302"),
+    (PACT("return", "awaiting_confirmation"),             "LOGIN 403  403  302  404  403  302"),
+    (PACT("cancel", "awaiting_confirmation"),             "LOGIN 403  403  302  404  403  302"),
+    # A finished project takes no action: 403 for everyone who sees it.
+    (PACT("cancel", "confirmed"),                         "LOGIN 403  403  403  404  403  403"),
+    (PACT("cancel", "cancelled"),                         "LOGIN 403  403  403  404  403  403"),
 ]
 # fmt: on
 
@@ -574,6 +629,28 @@ FORM_DATA: dict[str, Callable] = {
     "volunteers:attendance": lambda w, me: {f"attended-{w.sign_up.pk}": "on", f"hours-{w.sign_up.pk}": "2"},
     "volunteers:report": lambda w, me: {"report": "清理垃圾二十袋"},
     "volunteers:photo_add": lambda w, me: {"files": [_png()]},
+    "projects:need_new": lambda w, me: {
+        "community": w.grid_a.community_id,
+        "kind": "elderly_care",
+        "title": "陪诊",
+        "description": "独居老人需要陪诊",
+    },
+    "projects:need_edit": lambda w, me: {"community": w.grid_a.community_id, "kind": "other", "title": "改"},
+    "projects:need_close": lambda w, me: {"reason": "居民已自行解决"},
+    "projects:project_new": lambda w, me: {"resource": w.resource.pk},
+    "projects:resource_new": lambda w, me: {
+        "community": w.grid_a.community_id,
+        "provider": f"unit:{w.unit.pk}",
+        "kind": "venue",
+        "title": "活动室",
+        "available": "on",
+    },
+    "projects:resource_edit": lambda w, me: {
+        "community": w.grid_a.community_id,
+        "provider": f"unit:{w.unit.pk}",
+        "kind": "venue",
+        "title": "活动室（改）",
+    },
     "cases:meeting_new": lambda w, me: meeting_data(terms=[("施工方", "维修热水器", in_days(7).isoformat())]),
     "cases:deliberation_new": lambda w, me: {
         "community": w.grid_a.community_id,
@@ -600,6 +677,14 @@ def _action_data(w: "World", call: Call) -> dict:
     extra = ACTION_DATA[call.action](w) if call.action in ACTION_DATA else {}
     fields = {"expected_status": case.status, "note": "处理说明", **extra}
     return {f"{call.action}-{name}": value for name, value in fields.items()}
+
+
+def _project_action_data(w: "World", call: Call) -> dict:
+    project, action = getattr(w, call.obj), call.args[0]
+    fields = {"expected_status": project.status, "note": "进展说明"}
+    if action == "claim":
+        fields |= {"claimant": f"unit:{w.unit.pk}", "owner_name": "王主任", "deadline": project_in_days(7)}
+    return {f"{action}-{name}": value for name, value in fields.items()}
 
 
 # --- the world: grid A and its objects, built once for the module -----------------------------------
@@ -638,8 +723,13 @@ class World:
     activity: Activity | None = None  # in A's community, started an hour ago, ends in two hours
     sign_up: ActivitySignUp | None = None
     activity_photo: ActivityPhoto | None = None
+    need: object = None  # an open need of A's community, registered by staff
+    resource: object = None  # the unit's available resource
+    projects: dict = field(default_factory=dict)  # "project_<state>" reads projects[state]
 
     def __getattr__(self, name):
+        if name.startswith("project_"):
+            return self.projects[name.removeprefix("project_")]
         if name.startswith("case_"):
             return self.cases[name.removeprefix("case_")]
         raise AttributeError(name)
@@ -738,6 +828,13 @@ def _build() -> World:
     [w.activity_photo] = volunteer_services.activity_photos_add(
         activity=w.activity, actor=staff, files=[_png()]
     )
+    community_a = w.grid_a.community
+    w.need = need_in(community_a, staff, title="楼道扶手")
+    w.unit = unit_in(community_a)
+    w.resource = resource_in(community_a, staff)
+    w.projects = {
+        state: project_in(state, community_a, staff, title=f"项目{state}") for state in PROJECT_PATH_TO
+    }
     return w
 
 
@@ -811,7 +908,10 @@ def test_access(world, module_client, call, user, expected):
     if call.method == "GET":
         response = client.get(url, query)
     else:
-        data = _action_data(world, call) if call.action else FORM_DATA[call.name](world, me)
+        if call.name == "projects:project_act":
+            data = _project_action_data(world, call)
+        else:
+            data = _action_data(world, call) if call.action else FORM_DATA[call.name](world, me)
         response = client.post(url, data, query_params=query)
     if response.streaming:
         b"".join(response.streaming_content)  # read to the end, so the test client closes the photo's file
@@ -866,3 +966,16 @@ def test_every_workflow_move_has_a_row(world):
         if call.name == "cases:meeting_new" and call.method == "POST"
     }
     assert sorted(moves - posted) == [], "workflow moves without a row in MATRIX"
+
+
+def test_every_project_workflow_move_has_a_row(world):
+    """Each (state, action) of `projects.workflow.WORKFLOW` is posted, on a project in that state."""
+    from projects.workflow import WORKFLOW as PROJECT_WORKFLOW
+
+    moves = {(str(state), str(action)) for state, action in PROJECT_WORKFLOW}
+    posted = {
+        (getattr(world, call.obj).status, call.args[0])
+        for call, _cells in MATRIX
+        if call.name == "projects:project_act" and call.method == "POST"
+    }
+    assert sorted(moves - posted) == [], "project workflow moves without a row in MATRIX"

@@ -531,3 +531,30 @@ def test_a_year_of_deliberations_in_caochangjie_in_every_state():
         assert all(earlier.to_status == later.from_status for earlier, later in itertools.pairwise(events))
         assert all(e.at < now for e in events)
         assert d.gathered_at > now - datetime.timedelta(days=366)
+
+
+def test_the_three_lists_hold_needs_resources_and_projects_in_every_state():
+    from projects.models import Need, NeedOrigin, Project, ProjectStatus, Resource
+
+    caochang = Project.objects.filter(community__name="草场街社区")
+    assert set(caochang.values_list("status", flat=True)) == set(ProjectStatus.values)
+    assert {p.need.title: p.status for p in caochang if p.status == "confirmed"} == {
+        "小区花园改造": "confirmed"
+    }
+    assert caochang.get(status="confirmed").need.closure == "done"
+    assert caochang.get(status="cancelled").need.status == "open"
+    assert caochang.get(status="confirmed").events.filter(action="progress").count() == 2
+    needs = Need.objects.filter(community__name="草场街社区")
+    assert set(needs.values_list("origin", flat=True)) == set(NeedOrigin.values)
+    assert needs.filter(origin="visit", origin_visit__household__grid__community__name="草场街社区").exists()
+    assert needs.get(closure="unmatched").close_reason
+    providers = {r.provider.name for r in Resource.objects.filter(community__name="草场街社区")}
+    assert {
+        "省水利厅",
+        "兰州市南北两山指挥部",
+        "法援帮帮团",
+        "女职工志愿服务队",
+        "石榴花开邻里互助队",
+    } <= providers
+    assert Resource.objects.filter(community__name="草场街社区", available=False).count() == 1
+    assert Project.objects.filter(community__name="金城关社区").exists()

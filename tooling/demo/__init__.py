@@ -21,7 +21,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - visits.py (data/visits.toml) and patrols.py (data/patrols.toml), whose findings name the shops;
 - cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
 - volunteers.py (data/volunteers.toml): 草场街社区's partner units, reporting members, teams and activities;
-- deliberations.py (data/deliberations.toml): a year of 居民议事 in 草场街社区 (the 特色小巷, the 小区花园).
+- deliberations.py (data/deliberations.toml): a year of 居民议事 in 草场街社区 (the 特色小巷, the 小区花园);
+- projects.py (data/projects.toml): the 三项清单, needs, resources and projects in every state.
 """
 
 from collections import Counter
@@ -36,6 +37,7 @@ from .households import load_households as _load_households
 from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
 from .places import load_places as _load_places
+from .projects import load_projects as _load_projects
 from .shops import load_shops as _load_shops
 from .visits import CONDOLENCE_CATEGORIES
 from .visits import load_visits as _load_visits
@@ -60,6 +62,7 @@ def load() -> Counter | None:
     _load_cases(grids, users, story_people, findings, counts)
     _load_volunteers(grids, communities, users, counts)
     _load_deliberations(grids, communities, users, counts)
+    _load_projects(counts)  # last: it looks up the partner units and teams by name
     return counts
 
 

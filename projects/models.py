@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case
+from cases.models import Case, Deliberation
 from common.submissions import submission_token_column
 from grids.models import Community, Grid
 from visits.models import Visit
@@ -34,11 +34,11 @@ class NeedKind(models.TextChoices):
 
 
 class NeedOrigin(models.TextChoices):
-    """Where a need was found. Each origin but `direct` names its record (the check constraint below);
-    a deliberation origin joins when deliberation does."""
+    """Where a need was found. Each origin but `direct` names its record (the check constraint below)."""
 
     VISIT = "visit", _("走访发现")
     CASE = "case", _("诉求工单")
+    DELIBERATION = "deliberation", _("居民议事")
     DIRECT = "direct", _("直接登记")
 
 
@@ -90,6 +90,14 @@ class Need(models.Model):
         related_name="needs",
         verbose_name=_("来源工单"),
     )
+    origin_deliberation = models.ForeignKey(
+        Deliberation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+        verbose_name=_("来源议事"),
+    )
     status = models.CharField(_("状态"), max_length=12, choices=NeedStatus, default=NeedStatus.OPEN)
     closure = models.CharField(_("关闭方式"), max_length=12, choices=NeedClosure, blank=True)
     close_reason = models.TextField(_("关闭原因"), blank=True)
@@ -117,9 +125,14 @@ class Need(models.Model):
             # The origin names its record, and only that one.
             models.CheckConstraint(
                 condition=(
-                    Q(origin="visit", origin_visit__isnull=False, origin_case__isnull=True)
-                    | Q(origin="case", origin_case__isnull=False, origin_visit__isnull=True)
-                    | Q(origin="direct", origin_visit__isnull=True, origin_case__isnull=True)
+                    Q(origin="visit", origin_visit__isnull=False)
+                    & Q(origin_case__isnull=True, origin_deliberation__isnull=True)
+                    | Q(origin="case", origin_case__isnull=False)
+                    & Q(origin_visit__isnull=True, origin_deliberation__isnull=True)
+                    | Q(origin="deliberation", origin_deliberation__isnull=False)
+                    & Q(origin_visit__isnull=True, origin_case__isnull=True)
+                    | Q(origin="direct")
+                    & Q(origin_visit__isnull=True, origin_case__isnull=True, origin_deliberation__isnull=True)
                 ),
                 name="need_origin_names_its_record",
             ),

@@ -65,7 +65,14 @@ def projects_for(user, filters: ListFilters) -> QuerySet[Project]:
 def need_for_user(user, pk: int) -> Need:
     return (
         Need.objects.visible_to(user)
-        .select_related("community", "grid", "origin_visit__household__grid", "origin_case", "created_by")
+        .select_related(
+            "community",
+            "grid",
+            "origin_visit__household__grid",
+            "origin_case",
+            "origin_deliberation",
+            "created_by",
+        )
         .get(pk=pk)
     )
 

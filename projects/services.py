@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case
+from cases.models import Case, Deliberation
 from common.submissions import create_once
 from grids.models import Community, Grid
 from visits.models import Visit
@@ -56,16 +56,20 @@ def need_register(
     actor,
     visit: Visit | None = None,
     case: Case | None = None,
+    deliberation: Deliberation | None = None,
     submission_token: uuid.UUID | None = None,
 ) -> Need:
-    """Put a need on the community's list, keeping where it was found (a visit, a case, or the desk)."""
+    """Put a need on the community's list, keeping where it was found (a visit, a case, a deliberation, or
+    the desk)."""
     if not permissions.can_add_need(actor, data.community):
         raise PermissionDenied
-    if visit is not None and case is not None:
+    found = {NeedOrigin.VISIT: visit, NeedOrigin.CASE: case, NeedOrigin.DELIBERATION: deliberation}
+    named = [origin for origin, record in found.items() if record is not None]
+    if len(named) > 1:
         raise ValidationError(_("一条需求只能有一个来源。"))
-    origin = (
-        NeedOrigin.VISIT if visit is not None else NeedOrigin.CASE if case is not None else NeedOrigin.DIRECT
-    )
+    if deliberation is not None and deliberation.community_id != data.community.pk:
+        raise ValidationError(_("议事不属于所选社区。"))
+    origin = named[0] if named else NeedOrigin.DIRECT
     need = Need(
         community=data.community,
         grid=data.grid,
@@ -75,6 +79,7 @@ def need_register(
         origin=origin,
         origin_visit=visit,
         origin_case=case,
+        origin_deliberation=deliberation,
         created_by=actor,
         submission_token=submission_token,
     )

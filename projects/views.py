@@ -1,5 +1,7 @@
 """The three lists' pages: lists, details, forms and the project page's actions. Views never write."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -8,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.models import Case
+from cases.models import Case, Deliberation
 from common.pagination import paginate
 from common.submissions import AlreadySubmitted
 from common.views import render_partial_or_page
@@ -77,52 +79,88 @@ def project_list(request):
 # --- needs ----------------------------------------------------------------------------------------------
 
 
-def _origin(request) -> tuple[Visit | None, Case | None]:
-    """The visit or case a need is raised from (?visit= / ?case=), in the user's grids (else 404)."""
+@dataclass(frozen=True)
+class Origin:
+    """Where a need is raised from (?visit= / ?case= / ?deliberation=, in the user's scope, else 404), and
+    the place it fixes: a visit's or a case's grid, a deliberation's community (and grid, if it has one)."""
+
+    visit: Visit | None = None
+    case: Case | None = None
+    deliberation: Deliberation | None = None
+
+    @property
+    def community(self) -> Community | None:
+        if self.deliberation is not None:
+            return self.deliberation.community
+        grid = self.grid
+        return grid.community if grid is not None else None
+
+    @property
+    def grid(self) -> Grid | None:
+        if self.visit is not None:
+            return self.visit.household.grid
+        if self.case is not None:
+            return self.case.grid
+        if self.deliberation is not None:
+            return self.deliberation.grid
+        return None
+
+    def initial(self) -> dict:
+        if self.visit is not None:
+            text = self.visit.needs_found or self.visit.notes
+            return {"title": text.splitlines()[0][:100] if text else "", "description": text}
+        if self.case is not None:
+            return {"title": self.case.category.name, "description": self.case.description}
+        if self.deliberation is not None:
+            return {"title": self.deliberation.title[:100], "description": self.deliberation.description}
+        return {}
+
+
+def _pk(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) < 10 else 0
+
+
+def _origin(request) -> Origin:
     visit_id, case_id = request.GET.get("visit"), request.GET.get("case")
+    deliberation_id = request.GET.get("deliberation")
     grids = Grid.objects.visible_to(request.user)
-    visit = case = None
     if visit_id:
         visit = (
-            Visit.objects.filter(pk=visit_id if visit_id.isdigit() else 0, household__grid__in=grids)
+            Visit.objects.filter(pk=_pk(visit_id), household__grid__in=grids)
             .select_related("household__grid__community")
             .first()
         )
         if visit is None:
             raise Http404
-    elif case_id:
+        return Origin(visit=visit)
+    if case_id:
         case = (
-            Case.objects.filter(pk=case_id if case_id.isdigit() else 0, grid__in=grids)
+            Case.objects.filter(pk=_pk(case_id), grid__in=grids)
             .select_related("grid__community", "category")
             .first()
         )
         if case is None:
             raise Http404
-    return visit, case
+        return Origin(case=case)
+    if deliberation_id:
+        deliberation = (
+            Deliberation.objects.visible_to(request.user)
+            .filter(pk=_pk(deliberation_id))
+            .select_related("community", "grid__community")
+            .first()
+        )
+        if deliberation is None:
+            raise Http404
+        return Origin(deliberation=deliberation)
+    return Origin()
 
 
-def _origin_place(visit: Visit | None, case: Case | None) -> Grid | None:
-    if visit is not None:
-        return visit.household.grid
-    if case is not None:
-        return case.grid
-    return None
-
-
-def _origin_initial(visit: Visit | None, case: Case | None) -> dict:
-    if visit is not None:
-        text = visit.needs_found or visit.notes
-        return {"title": text.splitlines()[0][:100] if text else "", "description": text}
-    if case is not None:
-        return {"title": case.category.name, "description": case.description}
-    return {}
-
-
-def _need_input(form, grid: Grid | None) -> services.NeedInput:
+def _need_input(form, origin: Origin) -> services.NeedInput:
     data = form.cleaned_data
+    community = origin.community
     return services.NeedInput(
-        community=grid.community if grid is not None else data["community"],
-        grid=grid if grid is not None else data.get("grid"),
+        community=community if community is not None else data["community"],
+        grid=origin.grid if community is not None else data.get("grid"),
         title=data["title"],
         kind=data["kind"],
         description=data.get("description", ""),
@@ -131,25 +169,27 @@ def _need_input(form, grid: Grid | None) -> services.NeedInput:
 
 @require_http_methods(["GET", "POST"])
 def need_create(request):
-    """A need goes on the list in one step; from a visit or a case it keeps that origin and its place."""
-    visit, case = _origin(request)
-    grid = _origin_place(visit, case)
-    if grid is not None:
-        if not permissions.can_add_need(request.user, grid.community):
+    """A need goes on the list in one step; from a visit, a case or a deliberation it keeps that origin and
+    its place."""
+    origin = _origin(request)
+    place = origin.community
+    if place is not None:
+        if not permissions.can_add_need(request.user, place):
             raise PermissionDenied
-        communities = Community.objects.filter(pk=grid.community_id)
+        communities = Community.objects.filter(pk=place.pk)
     else:
         communities = Community.objects.visible_to(request.user).order_by("name")
-    fixed = grid is not None
+    fixed = place is not None
     if request.method == "POST":
         form = NeedForm(request.POST, user=request.user, communities=communities, fixed_place=fixed)
         if form.is_valid():
             try:
                 need = services.need_register(
-                    data=_need_input(form, grid),
+                    data=_need_input(form, origin),
                     actor=request.user,
-                    visit=visit,
-                    case=case,
+                    visit=origin.visit,
+                    case=origin.case,
+                    deliberation=origin.deliberation,
                     submission_token=form.cleaned_data["submission_token"],
                 )
             except AlreadySubmitted as earlier:
@@ -160,11 +200,18 @@ def need_create(request):
                 messages.success(request, _("需求已列入需求清单。"))
                 return redirect("projects:need_detail", need.pk)
     else:
-        initial = _origin_initial(visit, case)
+        initial = origin.initial()
         if len(communities) == 1 and not fixed:
             initial["community"] = communities[0]
         form = NeedForm(initial=initial, user=request.user, communities=communities, fixed_place=fixed)
-    context = {"form": form, "origin_visit": visit, "origin_case": case, "place": grid}
+    context = {
+        "form": form,
+        "origin_visit": origin.visit,
+        "origin_case": origin.case,
+        "origin_deliberation": origin.deliberation,
+        "place": origin.grid,
+        "place_community": place,
+    }
     return render(request, "projects/need_form.html", context, status=400 if form.errors else 200)
 
 
@@ -191,7 +238,6 @@ def need_edit(request, pk: int):
     if not permissions.can_edit_need(request.user, need):
         raise PermissionDenied
     fixed = need.origin != "direct"
-    grid = need.grid if fixed else None
     communities = Community.objects.visible_to(request.user).order_by("name")
     if request.method == "POST":
         form = NeedForm(
@@ -199,7 +245,7 @@ def need_edit(request, pk: int):
         )
         if form.is_valid():
             try:
-                data = _need_input(form, grid)
+                data = _need_input(form, Origin())
                 if fixed:
                     data = services.NeedInput(
                         community=need.community,

@@ -354,6 +354,63 @@ def test_a_need_from_a_visit_outside_the_scope_is_404(client, grid, other_grid, 
     assert client.get(reverse("projects:need_new"), {"case": "abc"}).status_code == 404
 
 
+def test_a_need_raised_in_a_deliberation_goes_on_the_list_in_one_step(client, grid, staff):
+    from tests.test_deliberations import gather
+
+    topic = gather(grid.community, staff, title="16号院空地建小区花园", description="楼间空地杂草丛生。")
+    client.force_login(staff)
+    detail = client.get(reverse("cases:deliberation_detail", args=[topic.pk])).content.decode()
+    assert f"{reverse('projects:need_new')}?deliberation={topic.pk}" in detail
+    form = client.get(reverse("projects:need_new"), {"deliberation": topic.pk}).content.decode()
+    assert "16号院空地建小区花园" in form and "楼间空地杂草丛生。" in form
+    response = client.post(
+        reverse("projects:need_new") + f"?deliberation={topic.pk}",
+        {"kind": "environment", "title": "小区花园"},
+    )
+    assert response.status_code == 302
+    need = Need.objects.get()
+    # the deliberation's community is the place; a community-wide topic names no grid
+    assert (need.origin, need.origin_deliberation, need.origin_visit, need.origin_case) == (
+        NeedOrigin.DELIBERATION,
+        topic,
+        None,
+        None,
+    )
+    assert (need.community, need.grid) == (grid.community, None)
+    page = client.get(response["Location"]).content.decode()
+    assert reverse("cases:deliberation_detail", args=[topic.pk]) in page
+
+
+def test_a_need_from_a_deliberation_outside_the_scope_is_404(client, grid, other_grid, staff):
+    from tests.test_deliberations import gather
+
+    outsider = UserFactory(username="od")
+    assign(outsider, Role.COMMUNITY_STAFF, other_grid.community)
+    elsewhere = gather(other_grid.community, outsider)
+    client.force_login(staff)
+    assert client.get(reverse("projects:need_new"), {"deliberation": elsewhere.pk}).status_code == 404
+    assert client.get(reverse("projects:need_new"), {"deliberation": "9" * 30}).status_code == 404
+    assert not Need.objects.exists()
+
+
+def test_a_need_names_one_origin_and_a_deliberation_of_its_own_community(grid, other_grid, staff, worker):
+    from tests.test_deliberations import gather
+
+    outsider = UserFactory(username="od2")
+    assign(outsider, Role.COMMUNITY_STAFF, other_grid.community)
+    elsewhere = gather(other_grid.community, outsider)
+    data = services.NeedInput(community=grid.community, title="花园", kind="environment")
+    with pytest.raises(ValidationError):
+        services.need_register(data=data, actor=staff, deliberation=elsewhere)
+    mine = gather(grid.community, staff)
+    case = case_in("in_progress", grid, staff=staff, worker=worker)
+    with pytest.raises(ValidationError):
+        services.need_register(data=data, actor=staff, deliberation=mine, case=case)
+    need = services.need_register(data=data, actor=staff, deliberation=mine)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Need.objects.filter(pk=need.pk).update(origin=NeedOrigin.DIRECT)
+
+
 def test_the_origin_names_its_record_in_the_database(grid, staff):
     need = need_in(grid.community, staff)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -11,7 +11,7 @@ from collections import Counter
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, Deliberation
 from grids.models import Community, Grid
 from projects import services
 from projects.models import ProjectAction, ProjectStatus
@@ -39,7 +39,8 @@ def _provider(community: Community, kind: str, name: str):
 
 
 def _origin(community: Community, origin: str) -> dict:
-    """The community's latest visit that found a need (or latest visit), or its latest case."""
+    """The community's latest visit that found a need (or latest visit), its latest case, or its
+    deliberation on the named topic."""
     if origin == "visit":
         visits = Visit.objects.filter(household__grid__community=community).order_by("-visited_at")
         visit = visits.exclude(needs_found="").first() or visits.first()
@@ -47,6 +48,11 @@ def _origin(community: Community, origin: str) -> dict:
     if origin == "case":
         case = Case.objects.filter(grid__community=community).order_by("-created_at").first()
         return {"case": case} if case is not None else {}
+    if origin.startswith("deliberation:"):
+        words = origin.split(":", 1)[1]
+        topic = Deliberation.objects.filter(community=community, title__contains=words).order_by("pk")
+        deliberation = topic.first()
+        return {"deliberation": deliberation} if deliberation is not None else {}
     return {}
 
 

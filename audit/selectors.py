@@ -34,7 +34,7 @@ class Source:
 
     key: str  # "app_label.model" of the tracked model
     history: Any  # a pghistory event model (made by create_event_model, so typed as Any)
-    grid_path: str  # from a history row to its grid id, e.g. "household__grid"
+    grid_path: str  # from a history row to its grid id, e.g. "household__grid" ("": a community's record)
     # Values the audit page never prints (the history keeps them): a full ID number or phone, or what
     # restores one (the birth date gives the ID's eight middle digits), health and allowance details.
     hidden: frozenset[str] = frozenset()
@@ -91,6 +91,23 @@ SOURCES = {
         Source(
             "volunteers.reportingmember", audit_models.ReportingMemberHistory, "grid", frozenset({"phone"})
         ),
+        # Volunteers and their sign-ups belong to a community; needs and projects to a community and
+        # (a need, when it has one) a grid.
+        Source(
+            "volunteers.volunteer",
+            audit_models.VolunteerHistory,
+            "",
+            frozenset({"phone"}),
+            community_path="community",
+        ),
+        Source(
+            "volunteers.activitysignup",
+            audit_models.ActivitySignUpHistory,
+            "",
+            community_path="activity__community",
+        ),
+        Source("projects.need", audit_models.NeedHistory, "grid", community_path="community"),
+        Source("projects.project", audit_models.ProjectHistory, "", community_path="community"),
     )
 }
 
@@ -158,7 +175,7 @@ def _history_rows(source: Source, scope: Scope, filters: AuditFilters) -> QueryS
     if filters.kind and filters.kind not in RECORD_KINDS:
         return None
     if not scope.everything:
-        in_scope = Q(**{f"{source.grid_path}__in": scope.grid_ids})
+        in_scope = Q(**{f"{source.grid_path}__in": scope.grid_ids}) if source.grid_path else Q(pk__in=[])
         if source.community_path:
             in_scope |= Q(**{f"{source.community_path}__in": scope.community_ids})
         rows = rows.filter(in_scope)

@@ -476,3 +476,45 @@ def test_leaders_find_the_audit_from_the_dashboard_and_others_do_not(client, lea
     assert link not in client.get(reverse("dashboard:index")).content.decode()
     client.force_login(superuser)
     assert link in client.get(reverse("home"), follow=True).content.decode()
+
+
+# --- Community-wide records (co-governance) ---------------------------------------------------------------
+
+
+def test_volunteers_sign_ups_needs_and_projects_are_on_their_communitys_audit_page(
+    client, grid, leader, other_leader
+):
+    from projects.models import Need, Project
+    from tests.test_projects import need_in, project_in
+    from volunteers.models import Activity, ActivitySignUp, Volunteer
+
+    staff = UserFactory(username="audit-staff")
+    assign(staff, Role.COMMUNITY_STAFF, grid.community)
+    community = grid.community
+    with pghistory.context(user=staff.pk):
+        volunteer = Volunteer.objects.create(community=community, name="孙志愿", phone="13900001111")
+        start = timezone.now() - datetime.timedelta(hours=3)
+        activity = Activity.objects.create(
+            community=community,
+            title="学雷锋清洁",
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=2),
+            place="黄河边",
+            created_by=staff,
+        )
+        sign_up = ActivitySignUp.objects.create(activity=activity, volunteer=volunteer)
+        need = need_in(community, staff, title="楼道扶手")
+        project = project_in("claimed", community, staff, title="陪诊")
+    labels = {label for _kind, label, _actor in rows_of(page_of(client, leader))}
+    for model, pk in [
+        (Volunteer, volunteer.pk),
+        (ActivitySignUp, sign_up.pk),
+        (Need, need.pk),
+        (Project, project.pk),
+    ]:
+        assert f"{model._meta.verbose_name} #{pk}" in labels
+    page = page_of(client, leader, record_model="volunteers.volunteer").content.decode()
+    assert "13900001111" not in page  # the volunteer's phone is never printed
+    # another community's leader sees none of it
+    assert rows_of(page_of(client, other_leader, record_model="projects.need")) == []
+    assert rows_of(page_of(client, other_leader, record_model="volunteers.activitysignup")) == []

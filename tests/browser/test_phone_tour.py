@@ -78,3 +78,16 @@ def _problems(page, shot, base, language, tour) -> list[str]:
             problems.append(f"{name}: {width} px wide")
         problems.extend(f"{name}: {failure}" for failure in _contrast_failures(page))
     return problems
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_longest_menus_fit_a_desktop_and_a_tablet(live_server, page, chinese_font, language):
+    call_command("load_demo", verbosity=0)
+    base = live_server.url
+    for username in ("leader", "street", "staff"):
+        _sign_in(page, base, username, language)
+        for width in (768, 1024, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(f"{base}{reverse('grids:list')}")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, (username, width, scroll)

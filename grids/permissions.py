@@ -35,11 +35,16 @@ def roles_over_community(user, community: Community) -> set[str]:
     return cache[community.pk]
 
 
-def user_roles(user) -> set[str]:
-    """Every role the user holds anywhere."""
+def user_roles(user) -> frozenset[str]:
+    """Every role the user holds anywhere, cached per request (the menu, the bell and a page's own checks
+    ask in one request)."""
     if not user.is_authenticated:
-        return set()
-    return set(Assignment.objects.filter(user=user).values_list("role", flat=True))
+        return frozenset()
+    if "_user_roles" not in user.__dict__:
+        user.__dict__["_user_roles"] = frozenset(
+            Assignment.objects.filter(user=user).values_list("role", flat=True)
+        )
+    return user.__dict__["_user_roles"]
 
 
 def can_read_audit(user) -> bool:

@@ -16,11 +16,20 @@ from .models import Notification, VisitAlert
 
 @require_GET
 def notification_list(request):
-    """The user's notifications, newest first, under the reminders that hold now. The counts are the bell's
-    (notifications.context_processors.bell), read once for the top bar and the page."""
+    """The user's notifications, newest first, under the reminders that hold now. The counts are the bell's,
+    read once for the page and its top bar."""
     return render(
-        request, "notifications/list.html", {"page": paginate(request, selectors.inbox(request.user))}
+        request,
+        "notifications/list.html",
+        {"page": paginate(request, selectors.inbox(request.user)), "bell": selectors.bell(request.user)},
     )
+
+
+@require_GET
+def bell(request):
+    """The bell of the top bar with its count. Every page draws the bell without a count and loads this
+    when it has arrived (base.html), so no page waits for the bell's counts before it is sent."""
+    return render(request, "notifications/_bell.html", {"bell": selectors.bell(request.user)})
 
 
 def _target(notification: Notification) -> str:

@@ -137,7 +137,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
                 "portal.context_processors.menu",
-                "notifications.context_processors.bell",
             ],
         },
     },

@@ -379,6 +379,7 @@ MATRIX = [
     (POST("cases:term_done", "deliberation_term"),        "LOGIN 403  403  302  404  403  302"),
     # --- notifications: each user's own (another's is not found, a superuser's too) -----------------------
     (GET("notifications:list"),                           "LOGIN 200  200  200  200  200  200"),
+    (GET("notifications:bell"),                           "LOGIN 200  200  200  200  200  200"),
     (GET("notifications:read", "notification"),           "LOGIN 405  405  405  405  405  405"),
     (POST("notifications:read", "notification"),          "LOGIN 302  404  404  404  404  404"),
     (GET("notifications:read_all"),                       "LOGIN 405  405  405  405  405  405"),

@@ -531,11 +531,11 @@ def test_case_page_reads_in_english_once_chosen(client, grid, staff, worker):
 
 def test_case_page_query_count(client, grid, staff, worker):
     # session, user, the second factor's device, the user's grid ids, the case with its joins, events,
-    # photos, meetings, merged cases, the user's roles over the grid (for the actions), the menu's roles,
-    # the bell (stale visit plans, its counts) = 13
+    # photos, meetings, merged cases, the user's roles over the grid (for the actions), the menu's roles
+    # = 11 (the bell loads its count by a request of its own)
     case = case_in("in_progress", grid, staff=staff, worker=worker)
     client.force_login(worker)
-    assert _count(client, reverse("cases:detail", args=[case.pk])) == 13
+    assert _count(client, reverse("cases:detail", args=[case.pk])) == 11
 
 
 def test_queue_and_desk_query_counts(client, grid, staff, worker):
@@ -543,12 +543,11 @@ def test_queue_and_desk_query_counts(client, grid, staff, worker):
     case_in("dispatched", grid, staff=staff, worker=worker)
     case_in("in_progress", grid, staff=staff, worker=worker)
     client.force_login(worker)
-    # session, user, the second factor's device, the worker's grids, waiting cases, cases in hand, the menu's
-    # roles, the bell (stale visit plans, its counts) = 9
+    # session, user, the second factor's device, the worker's grids, waiting cases and the worker they were
+    # sent to, cases in hand and their handler, the menu's roles = 9
     assert _count(client, reverse("cases:queue")) == 9
     client.force_login(staff)
     # session, user, the second factor's device, the user's grid ids, counts by state, flag counts,
-    # follow-ups, page count, page, the user's roles (bulk actions), the bulk form's grids and workers,
-    # the user's grid ids and the overdue agreement terms, the menu's roles, the bell (stale visit plans, its
-    # counts) = 17
-    assert _count(client, reverse("cases:desk")) == 17
+    # follow-ups, page count, page, the user's roles (bulk actions, and the menu's), the bulk form's grids
+    # and workers, the user's grid ids and the overdue agreement terms = 14
+    assert _count(client, reverse("cases:desk")) == 14

@@ -518,12 +518,12 @@ def test_dashboard_issues_the_same_queries_whatever_the_data(october, client, dj
     client.get(reverse("dashboard:index"), params)  # warm the session
     # session, user, the second factor's device; the scope: visible grids, assignments; stale visit plans;
     # cases by grid; reopen events by grid; coverage by grid; categories counted, their names; states;
-    # trend by created_at, accepted_at, followed_up_at; the roles, for the links to the audit, to the
-    # workload and to the street inbox (three); the menu's roles; the bell (stale visit plans, its counts).
-    with django_assert_num_queries(21):
+    # trend by created_at, accepted_at, followed_up_at; the user's roles (for the links to the audit, to the
+    # workload and to the street inbox, and the menu) = 16
+    with django_assert_num_queries(16):
         small = client.get(reverse("dashboard:index"), params)
     _more_of_october(october, 6)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(16):
         large = client.get(reverse("dashboard:index"), params)
     assert (
         large.context["board"].totals.counts["received"]

@@ -560,7 +560,7 @@ def test_the_list_takes_the_same_queries_at_two_sizes(client, community, staff):
         d = gather(community, staff, title=f"议题{i}")
         if i % 3 == 0:
             meet(act(d, A.FIX, staff, ""), staff)
-    # session, user, menu's roles, bell (2), the filter's communities, may gather, count, the page's rows
+    # session, user, menu's roles, the filter's communities, may gather, count, the page's rows
     assert count() == small
 
 

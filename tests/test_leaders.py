@@ -228,14 +228,14 @@ def test_inbox_issues_the_same_queries_at_two_sizes(street_world, client, django
     client.force_login(street_world["people"]["street"])
     _inbox(client)  # warm the session
     # session, user (a street leader needs no second factor: no device); the user's roles (may they use
-    # the inbox); the street's grids; the communities offered; the count; the page's case ids; their
-    # rows; their escalation lines; the menu's roles; the bell (stale visit plans, its counts) = 12
-    with django_assert_num_queries(12):
+    # the inbox, and the menu's); the street's grids; the communities offered; the count; the page's case
+    # ids; their rows, their handlers and the workers they were sent to; their escalation lines = 11
+    with django_assert_num_queries(11):
         small = _inbox(client)
     for key in "ab" * 4:
         _escalated(street_world, key, days_ago=3)
     GridFactory(community=street_world["grids"]["A"].community)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         large = _inbox(client)
     assert len(small.context["rows"]) == 2 and len(large.context["rows"]) == 10
 
@@ -396,8 +396,8 @@ def test_workload_issues_the_same_queries_at_two_sizes(workload_world, client, d
     client.get(url, workload_world["period"])  # warm the session
     # session, user (a street leader: no second factor's device), the user's roles (may they see it); the
     # scope: visible grids, assignments; the grids they lead; the workers; cases held; take and resolve
-    # lines; visits; the menu's roles; the bell (stale visit plans, its counts) = 13
-    with django_assert_num_queries(13):
+    # lines; visits = 10 (the menu reuses the user's roles)
+    with django_assert_num_queries(10):
         small = client.get(url, workload_world["period"])
     grid_b = workload_world["grids"]["B"]
     people = workload_world["people"]
@@ -406,6 +406,6 @@ def test_workload_issues_the_same_queries_at_two_sizes(workload_world, client, d
         assign(newcomer, Role.GRID_WORKER, grid_b)
         crew = {"staff": people["staff_b"], "w": newcomer}
         story(grid_b, crew, _ago(2), ("accept", "staff", _ago(2)), ("take", "w", _ago(1)))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         large = client.get(url, workload_world["period"])
     assert len(large.context["table"]) == len(small.context["table"]) + 4

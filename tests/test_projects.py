@@ -561,7 +561,7 @@ def _fill(community, staff, n: int) -> None:
 @pytest.mark.parametrize("name", ["projects:need_list", "projects:resource_list", "projects:project_list"])
 def test_the_lists_issue_the_same_queries_at_two_sizes(client, grid, staff, name):
     # session, user, device, the scope's communities (filter choices), the page's count, the page's rows
-    # (with their joins), the menu's roles, the bell (2); the resource list asks once more: may the user add.
+    # (with their joins), the menu's roles; the resource list asks once more: may the user add.
     client.force_login(staff)
     _fill(grid.community, staff, 2)
     small = _count(client, reverse(name))

@@ -258,7 +258,7 @@ def _count(client, url) -> int:
 def test_shop_list_issues_the_same_queries_at_two_sizes(client, grid, staff):
     # session, user, second factor's device, the place filter's communities, the editable grids (for the
     # 登记单位 button), count, page (shops with grid, community, building and current pledge), the menu's
-    # roles, the bell (two)
+    # roles
     client.force_login(staff)
     url = reverse("shops:list")
     for shop in ShopFactory.create_batch(3, grid=grid):

@@ -388,7 +388,7 @@ def test_due_list_issues_the_same_queries_at_two_sizes(client, worker, grid):
     small = count_queries(client, reverse("visits:due"))
     fill(27)
     assert len(due_pks(client)) == 30
-    assert count_queries(client, reverse("visits:due")) == small == 12  # with the menu's roles and the bell
+    assert count_queries(client, reverse("visits:due")) == small == 10  # with the menu's roles
 
 
 # --- one visit, editing and correcting --------------------------------------------------------------

@@ -500,3 +500,65 @@ def test_generate_district_walks_each_communitys_deliberations_along_their_table
         Meeting.objects.filter(case__isnull=True).count()
         == deliberations.exclude(deliberated_at=None).count()
     )
+
+
+@pytest.mark.django_db
+def test_generate_district_gives_each_community_volunteers_activities_and_honest_hours():
+    from volunteers.models import Activity, ActivitySignUp, PartnerUnit, ReportingMember, Volunteer
+
+    generate()
+    community = Community.objects.get()
+    assert PartnerUnit.objects.filter(community=community).count() == 5
+    assert ReportingMember.objects.filter(grid__community=community).count() == 2 * Grid.objects.count()
+    volunteers = Volunteer.objects.filter(community=community)
+    kinds = Counter(
+        "resident" if v.resident_id else "member" if v.reporting_member_id else "outsider" for v in volunteers
+    )
+    assert kinds["resident"] == 40 and kinds["outsider"] == 10 and kinds["member"] > 0
+    # A resident volunteer carries the resident's name, and lives in the community.
+    for v in volunteers.filter(resident__isnull=False).select_related("resident__household__grid"):
+        assert v.name == v.resident.name and v.resident.household.grid.community_id == community.pk
+    now = timezone.now()
+    activities = Activity.objects.filter(community=community)
+    assert activities.count() == 24
+    for activity in activities.prefetch_related("sign_ups"):
+        activity.full_clean(exclude=["submission_token"])
+        sign_ups = list(activity.sign_ups.all())
+        assert activity.capacity is None or len(sign_ups) <= activity.capacity
+        for sign_up in sign_ups:
+            assert sign_up.hours <= activity.duration_hours
+            assert sign_up.hours == 0 or sign_up.attended
+            # Attendance is taken only for activities already held.
+            assert (sign_up.attended is None) == (activity.ends_at > now)
+    assert ActivitySignUp.objects.filter(attended=True, hours__gt=0).exists()
+
+
+@pytest.mark.django_db
+def test_generate_district_walks_each_project_along_its_table_and_drops_no_need():
+    from projects.models import Need, NeedClosure, NeedStatus, Project, ProjectStatus
+    from projects.workflow import WORKFLOW as PROJECT_WORKFLOW
+
+    generate()
+    community = Community.objects.get()
+    staff = get_user_model().objects.get(username=f"cs_{community.pk}")
+    needs = Need.objects.filter(community=community)
+    assert needs.count() == 15
+    for need in needs.prefetch_related("projects__events"):
+        need.full_clean(exclude=["submission_token"])
+        projects = list(need.projects.all())
+        live = [p for p in projects if p.status not in (ProjectStatus.CONFIRMED, ProjectStatus.CANCELLED)]
+        if need.status == NeedStatus.CLOSED:
+            # Closed: its project was confirmed, or it was closed unmatched with a reason.
+            done = [p for p in projects if p.status == ProjectStatus.CONFIRMED]
+            assert bool(done) == (need.closure == NeedClosure.DONE)
+            assert need.closure == NeedClosure.DONE or need.close_reason
+        else:
+            assert (need.status == NeedStatus.MATCHED) == bool(live)
+        for project in projects:
+            project.full_clean(exclude=["submission_token"])
+            events = list(project.events.order_by("at", "id"))
+            assert events[0].action == "match" and events[-1].to_status == project.status
+            for event in events[1:]:
+                move = PROJECT_WORKFLOW[(event.from_status, event.action)]
+                assert (move.to or event.from_status, event.actor) == (event.to_status, staff)
+    assert set(Project.objects.values_list("status", flat=True)) <= set(ProjectStatus.values)

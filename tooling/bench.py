@@ -95,6 +95,12 @@ PAGES = [
         "dashboard:workload",
         query={**LAST_MONTH, "scope": "community:{community}"},
     ),
+    # Co-governance: the community's activities, one volunteer's record, and the three lists over a street.
+    Page("activities list (community)", "bench_staff", "volunteers:activities"),
+    Page("volunteer page", "bench_staff", "volunteers:volunteer_detail", {"pk": "{volunteer}"}),
+    Page("needs list (street)", "bench_street", "projects:need_list"),
+    Page("resources list (street)", "bench_street", "projects:resource_list"),
+    Page("projects list (street)", "bench_street", "projects:project_list"),
     Page(
         "monthly report (street)",
         "bench_street",
@@ -113,6 +119,7 @@ def sample_records() -> dict[str, str]:
     from grids.models import Assignment, Role, Street
     from residents.models import CareEnrolment, Resident
     from visits.selectors import overdue_by_grid
+    from volunteers.models import Volunteer
 
     assignments = Assignment.objects.all()
     grid = assignments.get(user__username="bench_worker", role=Role.GRID_WORKER).grid_id
@@ -150,10 +157,18 @@ def sample_records() -> dict[str, str]:
         .values_list("pk", flat=True)
         .first()
     )
-    if not (name and phone and enrolled and overdue and case):
+    # The volunteer of bench_staff's community with the most sign-ups (the longest service record).
+    volunteer = (
+        Volunteer.objects.filter(community=community)
+        .annotate(sign_ups_count=Count("sign_ups"))
+        .order_by("-sign_ups_count", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if not (name and phone and enrolled and overdue and case and volunteer):
         sys.exit(
-            "The generated district lacks a resident name, a phone, an enrolment, an overdue visit "
-            "or a case with a timeline in bench_worker's grid."
+            "The generated district lacks a resident name, a phone, an enrolment, an overdue visit, "
+            "a case with a timeline in bench_worker's grid or a volunteer in bench_staff's community."
         )
     from django.utils import timezone
 
@@ -178,6 +193,7 @@ def sample_records() -> dict[str, str]:
         "enrolled_household": str(enrolled["household"]),
         "overdue_grid": str(overdue[0]["grid"].pk),
         "case": str(case),
+        "volunteer": str(volunteer),
     }
 
 

@@ -19,7 +19,9 @@ dependency order, so more kinds of rows can be added one function at a time:
 - visits.py: visits, their visitors, residents met and gifts, and visit plans;
 - cases.py: cases and their timelines;
 - shops.py: a few shops and units at each building, most with a 门前三包 pledge.
-- deliberations.py: community deliberations (居民议事), their meetings, terms and timelines.
+- deliberations.py: community deliberations (居民议事), their meetings, terms and timelines;
+- cogovernance.py: partner units, reporting Party members, volunteers and teams, a year of activities with
+  sign-ups and hours, and the three lists (needs, resources, projects).
 """
 
 import contextlib
@@ -36,7 +38,7 @@ from residents.models import CareEnrolment, Household, LiaisonLink, Resident
 from shops.models import Shop, ShopPledge
 from visits.models import Visit, VisitGift, VisitPlan
 
-from . import cases, deliberations, enrolments, households, places, shops, visits
+from . import cases, cogovernance, deliberations, enrolments, households, places, shops, visits
 from .district import District
 from .loader import Loader, foreign_keys_dropped
 
@@ -112,6 +114,7 @@ class DistrictGenerator:
             self.step("cases", cases.cases, homes, members, buildings, workers, desk)
             self.step("shops", shops.shops, buildings, workers)
             self.step("deliberations", deliberations.deliberations, community_ids, desk)
+            self.step("co-governance", cogovernance.cogovernance, homes, members, desk)
             del members
             started = time.perf_counter()
         self.out.write(f"  {'foreign keys':<18} {time.perf_counter() - started:7.1f} s")

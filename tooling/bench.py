@@ -79,6 +79,9 @@ PAGES = [
     # The worker's notifications: the generator writes no event rows, so this times the reminders derived at
     # read (cases due, overdue care households) and an empty page of rows.
     Page("notification list (worker)", "bench_worker", "notifications:list"),
+    # Every page loads the bell's count by this request once it has arrived (base.html).
+    Page("bell (worker)", "bench_worker", "notifications:bell"),
+    Page("bell (staff)", "bench_staff", "notifications:bell"),
     Page("case list (district)", "bench_street", "cases:list"),
     Page("street inbox (street)", "bench_street", "cases:street_inbox"),
     Page("dashboard (street, month)", "bench_street", "dashboard:index", query=LAST_MONTH),

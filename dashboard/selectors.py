@@ -1,6 +1,7 @@
 """The leaders' dashboard: which unit (scope) and which days (period), and the figures of both.
 
-The measures themselves are defined in cases/measures.py (cases) and visits/measures.py (care coverage);
+The measures themselves are defined in cases/measures.py (cases), visits/measures.py (care coverage) and
+projects/measures.py (co-governance: activities, hours, reporting members, deliberations, needs);
 this module only chooses what to count over and puts the pieces together, with a fixed number
 of queries whatever the district's size.
 """
@@ -18,6 +19,8 @@ from common.dates import day_end, day_start
 from grids.models import Assignment, Grid
 from grids.roles import CASE_WORKER_ROLES, WORKLOAD_ROLES
 from grids.selectors import assigned_places, grids_served_by
+from projects import measures as co_measures
+from projects.measures import CoFigures, Place
 from residents.models import Household
 from visits.measures import COVERAGE, coverage_by, visits_by_visitor
 from visits.models import Visit
@@ -385,3 +388,68 @@ def workload_cases(grid_ids: list[int], key: str, worker_id: int, period: Period
     return cases.select_related(
         "category", "grid", "building", "handler", "assigned_worker", "requester"
     ).order_by("-created_at", "-id")
+
+
+# ------------------------------------------------------------------------------------- co-governance
+
+
+def place_of(tree: ScopeTree, scope: Scope) -> Place:
+    """What the scope covers for the co-governance figures: its grids, and (above a grid) the whole
+    communities among them, whose community-wide records count too."""
+    if scope.level == "grid":
+        return Place(scope.grid_ids, [])
+    grids = set(scope.grid_ids)
+    return Place(scope.grid_ids, [c.pk for c in tree.communities.values() if set(c.grid_ids) <= grids])
+
+
+@dataclass
+class CoRow:
+    """A line of the co-governance table: a community, a grid, or a community's community-wide records."""
+
+    label: str
+    figures: CoFigures
+    scope_param: str = ""  # the unit to look at next (empty for community-wide records)
+
+    @property
+    def values(self) -> list:
+        """Each figure's value, in FIGURES' order (the table's columns)."""
+        return [self.figures.value(key) for key in co_measures.FIGURES]
+
+
+@dataclass
+class CoGovernance:
+    totals: CoFigures
+    rows: list[CoRow]
+
+    @property
+    def cards(self) -> list:
+        """(figure, value) of the scope, in FIGURES' order."""
+        return [(figure, self.totals.value(key)) for key, figure in co_measures.FIGURES.items()]
+
+
+def cogovernance(tree: ScopeTree, scope: Scope, period: Period, now: datetime.datetime) -> CoGovernance:
+    """The co-governance figures (projects/measures.py) of the scope in the period, with a line per
+    community (a street or everything) or per grid (a community). Six queries."""
+    place = place_of(tree, scope)
+    by_unit = co_measures.figures_by_unit(place, period.start, period.end, now)
+    empty = CoFigures.empty()
+    totals = sum(by_unit.values(), empty)
+    rows: list[CoRow] = []
+    if scope.level in ("street", "all"):
+        by_community: dict[int, CoFigures] = {}
+        for (community_id, _grid_id), figures in by_unit.items():
+            by_community[community_id] = by_community.get(community_id, empty) + figures
+        for community_id, figures in by_community.items():
+            unit = tree.communities.get(community_id)
+            # A community the user sees only some grids of is not a unit of theirs: its grids' records.
+            label = unit.name if unit else str(_("其他网格"))
+            rows.append(CoRow(label, figures, unit.param if unit else ""))
+    elif scope.level == "community":
+        for (_community_id, grid_id), figures in by_unit.items():
+            grid = tree.grids.get(grid_id) if grid_id is not None else None
+            if grid is None:
+                rows.append(CoRow(str(_("全社区")), figures))
+            else:
+                rows.append(CoRow(grid.name, figures, grid.param))
+    rows.sort(key=lambda row: (row.scope_param == "", row.label))
+    return CoGovernance(totals, rows)

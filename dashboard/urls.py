@@ -9,6 +9,7 @@ urlpatterns = [
     path("export/", views.dashboard_export_view, name="export"),
     path("report/", views.monthly_report, name="report"),
     path("households/", views.coverage_households, name="households"),
+    path("cogovernance/", views.cogovernance_records, name="cogovernance"),
     path("workload/", views_workload.workload, name="workload"),
     path("workload/cases/", views_workload.workload_cases, name="workload_cases"),
 ]

@@ -5,7 +5,8 @@ import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, Sum
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,8 @@ from cases.permissions import can_use_street_inbox
 from common.pagination import paginate
 from common.xlsx import xlsx_response
 from grids.permissions import can_read_audit, can_see_workload
+from projects import measures as co_measures
+from projects.measures import FIGURES
 from residents import disclosure
 from residents import services as resident_services
 from residents.models import CareEnrolment, ExportRecord, Resident
@@ -102,8 +105,54 @@ def dashboard_index(request):
         "may_read_audit": can_read_audit(request.user),
         "may_see_workload": can_see_workload(request.user),
         "may_use_street_inbox": can_use_street_inbox(request.user),
+        "co": dash.cogovernance(tree, board.scope, board.period, board.now),
+        "co_figures": FIGURES,
+        "co_query": urlencode(
+            {
+                "scope": board.scope.param,
+                "period": "custom",
+                "date_from": board.period.first.isoformat(),
+                "date_to": board.period.last.isoformat(),
+            }
+        ),
     }
     return render(request, "dashboard/index.html", context)
+
+
+# What each kind of record behind a co-governance figure is read with, for its drill-down list.
+CO_RECORDS = {
+    "activity": lambda rows: (
+        rows.select_related("community", "grid", "team")
+        .annotate(hours_credited=Sum("sign_ups__hours", filter=Q(sign_ups__attended=True)))
+        .order_by("-ends_at", "-id")
+    ),
+    "member": lambda rows: rows.select_related("grid__community", "unit").order_by("-reported_on", "id"),
+    "meeting": lambda rows: rows.select_related("deliberation__community").order_by("-held_at", "-id"),
+    "deliberation": lambda rows: rows.select_related("community", "grid").order_by("-decided_at", "-id"),
+    "need": lambda rows: rows.select_related("community", "grid").order_by("-created_at", "-id"),
+}
+
+
+@require_GET
+def cogovernance_records(request):
+    """The records behind one co-governance figure of the dashboard, for its scope and period: exactly
+    what the figure counts (projects.measures.drill)."""
+    tree = dash.scope_tree(request.user)
+    scope = tree.parse(request.GET.get("scope", ""))
+    form = DashboardForm(request.GET or None, today=timezone.localdate())
+    period = form.chosen_period()
+    figure = FIGURES.get(request.GET.get("figure", ""))
+    if figure is None:
+        raise Http404
+    now = timezone.now()
+    rows = co_measures.drill(dash.place_of(tree, scope), figure.key, period.start, period.end, now)
+    page = paginate(request, CO_RECORDS[figure.record](rows), exact=True)
+    back = {"scope": scope.param, "period": "custom", "date_from": period.first, "date_to": period.last}
+    return render(
+        request,
+        "dashboard/cogovernance_records.html",
+        {"scope": scope, "period": period, "figure": figure, "page": page, "back": urlencode(back)},
+    )
 
 
 @require_GET

@@ -136,6 +136,7 @@ def ACT(action, state):
 
 QUERIES: dict[str, Callable] = {
     "scope": lambda w: {"scope": f"community:{w.grid_a.community_id}"},  # the dashboard of A's community
+    "co_figure": lambda w: {"scope": f"community:{w.grid_a.community_id}", "figure": "activities"},
     "grid": lambda w: {"grid": w.grid_a.pk},
     "household": lambda w: {"household": w.household.pk},
     "visit": lambda w: {"visit": w.visit.pk},
@@ -162,6 +163,9 @@ MATRIX = [
     (GET("dashboard:export"),                             "LOGIN 200  200  200  200  200  200"),
     (GET("dashboard:report"),                             "LOGIN 200  200  200  200  200  200"),
     (GET("dashboard:households"),                         "LOGIN 200  200  200  200  200  200"),
+    # The records behind a co-governance figure: the user's own scope; a figure must be named.
+    (GET("dashboard:cogovernance"),                       "LOGIN 404  404  404  404  404  404"),
+    (GET("dashboard:cogovernance", q="co_figure"),        "LOGIN 404  404  200  404  200  200"),
     # Each grid worker's workload: their leaders (grid leader, community staff and leader, street leader).
     (GET("dashboard:workload"),                           "LOGIN 403  403  200  200  200  200"),
     (GET("dashboard:workload", q="scope"),                "LOGIN 403  403  200  404  200  200"),

@@ -519,11 +519,12 @@ def test_dashboard_issues_the_same_queries_whatever_the_data(october, client, dj
     # session, user, the second factor's device; the scope: visible grids, assignments; stale visit plans;
     # cases by grid; reopen events by grid; coverage by grid; categories counted, their names; states;
     # trend by created_at, accepted_at, followed_up_at; the user's roles (for the links to the audit, to the
-    # workload and to the street inbox, and the menu) = 16
-    with django_assert_num_queries(16):
+    # workload and to the street inbox, and the menu); the co-governance figures (projects/measures.py:
+    # activities, hours, members, meetings, decisions, needs) = 22
+    with django_assert_num_queries(22):
         small = client.get(reverse("dashboard:index"), params)
     _more_of_october(october, 6)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(22):
         large = client.get(reverse("dashboard:index"), params)
     assert (
         large.context["board"].totals.counts["received"]

@@ -451,5 +451,7 @@ def cogovernance(tree: ScopeTree, scope: Scope, period: Period, now: datetime.da
                 rows.append(CoRow(str(_("全社区")), figures))
             else:
                 rows.append(CoRow(grid.name, figures, grid.param))
-    rows.sort(key=lambda row: (row.scope_param == "", row.label))
+    # In the scope tree's order (streets, communities, grids by code); community-wide records last.
+    order = {unit.param: i for i, unit in enumerate(tree.units())}
+    rows.sort(key=lambda row: (row.scope_param == "", order.get(row.scope_param, 0), row.label))
     return CoGovernance(totals, rows)

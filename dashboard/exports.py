@@ -7,7 +7,7 @@ from cases.measures import MEASURES, RATE_KEYS, Rate
 from common.xlsx import ExportSheet
 from visits.measures import COVERAGE
 
-from .selectors import Dashboard, UnitRow
+from .selectors import CoGovernance, Dashboard, UnitRow
 
 PERCENT = "0.0%"
 
@@ -31,7 +31,7 @@ def _unit_rows(first: ExportSheet, title: str, rows: list[UnitRow]) -> None:
         sheet.append(tuple(line))
 
 
-def workbook(board: Dashboard) -> bytes:
+def workbook(board: Dashboard, co: CoGovernance) -> bytes:
     with translation.override("zh-hans"):
         sheet = ExportSheet(
             "指标", ("指标", "数值", "分子", "分母（依据）", "单位", "口径"), (16, 10, 8, 12, 6, 80)
@@ -68,6 +68,11 @@ def workbook(board: Dashboard) -> bytes:
         if board.community_rows:
             _unit_rows(sheet, "社区排名", board.community_rows)
         _unit_rows(sheet, "网格排名", board.grid_rows)
+
+        columns = ("指标", "数值", "单位", "口径")
+        cogovernance = ExportSheet("共建共治", columns, (20, 10, 6, 60), sheet.workbook)
+        for figure, value in co.cards:
+            cogovernance.append((str(figure.label), value, str(figure.unit), str(figure.definition)))
 
         categories = ExportSheet("事项类别", ("事项类别", "本期登记"), (20, 10), sheet.workbook)
         for category, n in board.categories:

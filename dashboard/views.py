@@ -157,8 +157,8 @@ def cogovernance_records(request):
 
 @require_GET
 def dashboard_export_view(request):
-    _tree, _form, board = _requested(request)
-    content = exports.workbook(board)
+    tree, _form, board = _requested(request)
+    content = exports.workbook(board, dash.cogovernance(tree, board.scope, board.period, board.now))
     _record(request.user, ExportRecord.Kind.DASHBOARD, board)
     period = f"{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}"
     return xlsx_response(content, f"数据看板-{board.scope.label}-{period}.xlsx", f"dashboard-{period}.xlsx")
@@ -173,7 +173,11 @@ def monthly_report(request):
     period = form.cleaned_data["month"] if form.is_valid() else dash.last_month(today)
     board = _figures(tree, scope, period, "resolution")
     _record(request.user, ExportRecord.Kind.MONTHLY_REPORT, board)
-    context = _context(board, tree) | {"form": form, "printed_at": timezone.localtime()}
+    context = _context(board, tree) | {
+        "form": form,
+        "printed_at": timezone.localtime(),
+        "co": dash.cogovernance(tree, board.scope, board.period, board.now),
+    }
     return render(request, "dashboard/report.html", context)
 
 

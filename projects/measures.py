@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import Deliberation, Meeting
 from visits.models import Visit
@@ -110,6 +111,7 @@ class Figure:
     definition: str
     rows: Callable[..., QuerySet]
     record: str  # what the drill-down lists: "activity", "member", "meeting", "deliberation", "need"
+    unit: str = pgettext_lazy("unit of a figure", "件")  # what the number counts (the report, the workbook)
 
 
 FIGURES = {
@@ -121,6 +123,7 @@ FIGURES = {
             _("本期结束、已签到的志愿服务和睦邻活动场次。"),
             held_activities,
             "activity",
+            pgettext_lazy("unit of a figure", "场"),
         ),
         Figure(
             "hours",
@@ -128,6 +131,7 @@ FIGURES = {
             _("本期开展的活动中，到场志愿者获记的服务时长合计（小时）。"),
             held_activities,
             "activity",
+            pgettext_lazy("unit of a figure", "小时"),
         ),
         Figure(
             "members",
@@ -135,6 +139,7 @@ FIGURES = {
             _("期末前已到所选网格报到的在职党员人数。"),
             reporting_members,
             "member",
+            pgettext_lazy("unit of a figure", "人"),
         ),
         Figure(
             "members_active",
@@ -142,6 +147,7 @@ FIGURES = {
             _("报到的在职党员中，本期以志愿者身份到场参加活动或同行走访的人数。"),
             active_members,
             "member",
+            pgettext_lazy("unit of a figure", "人"),
         ),
         Figure(
             "meetings",
@@ -149,6 +155,7 @@ FIGURES = {
             _("本期召开的居民议事会议次数（不含工单的协商会议）。"),
             deliberation_meetings,
             "meeting",
+            pgettext_lazy("unit of a figure", "次"),
         ),
         Figure(
             "settled",

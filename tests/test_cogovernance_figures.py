@@ -3,8 +3,10 @@ counts (its grid, or its whole community), that each figure's drill-down lists e
 scoping, and a fixed number of queries."""
 
 import datetime
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -163,6 +165,40 @@ def test_the_dashboard_shows_the_figures_and_their_records(client, world, staff)
     activities = client.get(url, {**scope, "figure": "hours"})
     assert activities.context["page"].paginator.count == 2 and "记 5.50 小时" in activities.text
     assert client.get(url, {**scope, "figure": "nonsense"}).status_code == 404
+
+
+def _this_month_query(world) -> dict:
+    today = timezone.localdate()
+    return {
+        "scope": f"community:{world['community'].pk}",
+        "period": "custom",
+        "date_from": (today - datetime.timedelta(days=30)).isoformat(),
+        "date_to": today.isoformat(),
+    }
+
+
+def test_the_workbook_has_a_sheet_of_the_figures(client, world, staff):
+    client.force_login(staff)
+    response = client.get(reverse("dashboard:export"), _this_month_query(world))
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content))["共建共治"].iter_rows(values_only=True))
+    assert rows[0] == ("指标", "数值", "单位", "口径")
+    values = {label: (value, unit) for label, value, unit, _definition in rows[1:]}
+    assert values["志愿服务时长"] == (7, "小时")
+    assert values["参与服务的在职党员"] == (1, "人")
+    assert values["议事会议"] == (2, "次")
+    assert values["未匹配关闭"] == (1, "件")
+
+
+def test_the_monthly_report_prints_the_figures(client, world, staff):
+    client.force_login(staff)
+    month = timezone.localdate().strftime("%Y-%m")
+    page = client.get(
+        reverse("dashboard:report"), {"scope": f"community:{world['community'].pk}", "month": month}
+    )
+    co = page.context["co"]
+    assert 'data-report="cogovernance"' in page.text
+    for figure, value in co.cards:
+        assert f'data-co="{figure.key}">{value} {figure.unit}</td>' in page.text
 
 
 def test_another_communitys_figures_are_not_found(client, world, staff):

@@ -546,7 +546,7 @@ def test_export_holds_the_figures_and_the_grid_table(october, client):
         'attachment; filename="dashboard-20261001-20261031.xlsx"'
     )
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["指标", "网格排名", "事项类别", "当前状态", "每周趋势"]
+    assert book.sheetnames == ["指标", "网格排名", "共建共治", "事项类别", "当前状态", "每周趋势"]
     figures = {row[0]: row for row in book["指标"].iter_rows(values_only=True)}
     assert figures["统计时段"][1] == "2026-10-01 至 2026-10-31"
     assert figures["响应率"][1:4] == (4 / 7, 4, 7)  # c7's time to be taken has run out by now

@@ -346,6 +346,21 @@ def test_full_activity_page_tells_staff_why(client, grid, staff):
     assert "名额已满" in response.content.decode()
 
 
+def test_a_full_activity_offers_no_sign_up_box_and_says_why(client, grid, staff):
+    from django.urls import reverse
+
+    activity = activity_in(grid.community, staff, capacity=1)
+    volunteer_in(grid.community, "乙")
+    client.force_login(staff)
+    url = reverse("volunteers:activity_detail", args=[activity.pk])
+    sign_up = reverse("volunteers:sign_up", args=[activity.pk])
+    assert sign_up in client.get(url).text  # a place left: the box is there
+    services.activity_sign_up(activity=activity, volunteer=volunteer_in(grid.community, "甲"), actor=staff)
+    page = client.get(url).text
+    assert sign_up not in page
+    assert "名额已满：取消一位的报名后才能再报名。" in page
+
+
 def test_a_visit_and_a_consultation_join_the_volunteers_service_record(client, grid, staff, worker):
     from django.urls import reverse
 

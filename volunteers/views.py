@@ -375,8 +375,10 @@ def activity_detail(request, pk: int):
     can_edit = permissions.can_edit_activity(request.user, activity)
     sign_ups = list(activity.sign_ups.select_related("volunteer"))
     signed = {row.volunteer_id for row in sign_ups}
+    full = activity.capacity is not None and len(sign_ups) >= activity.capacity
     form = None
-    if can_edit and activity.ends_at > timezone.now():
+    # No sign-up box on a full activity: the page says it is full (the service refuses one more anyway).
+    if can_edit and not full and activity.ends_at > timezone.now():
         candidates = Volunteer.objects.filter(community=activity.community_id, active=True).exclude(
             pk__in=signed
         )
@@ -389,7 +391,8 @@ def activity_detail(request, pk: int):
         "can_edit": can_edit,
         "sign_up_form": form,
         "report_form": ReportForm(initial={"report": activity.report}) if can_edit else None,
-        "full": activity.capacity is not None and len(sign_ups) >= activity.capacity,
+        "full": full,
+        "activity_over": activity.ends_at <= timezone.now(),
         "hours_total": sum((row.hours for row in sign_ups), Decimal("0")),
         "can_take_attendance": timezone.localdate(activity.starts_at) <= timezone.localdate(),
     }

@@ -453,3 +453,14 @@ def test_a_fragment_does_not_count_the_bell(client, grid, staff, worker):
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("notifications:visit_alerts"), headers={"HX-Request": "true"})
     assert not any("notifications_notification" in q["sql"] for q in queries)
+
+
+def test_the_second_factor_pages_draw_no_bell(client, worker):
+    # The bell's request from a page shown before the second factor would itself be sent to that page,
+    # and htmx would draw the whole page where the bell is.
+    client.force_login(worker, verified=False)  # a grid worker must enrol before any other page
+    page = client.get(reverse("accounts:enrol"))
+    assert page.status_code == 200
+    assert reverse("notifications:bell") not in page.text
+    client.force_login(worker)
+    assert reverse("notifications:bell") in client.get(reverse("home")).text

@@ -15,6 +15,24 @@
     form.requestSubmit();
   });
 
+  // A fragment asked for by htmx that the server answered by sending the user to sign in again (the session
+  // ended) or to the second factor: the whole window goes there, rather than that page being drawn inside
+  // the fragment's place (the bell loads on every page); signed in again, the user comes back to this page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || !xhr.responseURL) return;
+    var asked = new URL(event.detail.requestConfig.path, window.location.href);
+    var answered = new URL(xhr.responseURL);
+    if (asked.pathname !== answered.pathname && answered.pathname.indexOf("/accounts/") === 0) {
+      event.detail.shouldSwap = false;
+      // Back to this page afterwards, not to the fragment.
+      if (answered.searchParams.has("next")) {
+        answered.searchParams.set("next", window.location.pathname + window.location.search);
+      }
+      window.location.assign(answered.href);
+    }
+  });
+
   // <button data-print>: prints the page.
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();

@@ -1,9 +1,11 @@
 """Browser tests drive Debian's Chromium (never a downloaded browser) on a phone-sized viewport."""
 
+import contextlib
 import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -60,6 +62,22 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _requests_answered_before_the_flush(request):
+    """Wait, after a test, until the page's htmx requests are answered (the bell loads its count after
+    every page). A request still running in a live-server thread while a transactional test empties the
+    tables can deadlock with the TRUNCATE."""
+    page = request.getfixturevalue("page") if "page" in request.fixturenames else None
+    yield
+    if page is None or page.is_closed():
+        return
+    # A request that failed leaves its element behind, but nothing is running any more then.
+    with contextlib.suppress(PlaywrightError):
+        page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, a.portal-bell[hx-get]')", timeout=5_000
+        )
 
 
 @pytest.fixture(scope="session")

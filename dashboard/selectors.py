@@ -9,6 +9,7 @@ of queries whatever the district's size.
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -455,3 +456,26 @@ def cogovernance(tree: ScopeTree, scope: Scope, period: Period, now: datetime.da
     order = {unit.param: i for i, unit in enumerate(tree.units())}
     rows.sort(key=lambda row: (row.scope_param == "", order.get(row.scope_param, 0), row.label))
     return CoGovernance(totals, rows)
+
+
+# What each kind of record behind a co-governance figure is read with, for its drill-down list.
+_CO_RECORDS = {
+    "activity": lambda rows: (
+        rows.select_related("community", "grid", "team")
+        .annotate(hours_credited=Sum("sign_ups__hours", filter=Q(sign_ups__attended=True)))
+        .order_by("-ends_at", "-id")
+    ),
+    "member": lambda rows: rows.select_related("grid__community", "unit").order_by("-reported_on", "id"),
+    "meeting": lambda rows: rows.select_related("deliberation__community").order_by("-held_at", "-id"),
+    "deliberation": lambda rows: rows.select_related("community", "grid").order_by("-decided_at", "-id"),
+    "need": lambda rows: rows.select_related("community", "grid").order_by("-created_at", "-id"),
+}
+
+
+def cogovernance_records(
+    tree: ScopeTree, scope: Scope, period: Period, figure: co_measures.Figure, now: datetime.datetime
+) -> QuerySet:
+    """The records behind one co-governance figure of the scope in the period (exactly what
+    projects.measures counts for it), with what their list shows."""
+    rows = co_measures.drill(place_of(tree, scope), figure.key, period.start, period.end, now)
+    return _CO_RECORDS[figure.record](rows)

@@ -5,7 +5,7 @@ import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,7 +19,6 @@ from cases.permissions import can_use_street_inbox
 from common.pagination import paginate
 from common.xlsx import xlsx_response
 from grids.permissions import can_read_audit, can_see_workload
-from projects import measures as co_measures
 from projects.measures import FIGURES
 from residents import disclosure
 from residents import services as resident_services
@@ -107,30 +106,21 @@ def dashboard_index(request):
         "may_use_street_inbox": can_use_street_inbox(request.user),
         "co": dash.cogovernance(tree, board.scope, board.period, board.now),
         "co_figures": FIGURES,
-        "co_query": urlencode(
-            {
-                "scope": board.scope.param,
-                "period": "custom",
-                "date_from": board.period.first.isoformat(),
-                "date_to": board.period.last.isoformat(),
-            }
-        ),
+        "co_query": _scope_and_days(board.scope, board.period),
     }
     return render(request, "dashboard/index.html", context)
 
 
-# What each kind of record behind a co-governance figure is read with, for its drill-down list.
-CO_RECORDS = {
-    "activity": lambda rows: (
-        rows.select_related("community", "grid", "team")
-        .annotate(hours_credited=Sum("sign_ups__hours", filter=Q(sign_ups__attended=True)))
-        .order_by("-ends_at", "-id")
-    ),
-    "member": lambda rows: rows.select_related("grid__community", "unit").order_by("-reported_on", "id"),
-    "meeting": lambda rows: rows.select_related("deliberation__community").order_by("-held_at", "-id"),
-    "deliberation": lambda rows: rows.select_related("community", "grid").order_by("-decided_at", "-id"),
-    "need": lambda rows: rows.select_related("community", "grid").order_by("-created_at", "-id"),
-}
+def _scope_and_days(scope: dash.Scope, period: dash.Period) -> str:
+    """The query string of a scope and its days, as a link between the dashboard and a drill-down."""
+    return urlencode(
+        {
+            "scope": scope.param,
+            "period": "custom",
+            "date_from": period.first.isoformat(),
+            "date_to": period.last.isoformat(),
+        }
+    )
 
 
 @require_GET
@@ -144,14 +134,13 @@ def cogovernance_records(request):
     figure = FIGURES.get(request.GET.get("figure", ""))
     if figure is None:
         raise Http404
-    now = timezone.now()
-    rows = co_measures.drill(dash.place_of(tree, scope), figure.key, period.start, period.end, now)
-    page = paginate(request, CO_RECORDS[figure.record](rows), exact=True)
-    back = {"scope": scope.param, "period": "custom", "date_from": period.first, "date_to": period.last}
+    rows = dash.cogovernance_records(tree, scope, period, figure, timezone.now())
+    page = paginate(request, rows, exact=True)
+    context = {"scope": scope, "period": period, "figure": figure, "page": page}
     return render(
         request,
         "dashboard/cogovernance_records.html",
-        {"scope": scope, "period": period, "figure": figure, "page": page, "back": urlencode(back)},
+        context | {"back": _scope_and_days(scope, period)},
     )
 
 

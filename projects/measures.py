@@ -103,8 +103,9 @@ NEED_UNMATCHED = Q(closure=NeedClosure.UNMATCHED)
 
 @dataclass(frozen=True)
 class Figure:
-    """One co-governance figure: what it counts (`rows`, a queryset for a place and a period) and, for
-    the hours, what it adds up."""
+    """One co-governance figure: what it counts (`rows`, a queryset for a place and a period), the kind of
+    record its drill-down lists, and the unit its number is printed with. The hours add up the attended
+    sign-ups' hours of the activities `rows` gives (figures_by_unit)."""
 
     key: str
     label: str

@@ -243,12 +243,11 @@ def _volunteers(
         volunteer_rows,
     )
     loader.insert(Volunteer.teams.through, ("volunteer_id", "volunteerteam_id"), team_links)
-    first = next_volunteer
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Volunteer._meta.db_table} SET name = r.name FROM residents_resident r "
             f"WHERE {Volunteer._meta.db_table}.resident_id = r.id AND {Volunteer._meta.db_table}.id >= %s",
-            [first],
+            [next_volunteer],
         )
         for team_id, leader_id in leaders.items():
             cursor.execute(

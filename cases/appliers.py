@@ -105,6 +105,12 @@ def apply_reject(case, *, now, **_rest):
     return {"outcome", "closed_at"}
 
 
+def apply_withdraw(case, *, now, **_rest):
+    case.outcome = Outcome.WITHDRAWN
+    case.closed_at = now
+    return {"outcome", "closed_at"}
+
+
 def apply_merge(case, *, now, details, target: Case | None = None, **_rest):
     if target is None:
         raise ValidationError({"target": [_("请选择要合并到的工单。")]})

@@ -113,6 +113,9 @@ class Action(models.TextChoices):
     CLOSE = "close", _("归档")
     URGE = "urge", _("督办")
     MERGED_FROM = "merged_from", _("并入工单")
+    # The requester's own moves, through the case's tracking link (the residents' pages).
+    WITHDRAW = "withdraw", _("诉求人撤回")
+    SUPPLEMENT = "supplement", _("诉求人补充材料")
 
 
 class Outcome(models.TextChoices):
@@ -122,6 +125,7 @@ class Outcome(models.TextChoices):
     UNRESOLVED = "unresolved", _("未解决")
     MERGED = "merged", _("已合并")
     REJECTED = "rejected", _("不予受理")
+    WITHDRAWN = "withdrawn", _("已撤回")  # by the requester, before it was accepted
 
 
 class UnresolvedReason(models.TextChoices):

@@ -11,13 +11,21 @@ from residents.permissions import can_reveal_in_grid
 
 from . import deliberation_workflow
 from .models import Action, AgreementTerm, Case, Deliberation, DeliberationAction, Status
-from .workflow import HAT_ROLES, USER_ACTIONS, WORKFLOW, Hat, move_for
+from .workflow import HAT_ROLES, REQUESTER_ACTOR, USER_ACTIONS, WORKFLOW, Hat, move_for
+
+
+def is_requester_actor(user) -> bool:
+    """The residents' channel account (cases.services.outside_actor): it cannot sign in, so only the
+    service that checked a case's tracking link acts as it."""
+    return user.username == REQUESTER_ACTOR and not user.is_active and not user.has_usable_password()
 
 
 def hats(user, case: Case) -> set[Hat]:
     """The parts this user may play on this case (HAT_ROLES, plus who it was sent to and who took it)."""
     if not user.is_authenticated:
         return set()
+    if is_requester_actor(user):
+        return {Hat.REQUESTER}
     roles = set(Role) if user.is_superuser else roles_over_grid(user, case.grid)
     worn = {hat for hat in (Hat.STAFF, Hat.LEADER, Hat.STREET) if roles & HAT_ROLES[hat]}
     if roles & HAT_ROLES[Hat.WORKER] and case.assigned_worker_id in (None, user.pk):

@@ -5,6 +5,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -149,6 +151,51 @@ def case_register(
     """
     if not can_register_case(actor, intake.grid):
         raise PermissionDenied(_("您不负责该网格，不能登记其诉求。"))
+    return _register(
+        intake=intake, actor=actor, attachments=attachments, now=now, submission_token=submission_token
+    )
+
+
+@transaction.atomic
+def case_register_outside(
+    *,
+    intake: Intake,
+    actor,
+    attachments: Sequence[UploadedFile] = (),
+    now: datetime.datetime | None = None,
+    submission_token: uuid.UUID | None = None,
+) -> Case:
+    """Record a request that came from outside the portal's staff (a resident's own page, a platform's
+    work order), as 待受理 like any other. The channel has checked who may send it (its link, its key);
+    `actor` is the channel's account (outside_actor). The requester is named, never a registry resident:
+    nobody outside may pick a resident from the registry."""
+    if intake.requester.resident is not None:
+        raise PermissionDenied
+    return _register(
+        intake=intake, actor=actor, attachments=attachments, now=now, submission_token=submission_token
+    )
+
+
+def outside_actor(username: str, name: str):
+    """The account recorded as the actor of what comes from outside the portal's staff: the residents'
+    pages (cases.workflow.REQUESTER_ACTOR) and each calling platform. It cannot sign in (inactive, no
+    usable password) and holds no role, so it reaches a case only through the service that checked the
+    channel's own link or key. Made on first use."""
+    user, created = get_user_model().objects.get_or_create(
+        username=username,
+        defaults={"first_name": name[:150], "is_active": False, "password": make_password(None)},
+    )
+    return user
+
+
+def _register(
+    *,
+    intake: Intake,
+    actor,
+    attachments: Sequence[UploadedFile],
+    now: datetime.datetime | None,
+    submission_token: uuid.UUID | None,
+) -> Case:
     _check_intake(intake, actor)
     if len(attachments) > ATTACHMENTS_PER_CASE:
         raise ValidationError({"attachments": [_too_many_photos()]})

@@ -15,6 +15,9 @@ which roles over the case's grid give each hat:
   HANDLER  the worker who took the case (接单)
   LEADER   社区党委书记 / 街道领导 over the grid (督办)
   STREET   街道领导 over the grid (takes escalated cases)
+  REQUESTER the resident who raised it, acting through the case's private tracking link (the residents'
+           pages): no role gives it; cases.permissions.hats gives it only to the residents' channel account,
+           which cannot sign in, and only the service that checked the link acts as that account.
 """
 
 import datetime
@@ -31,6 +34,9 @@ from grids.roles import CASE_WORKER_ROLES, DESK_ROLES, LEADER_ROLES, STREET_ROLE
 from . import appliers, clock
 from .models import Action, Case, Satisfaction, Status
 
+# The account that acts for a requester on the residents' pages (cases.services.outside_actor).
+REQUESTER_ACTOR = "channel-residents"
+
 
 class Hat(StrEnum):
     STAFF = "staff"
@@ -38,6 +44,7 @@ class Hat(StrEnum):
     HANDLER = "handler"
     LEADER = "leader"
     STREET = "street"
+    REQUESTER = "requester"
 
 
 # Which roles over the case's grid give each hat. WORKER also needs the case to be unassigned or sent to
@@ -48,6 +55,7 @@ HAT_ROLES: dict[Hat, frozenset[str]] = {
     Hat.HANDLER: CASE_WORKER_ROLES,
     Hat.LEADER: LEADER_ROLES,
     Hat.STREET: STREET_ROLES,
+    Hat.REQUESTER: frozenset(),  # no role: the residents' channel (see the module's docstring)
 }
 
 
@@ -80,6 +88,12 @@ NEEDS_REOPEN = Guard(
         _followed_up(case) and (not case.follow_up_resolved or case.satisfaction == Satisfaction.UNSATISFIED)
     ),
     _("回访确认已解决且满意的工单不需要重办。"),
+)
+# A requester answers the follow-up once per resolution (the desk may call again, e.g. to correct it).
+REQUESTER_ANSWERS_ONCE = Guard(
+    "requester_answers_once",
+    lambda case, actor: not (getattr(actor, "username", "") == REQUESTER_ACTOR and _followed_up(case)),
+    _("您已评价过本次办理结果，谢谢。"),
 )
 # A worker who returned a case (退单) does not take it back: the desk sends it again first (改派), and
 # until then the others of the grid may take it. apply_return sets returned_by; dispatch and take clear it.
@@ -184,6 +198,15 @@ ACTIONS: dict[Action, CaseAction] = {
             note_missing=_("请填写归档说明。"),
         ),
         _action(A.URGE, appliers.apply_urge, note_label=_("督办意见")),
+        _action(A.WITHDRAW, appliers.apply_withdraw, note_label=_("撤回原因")),
+        # What the requester sends while the clock waits on them (待补充材料): it resumes the clock.
+        _action(
+            A.SUPPLEMENT,
+            appliers.apply_resume,
+            ("note", "photos"),
+            note_label=_("补充说明"),
+            note_missing=_("请填写补充的内容。"),
+        ),
     )
 }
 
@@ -230,6 +253,7 @@ WORKFLOW: dict[tuple[Status, Action], Move] = {
         (S.SUBMITTED, A.ACCEPT, S.DISPATCHED, [H.STAFF], {}),
         (S.SUBMITTED, A.REJECT, S.CLOSED, [H.STAFF], {"note": True}),
         (S.SUBMITTED, A.MERGE, S.CLOSED, [H.STAFF], {}),
+        (S.SUBMITTED, A.WITHDRAW, S.CLOSED, [H.REQUESTER], {}),  # before it is accepted, not after
         # 待接单: any worker of the grid (or the one it was sent to) takes it; the desk may send it elsewhere.
         (S.DISPATCHED, A.TAKE, S.IN_PROGRESS, [H.WORKER], {"guard": NOT_RETURNED_BY_ACTOR}),
         (S.DISPATCHED, A.DISPATCH, None, [H.STAFF], {}),
@@ -241,6 +265,7 @@ WORKFLOW: dict[tuple[Status, Action], Move] = {
         (S.IN_PROGRESS, A.OPEN_CONSULTATION, S.IN_CONSULTATION, [H.HANDLER, H.STAFF], {}),
         (S.IN_PROGRESS, A.PAUSE, None, [H.HANDLER, H.STAFF], {"note": True, "guard": NOT_PAUSED}),
         (S.IN_PROGRESS, A.RESUME, None, [H.HANDLER, H.STAFF], {"guard": PAUSED}),
+        (S.IN_PROGRESS, A.SUPPLEMENT, None, [H.REQUESTER], {"note": True, "guard": PAUSED}),
         (S.IN_PROGRESS, A.RESOLVE, S.RESOLVED, [H.HANDLER, H.STAFF], {"note": True}),
         (S.IN_PROGRESS, A.CLOSE, S.CLOSED, [H.STAFF], {"note": True}),
         # 已上报街道: the street resolves it or hands it back with instructions (大事不出街道).
@@ -252,10 +277,12 @@ WORKFLOW: dict[tuple[Status, Action], Move] = {
         (S.IN_CONSULTATION, A.ESCALATE, S.ESCALATED, [H.HANDLER, H.STAFF], {"note": True}),
         (S.IN_CONSULTATION, A.PAUSE, None, [H.HANDLER, H.STAFF], {"note": True, "guard": NOT_PAUSED}),
         (S.IN_CONSULTATION, A.RESUME, None, [H.HANDLER, H.STAFF], {"guard": PAUSED}),
+        (S.IN_CONSULTATION, A.SUPPLEMENT, None, [H.REQUESTER], {"note": True, "guard": PAUSED}),
         (S.IN_CONSULTATION, A.RESOLVE, S.RESOLVED, [H.HANDLER, H.STAFF], {"note": True}),
         (S.IN_CONSULTATION, A.CLOSE, S.CLOSED, [H.STAFF], {"note": True}),
-        # 已办结，待回访: the desk calls the requester; unresolved or unsatisfied reopens, otherwise archive.
-        (S.RESOLVED, A.FOLLOW_UP, None, [H.STAFF], {}),
+        # 已办结，待回访: the desk calls the requester (or the requester answers on the tracking page, which
+        # counts the same); unresolved or unsatisfied reopens, otherwise archive.
+        (S.RESOLVED, A.FOLLOW_UP, None, [H.STAFF, H.REQUESTER], {"guard": REQUESTER_ANSWERS_ONCE}),
         (S.RESOLVED, A.REOPEN, S.IN_PROGRESS, [H.STAFF], {"note": True, "guard": NEEDS_REOPEN}),
         (S.RESOLVED, A.CLOSE, S.CLOSED, [H.STAFF], {"guard": FOLLOWED_UP}),
         # Leaders urge (督办) any open case: an event and a flag, not a state.
@@ -263,8 +290,11 @@ WORKFLOW: dict[tuple[Status, Action], Move] = {
     ]
 }
 
-# Actions a person chooses on the case page (REGISTER and MERGED_FROM are written by the services).
-USER_ACTIONS = [a for a in Action if a not in (Action.REGISTER, Action.MERGED_FROM)]
+# Actions a person chooses on the case page (REGISTER and MERGED_FROM are written by the services; the
+# requester's own are taken on the tracking page).
+USER_ACTIONS = [
+    a for a in Action if a not in (Action.REGISTER, Action.MERGED_FROM, Action.WITHDRAW, Action.SUPPLEMENT)
+]
 
 
 def move_for(case: Case, action: str) -> Move | None:

@@ -61,6 +61,8 @@ def cast(grid, other_grid, worker, staff, street_leader, building_head):
         "building_head": building_head,
         "outsider": _user("os", Role.COMMUNITY_STAFF, other_grid.community),
         "anonymous": AnonymousUser(),
+        # The residents' channel account: what a requester does through the case's tracking link.
+        "requester": services.outside_actor(workflow.REQUESTER_ACTOR, "诉求人"),
     }
 
 
@@ -133,6 +135,8 @@ def _case_at(situation: str, grid, cast: dict) -> Case:
 #   resolved         the desk follows up; reopens after an unresolved or unsatisfied answer; archives after
 #                    any answer
 #   closed           final
+# The requester (through the tracking link) withdraws a request not yet accepted, sends what was asked
+# for while the clock waits on them (补充材料), and answers the follow-up once per resolution.
 # Leaders (community and street) urge any open case. 网格指导员, 楼栋长, another community's desk and
 # anonymous visitors may do nothing. "!action": the role may press it, but the state of the clock or of
 # the follow-up refuses it (a ValidationError, not a 403).
@@ -155,6 +159,9 @@ ALL_ACTIONS = [
     "close",
     "urge",
 ]
+# The requester's own actions, taken on the tracking page (not offered on the case page).
+REQUESTER_ACTIONS = ["withdraw", "supplement"]
+PRESSED = ALL_ACTIONS + REQUESTER_ACTIONS
 ROLES = [
     "handler",
     "peer",
@@ -167,6 +174,7 @@ ROLES = [
     "building_head",
     "outsider",
     "anonymous",
+    "requester",
 ]
 _ANY_WORKER = {"handler": "take", "peer": "take", "part_time": "take", "grid_leader": "take"}
 _DISPATCHED_DESK = {
@@ -179,6 +187,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "staff": "accept reject merge",
         "community_leader": "accept reject merge urge",
         "street_leader": "urge",
+        "requester": "withdraw",
     },
     "dispatched": {**_ANY_WORKER, **_DISPATCHED_DESK},
     # The worker who returned it does not take it back until the desk sends it again (改派).
@@ -191,12 +200,14 @@ EXPECTED: dict[str, dict[str, str]] = {
         "staff": "escalate open_consultation pause !resume resolve close",
         "community_leader": "escalate open_consultation pause !resume resolve close urge",
         "street_leader": "urge",
+        "requester": "!supplement",
     },
     "in_progress+paused": {
         "handler": "return escalate open_consultation !pause resume resolve",
         "staff": "escalate open_consultation !pause resume resolve close",
         "community_leader": "escalate open_consultation !pause resume resolve close urge",
         "street_leader": "urge",
+        "requester": "supplement",
     },
     "escalated": {
         "community_leader": "urge",
@@ -207,37 +218,44 @@ EXPECTED: dict[str, dict[str, str]] = {
         "staff": "escalate record_meeting pause !resume resolve close",
         "community_leader": "escalate record_meeting pause !resume resolve close urge",
         "street_leader": "urge",
+        "requester": "!supplement",
     },
     "in_consultation+paused": {
         "handler": "escalate record_meeting !pause resume resolve",
         "staff": "escalate record_meeting !pause resume resolve close",
         "community_leader": "escalate record_meeting !pause resume resolve close urge",
         "street_leader": "urge",
+        "requester": "supplement",
     },
     "resolved": {
         "staff": "follow_up !reopen !close",
         "community_leader": "follow_up !reopen !close urge",
         "street_leader": "urge",
+        "requester": "follow_up",
     },
     "resolved+satisfied": {
         "staff": "follow_up !reopen close",
         "community_leader": "follow_up !reopen close urge",
         "street_leader": "urge",
+        "requester": "!follow_up",
     },
     "resolved+basically": {
         "staff": "follow_up !reopen close",
         "community_leader": "follow_up !reopen close urge",
         "street_leader": "urge",
+        "requester": "!follow_up",
     },
     "resolved+unsatisfied": {
         "staff": "follow_up reopen close",
         "community_leader": "follow_up reopen close urge",
         "street_leader": "urge",
+        "requester": "!follow_up",
     },
     "resolved+unresolved": {
         "staff": "follow_up reopen close",
         "community_leader": "follow_up reopen close urge",
         "street_leader": "urge",
+        "requester": "!follow_up",
     },
     "closed": {},
     "closed+resolved": {},
@@ -246,6 +264,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 DESTINATION = {
     "accept": "dispatched",
     "reject": "closed",
+    "withdraw": "closed",
     "merge": "closed",
     "take": "in_progress",
     "return": "dispatched",
@@ -266,7 +285,7 @@ def _state_of(situation: str) -> str:
 def _expected(situation: str, role: str, action: str) -> str:
     """What pressing `action` must do: "ok-><state>", "guard" or "refused"."""
     words = EXPECTED[situation].get(role, "").split()
-    assert {word.lstrip("!") for word in words} <= set(ALL_ACTIONS), words  # a typo in the table
+    assert {word.lstrip("!") for word in words} <= set(PRESSED), words  # a typo in the table
     if action in words:
         return f"ok->{DESTINATION.get(action, _state_of(situation))}"
     return "guard" if f"!{action}" in words else "refused"
@@ -308,7 +327,7 @@ def test_workflow_allows_each_role_exactly_what_the_domain_says(situation, grid,
     wrong_may, wrong_buttons, wrong_service = [], [], []
     for role in ROLES:
         user = cast[role]
-        for action in ALL_ACTIONS:
+        for action in PRESSED:
             expected = _expected(situation, role, action)
             if permissions.may(user, case, action) != expected.startswith("ok"):
                 wrong_may.append((role, action, expected))

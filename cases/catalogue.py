@@ -24,20 +24,26 @@ CATALOGUE = [
 ]
 
 
+# Not offered on the residents' own pages: an assistance application and an identity check need the desk.
+STAFF_ONLY = {"临时救助", "上门认证"}
+
+
 def seed(apps) -> None:
     """Add the catalogue's categories that are missing, through `apps` (a migration's or the live registry).
 
     A category already there, perhaps edited by staff, is left as it is.
     """
     category_model = apps.get_model("cases", "Category")
+    # Migration 0002 seeds through a Category that has no for_residents yet; 0017 sets it.
+    with_residents = any(f.name == "for_residents" for f in category_model._meta.get_fields())
     for order, (name, kind, urgency, response, resolution) in enumerate(CATALOGUE, start=1):
-        category_model.objects.get_or_create(
-            name=name,
-            defaults={
-                "kind": kind,
-                "default_urgency": urgency,
-                "response_hours": response,
-                "resolution_hours": resolution,
-                "sort_order": order * 10,
-            },
-        )
+        defaults = {
+            "kind": kind,
+            "default_urgency": urgency,
+            "response_hours": response,
+            "resolution_hours": resolution,
+            "sort_order": order * 10,
+        }
+        if with_residents:
+            defaults["for_residents"] = name not in STAFF_ONLY
+        category_model.objects.get_or_create(name=name, defaults=defaults)

@@ -49,6 +49,10 @@ class Category(models.Model):
         _("办结时限（小时）"), help_text=_("受理后多少小时内须办结。")
     )
     active = models.BooleanField(_("启用"), default=True)
+    # The catalogue's resident-facing part: what a resident may raise on the residents' pages (线上).
+    for_residents = models.BooleanField(
+        _("居民可自助提交"), default=True, help_text=_("居民扫码反映诉求时可选的类别。")
+    )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=100)
 
     class Meta:

@@ -25,6 +25,9 @@ class Kind(models.TextChoices):
     URGED = "urged", _("督办")
     ESCALATED = "escalated", _("上报街道")
     URGENT_VISIT = "urgent_visit", _("紧急走访")
+    NEW_REQUEST = "new_request", _("新诉求待受理")  # from residents' own pages or the 12345 platform
+    SUPPLEMENTED = "supplemented", _("诉求人已补充材料")
+    RATED = "rated", _("诉求人已评价")
 
 
 class NotificationQuerySet(models.QuerySet):

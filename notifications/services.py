@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Action, Case, CaseEvent
-from cases.permissions import is_desk
+from cases.models import Action, Case, CaseEvent, Channel
+from cases.permissions import is_desk, is_requester_actor
 from grids.roles import CASE_WORKER_ROLES, DESK_ROLES, STREET_ROLES, Role
 from grids.selectors import users_serving
 from visits.models import Visit
@@ -29,9 +29,23 @@ def _ids(users: QuerySet) -> set[int]:
     return set(users.values_list("pk", flat=True))
 
 
-def _case_recipients(case: Case, action: str) -> tuple[str, set[int]] | None:
+# Requests that arrive without anyone of the desk writing them down: the desk hears of them at once.
+OUTSIDE_CHANNELS = frozenset({Channel.ONLINE, Channel.HOTLINE})
+# What the requester writes on the tracking page is theirs: the notification names the kind, not the text.
+WITHOUT_TEXT = frozenset({Kind.NEW_REQUEST, Kind.SUPPLEMENTED, Kind.RATED})
+
+
+def _case_recipients(case: Case, action: str, actor) -> tuple[str, set[int]] | None:
     """The kind of notification this move of the case gives, and whom it tells; None for no one."""
     desk = lambda: _ids(users_serving(case.grid, DESK_ROLES))  # noqa: E731 (asked only where needed)
+    if action == Action.REGISTER:
+        return (Kind.NEW_REQUEST, desk()) if case.channel in OUTSIDE_CHANNELS else None
+    if action == Action.SUPPLEMENT:
+        # The requester sent what was asked for: whoever works the case goes on.
+        return Kind.SUPPLEMENTED, {case.handler_id} if case.handler_id else desk()
+    if action == Action.FOLLOW_UP:
+        # The requester answered on the tracking page: the desk archives it, or reopens it.
+        return (Kind.RATED, desk()) if is_requester_actor(actor) else None
     if action in (Action.ACCEPT, Action.DISPATCH):
         # Sent to one worker, or to the grid: every worker who may take it.
         if case.assigned_worker_id is not None:
@@ -52,7 +66,7 @@ def _case_recipients(case: Case, action: str) -> tuple[str, set[int]] | None:
 
 def case_event_notify(*, case: Case, event: CaseEvent, actor) -> list[Notification]:
     """Tell the people a case's move concerns (not the one who made it); in the move's transaction."""
-    told = _case_recipients(case, event.action)
+    told = _case_recipients(case, event.action, actor)
     if told is None:
         return []
     kind, recipients = told
@@ -63,7 +77,7 @@ def case_event_notify(*, case: Case, event: CaseEvent, actor) -> list[Notificati
             kind=kind,
             case=case,
             actor=actor,
-            text=event.note[:TEXT_LENGTH],
+            text="" if kind in WITHOUT_TEXT else event.note[:TEXT_LENGTH],
             created_at=event.at,
         )
         for pk in sorted(recipients)

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "visits",
     "cases",
     "projects",
+    "public",
     "notifications",
     "dashboard",
     "accounts",

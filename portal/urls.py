@@ -38,6 +38,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("cases/", include("cases.urls")),
     path("projects/", include("projects.urls")),
+    path("q/", include("public.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
 ]

@@ -54,6 +54,7 @@ from cases.models import AgreementTerm, Case, CaseAttachment, Category, Delibera
 from cases.workflow import WORKFLOW, Action, Hat
 from grids.models import Building, Grid, Role
 from notifications.models import Notification, VisitAlert
+from public import services as public_services
 from residents.models import CareCategory, CareEnrolment, Household, Resident
 from shops.models import Shop
 from tests.factories import (
@@ -392,6 +393,15 @@ MATRIX = [
     (GET("notifications:visit_alerts"),                   "LOGIN 200  200  200  200  200  200"),
     (GET("notifications:visit_alert_acknowledge", "visit_alert"), "LOGIN 405 405 405  405  405  405"),
     (POST("notifications:visit_alert_acknowledge", "visit_alert"), "LOGIN 403 404 302 404  403  302"),
+    # --- the residents' own pages (no account: the poster's code and the private tracking token are the
+    # keys); the posters are printed by those serving the grid --------------------------------------------
+    (GET("public:raise", "poster"),                       "200   200  200  200  200  200  200"),
+    (POST("public:raise", "poster"),                      "200   200  200  200  200  200  200"),
+    (GET("public:track", "tracked"),                      "200   200  200  200  200  200  200"),
+    (GET("public:track_act", "tracked", args=("withdraw",)), "405 405  405  405  405  405  405"),
+    (POST("public:track_act", "tracked", args=("withdraw",)), "302 302  302  302  302  302  302"),
+    (GET("public:poster_grid", "grid_a"),                 "LOGIN 200  404  200  404  200  200"),
+    (GET("public:poster_building", "building"),           "LOGIN 200  404  200  404  200  200"),
     # --- the case page's actions (cases/workflow.py WORKFLOW; the hats in its docstring) --------------------
     # Worker A took the case in progress (its handler); superusers wear every hat but the handler's.
     (GET("cases:act", "case_dispatched", args=("take",)), "LOGIN 405  405  405  405  405  405"),
@@ -514,6 +524,14 @@ def _resident_fields(resident: Resident) -> dict:
 
 # What each form posts, by URL name: (world, the posting user or None) -> data.
 FORM_DATA: dict[str, Callable] = {
+    "public:raise": lambda w, me: {
+        "category": Category.objects.get(name="环境卫生").pk,
+        "description": "楼道灯不亮。",
+        "name": "王女士",
+        "phone": "13912345678",
+        "consent": "on",
+    },
+    "public:track_act": lambda w, me: {"note": ""},
     "login": lambda w, me: {"username": "nobody", "password": "wrong"},
     "logout": lambda w, me: {},
     "password_change": lambda w, me: {},  # the form, drawn again with its errors, shows access was granted
@@ -731,6 +749,8 @@ class World:
     need: object = None  # an open need of A's community, registered by staff
     resource: object = None  # the unit's available resource
     projects: dict = field(default_factory=dict)  # "project_<state>" reads projects[state]
+    poster: object = None  # grid A's building's poster link (Key: its code)
+    tracked: object = None  # a resident's request raised through it, 待受理 (Key: its tracking token)
 
     def __getattr__(self, name):
         if name.startswith("project_"):
@@ -738,6 +758,13 @@ class World:
         if name.startswith("case_"):
             return self.cases[name.removeprefix("case_")]
         raise AttributeError(name)
+
+
+@dataclass(frozen=True)
+class Key:
+    """What a residents' URL takes instead of a pk (a poster's code, a tracking token)."""
+
+    pk: str
 
 
 def _build() -> World:
@@ -840,6 +867,19 @@ def _build() -> World:
     w.projects = {
         state: project_in(state, community_a, staff, title=f"项目{state}") for state in PROJECT_PATH_TO
     }
+    link = public_services.place_link_for(grid=w.grid_a, building=w.building)
+    w.poster = Key(link.code)
+    raised = public_services.request_raise(
+        place=link,
+        intake=public_services.ResidentIntake(
+            category=Category.objects.get(name="环境卫生"),
+            description="路灯不亮。",
+            name="赵先生",
+            phone="13700001111",
+        ),
+        remote_address="192.0.2.1",
+    )
+    w.tracked = Key(raised.token)
     return w
 
 

@@ -2,12 +2,14 @@
 
 import datetime
 import hashlib
+import re
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Max
+from django.test import Client
 from django.utils import timezone
 
 from cases.models import (
@@ -30,6 +32,7 @@ from grids.models import (
     WorkTeam,
     WorkTeamMember,
 )
+from public.models import PlaceLink, ResidentRequest
 from residents import services
 from residents.models import (
     CareEnrolment,
@@ -45,6 +48,8 @@ from visits.models import Patrol, PatrolFinding, Visit, VisitGift, VisitPlan
 pytestmark = pytest.mark.django_db
 
 MODELS = (
+    PlaceLink,
+    ResidentRequest,
     Street,
     Community,
     Grid,
@@ -91,8 +96,10 @@ EXPECTED_ROWS = {
     "VisitPlan": 52,  # 50 visited households and 2 enrolled households not visited yet
     "Patrol": 4,
     "PatrolFinding": 3,
-    "Case": 25,
-    "CaseEvent": 107,  # 25 registrations and the 82 moves, meetings, urgings and merges that followed
+    # 25 registered by staff, 8 raised by residents themselves (one in each state a resident sees).
+    "Case": 33,
+    # 33 registrations and the 98 moves, meetings, urgings and merges that followed
+    "CaseEvent": 131,
     # 2 consultation rounds of 赵女士's case, 17 meetings of 草场街社区's 20 deliberations (5 people each).
     "Meeting": 19,
     "Participant": 95,
@@ -101,13 +108,15 @@ EXPECTED_ROWS = {
     "DeliberationEvent": 84,  # each gathering and every move after it
     "Shop": 7,  # around 黄河食渡, one of them closed
     "ShopPledge": 8,  # three renewed after the clean-up; the barbecue has none
-    "User": 31,
+    "PlaceLink": 2,  # the published posters: 金城关第一网格's and one of its buildings'
+    "ResidentRequest": 8,
+    "User": 32,  # 31 accounts and the residents' channel's, which cannot sign in
 }
 EXPECTED_SUMMARY = (
     "Demo community loaded: 2 streets, 2 communities, 8 grids, 28 buildings, 669 dwellings, "
     "125 households (2 moved out), 359 residents, 73 care enrolments, 41 liaison links, 31 users, "
     "30 assignments, 11 work-team members, 419 visits, 4 patrols, 25 cases (2 consultation meetings), "
-    "20 deliberations (17 meetings). "
+    "20 deliberations (17 meetings), 8 requests residents raised themselves. "
     "Password for every account: demo12345"
 )
 
@@ -148,9 +157,10 @@ def residents_digest() -> str:
 
 
 def load_demo() -> str:
+    """The command's first line (the demo's published links follow it)."""
     out = StringIO()
     call_command("load_demo", stdout=out)
-    return out.getvalue().strip()
+    return out.getvalue().strip().splitlines()[0]
 
 
 def test_loads_once_and_a_second_run_changes_nothing():
@@ -218,3 +228,31 @@ def test_a_database_that_lost_the_category_catalogue_gets_it_back():
     demo.load()
     assert Category.objects.filter(name__in=["邻里纠纷", "临时救助", "下水疏通"]).count() == 3
     assert Case.objects.count() == EXPECTED_ROWS["Case"]
+
+
+def test_the_printed_links_open_the_residents_pages():
+    """load_demo prints the published posters' and tracking links, every time; each opens its page."""
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    again = StringIO()
+    call_command("load_demo", stdout=again)
+    links = re.findall(r"http://127\.0\.0\.1:8000(/q/[rt]/[^/\s]+/)", again.getvalue())
+    assert len(links) == 2 + 8
+    client = Client()
+    pages = {path: client.get(path) for path in links}
+    assert {path: response.status_code for path, response in pages.items()} == dict.fromkeys(links, 200)
+    stages = {
+        re.search(r'id="stage">([^<]+)<', response.content.decode()).group(1)
+        for path, response in pages.items()
+        if path.startswith("/q/t/")
+    }
+    assert stages == {
+        "已提交",
+        "已受理",
+        "办理中",
+        "待您补充材料",
+        "已办结，请评价",
+        "已办结",
+        "已撤回",
+        "未予受理",
+    }

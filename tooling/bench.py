@@ -104,6 +104,8 @@ PAGES = [
     Page("needs list (street)", "bench_street", "projects:need_list"),
     Page("resources list (street)", "bench_street", "projects:resource_list"),
     Page("projects list (street)", "bench_street", "projects:project_list"),
+    # The residents' tracking page (no sign-in): a request of bench_worker's grid waiting on its requester.
+    Page("tracking page (resident)", "", "public:track", {"token": "{tracking_token}"}),
     Page(
         "monthly report (street)",
         "bench_street",
@@ -185,6 +187,7 @@ def sample_records() -> dict[str, str]:
         .values_list("pk", flat=True)
     ).first()
     return {
+        "tracking_token": _resident_request(grid),
         "street": str(widest_street),
         "community": str(community),
         "month": month.first.strftime("%Y-%m"),
@@ -198,6 +201,43 @@ def sample_records() -> dict[str, str]:
         "case": str(case),
         "volunteer": str(volunteer),
     }
+
+
+BENCH_TRACKING_TOKEN = "bench-tracking-token-not-secret-0123456789"
+
+
+def _resident_request(grid_id: int) -> str:
+    """The tracking page's request: raised through the grid's poster, accepted, taken and paused for the
+    requester (a timeline of five lines), made through the services once; its token is the bench's own."""
+    from cases import services as case_services
+    from cases.models import Category
+    from grids.models import Grid
+    from public import services
+
+    if services.case_for_token(BENCH_TRACKING_TOKEN) is None:
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects
+        case = services.request_raise(
+            place=services.place_link_for(grid=Grid.objects.get(pk=grid_id)),
+            intake=services.ResidentIntake(
+                category=Category.objects.get(name="房屋设施"),
+                description="楼道声控灯坏了。",
+                name="王女士",
+                phone="13912345678",
+            ),
+            remote_address="192.0.2.1",
+            token=BENCH_TRACKING_TOKEN,
+        ).case
+        for action, username, note in [
+            ("accept", "bench_staff", ""),
+            ("take", "bench_worker", ""),
+            ("pause", "bench_worker", "请补充灯的位置。"),
+        ]:
+            case = case_services.case_transition(
+                case=case, action=action, actor=users.get(username=username), note=note
+            )
+    return BENCH_TRACKING_TOKEN
 
 
 def page_paths(records: dict[str, str]) -> list[str]:
@@ -319,7 +359,8 @@ def authenticator_code(username: str) -> str:
 
 def time_pages(base: str, paths: list[str], repeat: int) -> list[tuple[float, float, str]]:
     """(median ms, p95 ms, query counts) of each page, from the server's own headers."""
-    openers = {user: log_in(base, user) for user in {page.user for page in PAGES}}
+    # "" : a resident, not signed in.
+    openers = {user: log_in(base, user) if user else client() for user in {page.user for page in PAGES}}
     results = []
     for page, path in zip(PAGES, paths, strict=True):
         durations, queries = [], set()

@@ -22,7 +22,9 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - cases.py (data/cases/): 赵女士's dispute, 朱先生's assistance, the 黄河食渡 clean-up, the service orders;
 - volunteers.py (data/volunteers.toml): 草场街社区's partner units, reporting members, teams and activities;
 - deliberations.py (data/deliberations.toml): a year of 居民议事 in 草场街社区 (the 特色小巷, the 小区花园);
-- projects.py (data/projects.toml): the 三项清单, needs, resources and projects in every state.
+- projects.py (data/projects.toml): the 三项清单, needs, resources and projects in every state;
+- resident_requests.py (data/resident_requests.toml): requests residents raised by scanning a poster, one in
+  each state, with their published tracking links (printed by load_demo).
 """
 
 from collections import Counter
@@ -38,12 +40,14 @@ from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
 from .places import load_places as _load_places
 from .projects import load_projects as _load_projects
+from .resident_requests import load_resident_requests as _load_resident_requests
+from .resident_requests import tracking_links
 from .shops import load_shops as _load_shops
 from .visits import CONDOLENCE_CATEGORIES
 from .visits import load_visits as _load_visits
 from .volunteers import load_volunteers as _load_volunteers
 
-__all__ = ["CONDOLENCE_CATEGORIES", "DEMO_PASSWORD", "already_loaded", "load", "summary"]
+__all__ = ["CONDOLENCE_CATEGORIES", "DEMO_PASSWORD", "already_loaded", "load", "summary", "tracking_links"]
 
 
 @transaction.atomic
@@ -62,7 +66,8 @@ def load() -> Counter | None:
     _load_cases(grids, users, story_people, findings, counts)
     _load_volunteers(grids, communities, users, counts)
     _load_deliberations(grids, communities, users, counts)
-    _load_projects(counts)  # last: it looks up the partner units and teams by name
+    _load_projects(counts)  # it looks up the partner units and teams by name
+    _load_resident_requests(grids, users, counts)
     return counts
 
 
@@ -74,6 +79,6 @@ def summary(counts: Counter) -> str:
         "{liaison_links} liaison links, {users} users, {assignments} assignments, "
         "{work_team_members} work-team members, {visits} visits, {patrols} patrols, {cases} cases "
         "({meetings} consultation meetings), {deliberations} deliberations "
-        "({deliberation_meetings} meetings). "
+        "({deliberation_meetings} meetings), {resident_requests} requests residents raised themselves. "
         "Password for every account: {password}"
     ).format(password=DEMO_PASSWORD, **counts)

@@ -19,3 +19,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo community already loaded; nothing changed.")
         else:
             self.stdout.write(self.style.SUCCESS(demo.summary(counts)))
+        # Published demo links (a resident has no account: the link is what opens their request).
+        self.stdout.write(
+            "Residents' pages (no sign-in): a poster's link raises a request, a tracking link follows one:"
+        )
+        for label, url in demo.tracking_links():
+            self.stdout.write(f"  {label:<24} {url}")

@@ -395,3 +395,33 @@ def test_the_poster_qr_code_holds_the_link(client, grid, worker):
     assert len(link.code) >= 12
     other = services.place_link_for(grid=grid, building=BuildingFactory(grid=grid))
     assert other.code != link.code
+
+
+def test_the_desk_is_offered_the_open_duplicate_of_a_residents_request(client, poster, grid, building, staff):
+    earlier = case_services.case_register(
+        intake=case_services.Intake(
+            channel=Channel.WALK_IN,
+            grid=grid,
+            building=building,
+            category=Category.objects.get(name="环境卫生"),
+            urgency="general",
+            description="楼道堆物，来访反映。",
+            requester=case_services.Requester(name="李女士", phone="13800001234"),
+        ),
+        actor=staff,
+    )
+    case, _url = _raised(client, poster)
+    client.force_login(staff)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'name="merge-target"' in page and f'value="{earlier.pk}"' in page
+    response = client.post(
+        reverse("cases:act", args=[case.pk, "merge"]),
+        {"merge-target": earlier.pk, "merge-expected_status": "submitted", "merge-note": ""},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.outcome, case.merged_into) == (Outcome.MERGED, earlier)
+    # The resident reads that it is handled together with another, and nothing of the other.
+    client.logout()
+    page = _raise_page_text(client, _url)
+    assert "已合并办理" in page and earlier.number not in page and "李女士" not in page

@@ -1,6 +1,7 @@
 """The residents' forms: raising a request from a poster's link, and what they send on the tracking page."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import MultipleFileField
@@ -10,7 +11,10 @@ from grids.models import Building
 
 from .services import PHOTOS_PER_REQUEST
 
-PHOTO_HELP = _("可选，JPEG、PNG 或 WebP，每张不超过 5 MB，最多 %(n)d 张。") % {"n": PHOTOS_PER_REQUEST}
+
+def _photo_help() -> str:
+    """In the language of the request (a module-level `%` would fix it at import)."""
+    return gettext("可选，JPEG、PNG 或 WebP，每张不超过 5 MB，最多 %(n)d 张。") % {"n": PHOTOS_PER_REQUEST}
 
 
 class RaiseForm(StyledFormMixin, forms.Form):
@@ -32,7 +36,7 @@ class RaiseForm(StyledFormMixin, forms.Form):
     description = forms.CharField(
         label=_("问题描述"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    photos = MultipleFileField(label=_("照片"), required=False, help_text=PHOTO_HELP)
+    photos = MultipleFileField(label=_("照片"), required=False)
     name = forms.CharField(label=_("您的称呼"), max_length=50, help_text=_("如：王女士。"))
     phone = forms.CharField(
         label=_("联系电话"),
@@ -48,6 +52,7 @@ class RaiseForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, place, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["photos"].help_text = _photo_help()
         self.place = place
         if place.building_id is not None:
             del self.fields["building"]  # the poster hangs on the building
@@ -59,7 +64,7 @@ class RaiseForm(StyledFormMixin, forms.Form):
 
 class SupplementForm(StyledFormMixin, forms.Form):
     note = forms.CharField(label=_("补充说明"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
-    photos = MultipleFileField(label=_("照片"), required=False, help_text=PHOTO_HELP)
+    photos = MultipleFileField(label=_("照片"), required=False)
 
 
 class RateForm(StyledFormMixin, forms.Form):

@@ -42,8 +42,12 @@ class TooManyRequests(Exception):  # noqa: N818 (an outcome the resident is told
     """The phone or the network address has raised as many requests as the limits allow."""
 
 
+# The account's name as timelines show it: stored once, like every account's name, so not translated.
+REQUESTER_ACTOR_NAME = "诉求人（线上）"
+
+
 def requester_actor():
-    return case_services.outside_actor(REQUESTER_ACTOR, _("诉求人（线上）"))
+    return case_services.outside_actor(REQUESTER_ACTOR, REQUESTER_ACTOR_NAME)
 
 
 def _digest(kind: str, value: str) -> str:

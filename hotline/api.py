@@ -100,7 +100,7 @@ def _answer(request: HttpRequest, fmt: str, root: str, item: str | None, data) -
     return _json(data)
 
 
-# --- the key, the throttle and the call log: around every view -----------------------------------------------
+# --- the key, the throttle and the call log: around every view ----------------------------------------
 
 
 def _presented_key(request: HttpRequest) -> str:
@@ -192,7 +192,7 @@ def _refused(request: HttpRequest, exc: services.WorkOrderRefused) -> HttpRespon
     return errors(request, 400, str(exc))
 
 
-# --- schemas: the OpenAPI document's description of each answer ------------------------------------------------
+# --- schemas: the OpenAPI document's description of each answer ------------------------------------------
 
 
 class ServiceOut(BaseModel):
@@ -274,7 +274,13 @@ class OrderForm(BaseModel):
     urgency: str | None = Field(None, alias="attribute[urgency]", description="、".join(Urgency.values))
 
 
-ERRORS = {400: list[ErrorOut], 401: list[ErrorOut], 403: list[ErrorOut], 404: list[ErrorOut], 429: list[ErrorOut]}
+ERRORS = {
+    400: list[ErrorOut],
+    401: list[ErrorOut],
+    403: list[ErrorOut],
+    404: list[ErrorOut],
+    429: list[ErrorOut],
+}
 
 
 # --- services -------------------------------------------------------------------------------------------
@@ -349,8 +355,15 @@ def _iso(moment: datetime.datetime | None) -> str | None:
 
 
 def _updated(case: Case) -> datetime.datetime:
-    moments = (case.created_at, case.accepted_at, case.taken_at, case.resolved_at, case.followed_up_at,
-               case.closed_at, case.escalated_at)
+    moments = (
+        case.created_at,
+        case.accepted_at,
+        case.taken_at,
+        case.resolved_at,
+        case.followed_up_at,
+        case.closed_at,
+        case.escalated_at,
+    )
     return max(m for m in moments if m is not None)
 
 
@@ -446,9 +459,13 @@ def request_detail(request: HttpRequest, service_request_id: str, fmt: str):
     """One request the key sent, by its service_request_id (our case number); another's is not found."""
     if fmt not in FORMATS or len(service_request_id) > 20:
         raise Http404
-    order = selectors.work_orders_of(request.api_client).filter(  # type: ignore[attr-defined]
-        case__number=service_request_id
-    ).first()
+    order = (
+        selectors.work_orders_of(request.api_client)
+        .filter(  # type: ignore[attr-defined]
+            case__number=service_request_id
+        )
+        .first()
+    )
     if order is None:
         raise Http404
     return _answer(request, fmt, "service_requests", "request", [_request(order)])
@@ -545,4 +562,3 @@ def request_create(request: HttpRequest, fmt: str):
     response = _answer(request, fmt, "service_requests", "request", rows)
     response.status_code = 201 if created else 200
     return response
-

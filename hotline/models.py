@@ -156,7 +156,12 @@ class ApiCall(models.Model):
     """One call to the API: who (the key, or the prefix of a key that matched none), what, the answer."""
 
     client = models.ForeignKey(
-        ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("密钥")
+        ApiClient,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("密钥"),
     )
     key_prefix = models.CharField(_("所用密钥前缀"), max_length=16, blank=True)
     method = models.CharField(_("方法"), max_length=8)
@@ -182,7 +187,9 @@ class WorkOrder(models.Model):
         ApiClient, on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("来源平台")
     )
     order_id = models.CharField(_("平台工单号"), max_length=64)
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="work_order", verbose_name=_("工单"))
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="work_order", verbose_name=_("工单")
+    )
     address_id = models.CharField(_("地点编码"), max_length=64)
     lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     long = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)

@@ -20,9 +20,12 @@ def can_manage_client_scope(user, *, street: Street | None, community: Community
     if user.is_superuser:
         return True
     street_id = street.pk if street is not None else community.street_id if community is not None else None
-    return street_id is not None and Street.objects.filter(
-        pk=street_id, assignments__user=user, assignments__role=Role.STREET_LEADER
-    ).exists()
+    return (
+        street_id is not None
+        and Street.objects.filter(
+            pk=street_id, assignments__user=user, assignments__role=Role.STREET_LEADER
+        ).exists()
+    )
 
 
 def desk_grids(user):

@@ -49,8 +49,9 @@ REQUESTS_CAP = 1000
 def work_orders_of(client: ApiClient) -> QuerySet[WorkOrder]:
     """The work orders a key reads: only those it sent itself (not the other cases of its scope: a key is
     one calling system, and the cases raised at the desk or by residents are not the platform's)."""
-    return WorkOrder.objects.filter(client=client).select_related("case__category", "case__grid__community",
-                                                                    "case__building")
+    return WorkOrder.objects.filter(client=client).select_related(
+        "case__category", "case__grid__community", "case__building"
+    )
 
 
 def updates_for_desk(user) -> QuerySet[Update]:

@@ -334,7 +334,9 @@ def update_deliver(*, update_id: int, now: datetime.datetime | None = None) -> U
         update.attempts += 1
         if error_text:
             update.last_error = error_text
-            update.next_attempt_at = now + retry_wait(update.attempts) if update.attempts < MAX_ATTEMPTS else None
+            update.next_attempt_at = (
+                now + retry_wait(update.attempts) if update.attempts < MAX_ATTEMPTS else None
+            )
         else:
             update.delivered_at = now
             update.last_error = ""
@@ -361,5 +363,7 @@ def updates_due(now: datetime.datetime | None = None) -> list[int]:
     """Updates whose next try is due (none lost if the worker was down when they were due)."""
     now = now or timezone.now()
     return list(
-        Update.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now).values_list("pk", flat=True)
+        Update.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now).values_list(
+            "pk", flat=True
+        )
     )

@@ -85,7 +85,9 @@ def update_list(request):
     if state in STATES:
         rows = rows & STATES[state]()
     return render(
-        request, "hotline/update_list.html", {"page": paginate(request, rows), "state": state, "states": STATES}
+        request,
+        "hotline/update_list.html",
+        {"page": paginate(request, rows), "state": state, "states": STATES},
     )
 
 

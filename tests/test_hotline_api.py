@@ -42,7 +42,13 @@ def test_services_json_lists_the_active_categories_with_the_spec_fields(client, 
     names = {s["service_name"] for s in services}
     assert "环境卫生" in names and "邻里纠纷" not in names
     assert set(services[0]) == {
-        "service_code", "service_name", "description", "metadata", "type", "keywords", "group"
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
     }
     env = next(s for s in services if s["service_name"] == "环境卫生")
     assert env["service_code"] == str(category.pk) and env["metadata"] is True and env["type"] == "realtime"
@@ -56,7 +62,13 @@ def test_services_xml_has_the_spec_elements(client, platform, category):
     assert root.tag == "services"
     first = root.find("service")
     assert [child.tag for child in first] == [
-        "service_code", "service_name", "description", "metadata", "type", "keywords", "group"
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
     ]
     assert first.findtext("metadata") == "true"
 
@@ -71,11 +83,21 @@ def test_a_service_definition_has_its_attributes(client, platform, category, fmt
         assert definition["service_code"] == str(category.pk)
         order_id = definition["attributes"][0]
         assert set(order_id) == {
-            "variable", "code", "datatype", "required", "datatype_description", "order", "description", "values"
+            "variable",
+            "code",
+            "datatype",
+            "required",
+            "datatype_description",
+            "order",
+            "description",
+            "values",
         }
         assert (order_id["code"], order_id["required"]) == ("order_id", True)
         assert {v["key"] for v in definition["attributes"][1]["values"]} == {
-            "emergency", "urgent", "general", "complex"
+            "emergency",
+            "urgent",
+            "general",
+            "complex",
         }
     else:
         root = ET.fromstring(response.content)
@@ -109,12 +131,23 @@ def test_a_work_order_becomes_a_hotline_case_waiting_for_acceptance(client, plat
     assert set(created) == {"service_request_id", "service_notice", "account_id"}
     case = Case.objects.get(number=created["service_request_id"])
     assert (case.channel, case.status, case.grid, case.building) == (
-        Channel.HOTLINE, Status.SUBMITTED, grid, building
+        Channel.HOTLINE,
+        Status.SUBMITTED,
+        grid,
+        building,
     )
-    assert (case.requester_name, case.requester_phone, case.address) == ("王女士", "13800005678", "滨河路12号楼下")
+    assert (case.requester_name, case.requester_phone, case.address) == (
+        "王女士",
+        "13800005678",
+        "滨河路12号楼下",
+    )
     assert case.created_by == api_client.actor
     order = WorkOrder.objects.get(case=case)
-    assert (order.client, order.order_id, order.address_id) == (api_client, "GD20261201001", f"{grid.code}:{building.pk}")
+    assert (order.client, order.order_id, order.address_id) == (
+        api_client,
+        "GD20261201001",
+        f"{grid.code}:{building.pk}",
+    )
 
 
 def test_a_work_order_posted_in_xml_answers_in_xml(client, platform, grid, category):
@@ -197,7 +230,9 @@ LONG = "长" * 2001
         ({"address_string": "路" * 201}, "address_string 超过 200 个字符。"),
     ],
 )
-def test_a_malformed_work_order_is_a_400_in_the_error_shape(client, platform, grid, category, changes, message):
+def test_a_malformed_work_order_is_a_400_in_the_error_shape(
+    client, platform, grid, category, changes, message
+):
     _, key = platform
     changes = {name: value.replace("{grid}", grid.code) for name, value in changes.items()}
     response = post_order(client, key, grid, category, **changes)
@@ -307,7 +342,9 @@ def test_the_status_follows_the_case(client, platform, grid, category, staff, wo
     case = case_services.case_transition(case=case, action="resolve", actor=worker, note="已清运")
     row = _get(client, "request", key, number, "json").json()[0]
     assert (row["status"], row["status_notes"]) == ("open", "已办结：已清运")
-    case_services.case_transition(case=case, action="follow_up", actor=staff, resolved=True, satisfaction="satisfied")
+    case_services.case_transition(
+        case=case, action="follow_up", actor=staff, resolved=True, satisfaction="satisfied"
+    )
     case_services.case_transition(case=Case.objects.get(pk=case.pk), action="close", actor=staff)
     row = _get(client, "request", key, number, "json").json()[0]
     assert (row["status"], row["status_notes"]) == ("closed", "已回访：已清运")
@@ -336,8 +373,13 @@ def test_get_requests_filters(client, platform, grid, category, staff):
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "pending"}, {"start_date": "yesterday"}, {"end_date": "2026-13-45"}, {"service_code": "abc"},
-     {"service_request_id": "a\x00b"}],
+    [
+        {"status": "pending"},
+        {"start_date": "yesterday"},
+        {"end_date": "2026-13-45"},
+        {"service_code": "abc"},
+        {"service_request_id": "a\x00b"},
+    ],
 )
 def test_bad_filters_are_a_400(client, platform, params):
     _, key = platform
@@ -352,7 +394,11 @@ def test_a_key_reads_only_its_own_work_orders(client, platform, grid, category, 
     [number] = _sent(client, key, grid, category, 1)
     desk_case = case_services.case_register(
         intake=case_services.Intake(
-            channel=Channel.HOTLINE, grid=grid, category=category, urgency="general", description="来电",
+            channel=Channel.HOTLINE,
+            grid=grid,
+            category=category,
+            urgency="general",
+            description="来电",
             requester=case_services.Requester(anonymous=True),
         ),
         actor=staff,
@@ -395,7 +441,9 @@ def test_get_requests_issues_the_same_queries_at_two_sizes(
 def test_a_wrong_key_is_a_401_and_recorded(client, platform, fmt):
     api_client, key = platform
     forged = f"{api_client.key_prefix}.not-the-secret"
-    response = client.get(reverse("open311:services", args=[fmt]), HTTP_X_API_KEY=forged, REMOTE_ADDR="10.2.3.4")
+    response = client.get(
+        reverse("open311:services", args=[fmt]), HTTP_X_API_KEY=forged, REMOTE_ADDR="10.2.3.4"
+    )
     assert response.status_code == 401
     if fmt == "json":
         assert response.json() == [{"code": 401, "description": "缺少或无效的 api_key。"}]
@@ -403,7 +451,11 @@ def test_a_wrong_key_is_a_401_and_recorded(client, platform, fmt):
         assert ET.fromstring(response.content).findtext("error/code") == "401"
     call = ApiCall.objects.get()
     assert (call.client, call.key_prefix, call.method, call.status, call.remote_addr) == (
-        None, api_client.key_prefix, "GET", 401, "10.2.3.4"
+        None,
+        api_client.key_prefix,
+        "GET",
+        401,
+        "10.2.3.4",
     )
     assert call.path == f"/open311/v2/services.{fmt}"
 

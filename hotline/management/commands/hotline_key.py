@@ -33,7 +33,9 @@ class Command(BaseCommand):
             else:
                 place["community"] = Community.objects.get(name=community)
         except (Street.DoesNotExist, Community.DoesNotExist, Community.MultipleObjectsReturned):
-            raise CommandError("No such street or community (or more than one community of that name).") from None
+            raise CommandError(
+                "No such street or community (or more than one community of that name)."
+            ) from None
         client, key = services.client_create(name=name, callback_url=callback_url, **place)
         self.stdout.write(f"Key for {client.name} ({client.scope_label}), shown once: {key}")
 

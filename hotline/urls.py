@@ -19,9 +19,9 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_updates, name="case_updates"),
 ]
 
-# The document and its page describe the API, no data: open to all, like the spec itself. The rest is
-# the platform's: its key, not a session.
-_DOCS = {"openapi-json", "openapi-view"}
+# The document and its page describe the API, no data: open to all, like the spec itself (ninja's root
+# only names the docs' address: a 404). The rest is the platform's: its key, not a session.
+_DOCS = {"openapi-json", "openapi-view", "api-root"}
 
 
 def _open311_patterns():

@@ -174,9 +174,13 @@ def service_for(code: str) -> Category:
 
 
 @transaction.atomic
-def work_order_receive(*, client: ApiClient, order: OrderRequest) -> tuple[WorkOrder, bool]:
+def work_order_receive(
+    *, client: ApiClient, order: OrderRequest, now: datetime.datetime | None = None
+) -> tuple[WorkOrder, bool]:
     """A work order from the platform becomes a case (channel 12345, 待受理), its order id kept; an order
-    id the key sent before returns that order's case, not a second one. Returns (order, created)."""
+    id the key sent before returns that order's case, not a second one. Returns (order, created).
+
+    `now` is when it arrived (the demo's orders arrived earlier)."""
     existing = WorkOrder.objects.filter(client=client, order_id=order.order_id).select_related("case").first()
     if existing is not None:
         return existing, False
@@ -202,7 +206,7 @@ def work_order_receive(*, client: ApiClient, order: OrderRequest) -> tuple[WorkO
     )
     try:
         with transaction.atomic():  # a savepoint: the same order id sent twice at once makes one case
-            case = case_services.case_register_outside(intake=intake, actor=client.actor)
+            case = case_services.case_register_outside(intake=intake, actor=client.actor, now=now)
             work_order = WorkOrder.objects.create(
                 client=client,
                 order_id=order.order_id,

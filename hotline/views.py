@@ -87,7 +87,11 @@ def update_list(request):
     return render(
         request,
         "hotline/update_list.html",
-        {"page": paginate(request, rows), "state": state, "states": STATES},
+        {
+            "page": paginate(request, rows),
+            "state": state,
+            "can_manage_clients": can_manage_clients(request.user),
+        },
     )
 
 

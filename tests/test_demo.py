@@ -91,8 +91,10 @@ EXPECTED_ROWS = {
     "VisitPlan": 52,  # 50 visited households and 2 enrolled households not visited yet
     "Patrol": 4,
     "PatrolFinding": 3,
-    "Case": 25,
-    "CaseEvent": 107,  # 25 registrations and the 82 moves, meetings, urgings and merges that followed
+    "Case": 28,  # 3 of them the demo 12345 platform's work orders
+    # 25 registrations and the 82 moves, meetings, urgings and merges that followed; the 3 work orders'
+    # registrations and their 5 moves
+    "CaseEvent": 115,
     # 2 consultation rounds of 赵女士's case, 17 meetings of 草场街社区's 20 deliberations (5 people each).
     "Meeting": 19,
     "Participant": 95,
@@ -101,14 +103,16 @@ EXPECTED_ROWS = {
     "DeliberationEvent": 84,  # each gathering and every move after it
     "Shop": 7,  # around 黄河食渡, one of them closed
     "ShopPledge": 8,  # three renewed after the clean-up; the barbecue has none
-    "User": 31,
+    "User": 32,  # and the demo 12345 platform's account
 }
 EXPECTED_SUMMARY = (
     "Demo community loaded: 2 streets, 2 communities, 8 grids, 28 buildings, 669 dwellings, "
     "125 households (2 moved out), 359 residents, 73 care enrolments, 41 liaison links, 31 users, "
-    "30 assignments, 11 work-team members, 419 visits, 4 patrols, 25 cases (2 consultation meetings), "
+    "30 assignments, 11 work-team members, 419 visits, 4 patrols, 28 cases (2 consultation meetings), "
     "20 deliberations (17 meetings). "
-    "Password for every account: demo12345"
+    "Password for every account: demo12345\n"
+    "The demo 12345 platform's API key (made-up, published in tooling/demo/data/hotline.toml): "
+    "hldemo1234.demo-12345-platform-key-published-in-the-demo-data"
 )
 
 # sha256 of every resident's name, ID number, sex, birth date, status and address, one line each, the lines

@@ -58,7 +58,10 @@ _PLATFORM_BY_STATUS = {
 def platform_status(case: Case) -> PlatformStatus:
     """The platform's state of a case: followed up (回访) once the requester was called back after the
     last resolution, else by the case's state."""
-    if case.status in (Status.RESOLVED, Status.CLOSED) and case.followed_up_at is not None:
+    followed_up = case.followed_up_at is not None and (
+        case.resolved_at is None or case.followed_up_at >= case.resolved_at
+    )
+    if case.status in (Status.RESOLVED, Status.CLOSED) and followed_up:
         return PlatformStatus.FOLLOWED_UP
     return _PLATFORM_BY_STATUS[Status(case.status)]
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import services as case_services
-from cases.models import Action, Case, CaseEvent, Category, Channel, Status, Urgency
+from cases.models import Action, Case, CaseEvent, Category, Channel, Outcome, Status, Urgency
 from grids.models import Building, Community, Grid, Street
 
 from .models import (
@@ -243,6 +243,8 @@ def status_notes(case: Case) -> str:
     """What the platform reads of the case's progress: its state in the platform's words and, once resolved,
     the community's reply (办理结果). No names or phones are written here by the portal."""
     notes = str(platform_status(case).label)
+    if case.status == Status.CLOSED and case.outcome:  # 已解决, 未解决, 已合并, 不予受理, 已撤回
+        notes = f"{notes}（{Outcome(case.outcome).label}）"
     if case.status in (Status.RESOLVED, Status.CLOSED) and case.resolution:
         notes = f"{notes}：{case.resolution}"
     return notes[:1000]
@@ -361,13 +363,3 @@ def update_retry(*, update: Update, by) -> Update:
     update.save(update_fields=["next_attempt_at"])
     _enqueue_on_commit(update)
     return update
-
-
-def updates_due(now: datetime.datetime | None = None) -> list[int]:
-    """Updates whose next try is due (none lost if the worker was down when they were due)."""
-    now = now or timezone.now()
-    return list(
-        Update.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now).values_list(
-            "pk", flat=True
-        )
-    )

@@ -347,7 +347,7 @@ def test_the_status_follows_the_case(client, platform, grid, category, staff, wo
     )
     case_services.case_transition(case=Case.objects.get(pk=case.pk), action="close", actor=staff)
     row = _get(client, "request", key, number, "json").json()[0]
-    assert (row["status"], row["status_notes"]) == ("closed", "已回访：已清运")
+    assert (row["status"], row["status_notes"]) == ("closed", "已回访（已解决）：已清运")
     assert row["expected_datetime"] is not None
 
 

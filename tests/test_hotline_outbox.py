@@ -89,7 +89,7 @@ def test_each_move_the_platform_follows_writes_exactly_one_update(ordered, staff
         "event": "closed",
         "status": "closed",
         "platform_status": "已回访",
-        "status_notes": "已回访：处理说明",
+        "status_notes": "已回访（已解决）：处理说明",
         "updated_datetime": timezone.localtime(last.event.at).isoformat(),
     }
     assert "13800005678" not in json.dumps(list(Update.objects.values_list("payload", flat=True)))
@@ -97,7 +97,12 @@ def test_each_move_the_platform_follows_writes_exactly_one_update(ordered, staff
 
 def test_a_rejected_work_order_writes_its_closing_update(ordered, staff):
     act(ordered, "reject", staff)
-    assert list(Update.objects.values_list("kind", flat=True)) == ["closed"]
+    [update] = Update.objects.all()
+    assert (update.kind, update.payload["status"], update.payload["status_notes"]) == (
+        "closed",
+        "closed",
+        "已办结（不予受理）",
+    )
 
 
 def test_a_rolled_back_move_writes_no_update(ordered, staff, worker):
@@ -368,3 +373,34 @@ def test_the_management_command_makes_lists_and_revokes_keys(grid):
     assert client_row.key_prefix in out.getvalue() and key not in out.getvalue()
     call_command("hotline_key", "revoke", client_row.key_prefix, stdout=StringIO())
     assert ApiClient.objects.get().revoked_at is not None
+
+
+# --- the status mapping ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "resolved_hours_ago", "followed_up_hours_ago", "platform", "open311"),
+    [
+        ("submitted", None, None, "已受理", "open"),
+        ("dispatched", None, None, "已受理", "open"),
+        ("in_progress", None, None, "办理中", "open"),
+        ("escalated", None, None, "办理中", "open"),
+        ("in_consultation", None, None, "办理中", "open"),
+        ("resolved", 2, None, "已办结", "open"),
+        ("resolved", 2, 1, "已回访", "open"),
+        # resolved again after a follow-up that reopened it: not followed up yet
+        ("resolved", 1, 5, "已办结", "open"),
+        ("closed", 2, 1, "已回访", "closed"),
+        ("closed", None, None, "已办结", "closed"),  # rejected or merged before any resolution
+    ],
+)
+def test_the_status_mapping(status, resolved_hours_ago, followed_up_hours_ago, platform, open311):
+    from hotline.models import open311_status, platform_status
+
+    now = timezone.now()
+
+    def ago(hours):
+        return None if hours is None else now - datetime.timedelta(hours=hours)
+
+    case = Case(status=status, resolved_at=ago(resolved_hours_ago), followed_up_at=ago(followed_up_hours_ago))
+    assert (str(platform_status(case).label), open311_status(case)) == (platform, open311)

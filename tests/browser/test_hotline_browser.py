@@ -1,5 +1,6 @@
-"""The desk on the demo: a 12345 work order's case page loads its order id and updates (htmx, by URL name),
-and the 12345办理反馈 page lists the demo platform's updates (waiting: no worker runs here), each with a retry."""
+"""The desk on the demo: a 12345 work order's case page loads its order id and updates (htmx, by URL
+name), and the 12345办理反馈 page lists the demo platform's updates (waiting: no worker runs here), each
+with a retry."""
 
 import pytest
 from django.core.management import call_command

@@ -35,10 +35,10 @@ from ninja.security import APIKeyQuery
 from pydantic import BaseModel, Field
 
 from accounts.decorators import second_factor_exempt
-from cases.models import Case, Category, Status, Urgency
+from cases.models import Category, Status, Urgency
 
 from . import open311_xml, selectors, services
-from .models import ApiClient, WorkOrder, open311_status
+from .models import ApiClient, open311_status
 
 FORMATS = ("json", "xml")
 # GeoReport v2: without dates, GET requests covers the last 90 days.
@@ -354,39 +354,38 @@ def _iso(moment: datetime.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment is not None else None
 
 
-def _updated(case: Case) -> datetime.datetime:
+def _updated(row: selectors.RequestRow) -> datetime.datetime:
     moments = (
-        case.created_at,
-        case.accepted_at,
-        case.taken_at,
-        case.resolved_at,
-        case.followed_up_at,
-        case.closed_at,
-        case.escalated_at,
+        row.created_at,
+        row.accepted_at,
+        row.taken_at,
+        row.escalated_at,
+        row.resolved_at,
+        row.followed_up_at,
+        row.closed_at,
     )
     return max(m for m in moments if m is not None)
 
 
-def _request(order: WorkOrder) -> dict:
+def _request(row: selectors.RequestRow) -> dict:
     """One request as GeoReport v2 has it; nothing of the requester or of the staff who handle it."""
-    case = order.case
     return {
-        "service_request_id": case.number,
-        "status": open311_status(case),
-        "status_notes": services.status_notes(case),
-        "service_name": case.category.name,
-        "service_code": str(case.category_id),
-        "description": case.description,
-        "agency_responsible": case.grid.community.name,
+        "service_request_id": row.number,
+        "status": open311_status(row),
+        "status_notes": services.status_notes(row),
+        "service_name": row.category_name,
+        "service_code": str(row.category_id),
+        "description": row.description,
+        "agency_responsible": row.community_name,
         "service_notice": "",
-        "requested_datetime": _iso(order.received_at),
-        "updated_datetime": _iso(_updated(case)),
-        "expected_datetime": _iso(case.resolution_due),
-        "address": case.place,
-        "address_id": order.address_id,
+        "requested_datetime": _iso(row.received_at),
+        "updated_datetime": _iso(_updated(row)),
+        "expected_datetime": _iso(row.resolution_due),
+        "address": row.place,
+        "address_id": row.address_id,
         "zipcode": "",
-        "lat": float(order.lat) if order.lat is not None else None,
-        "long": float(order.long) if order.long is not None else None,
+        "lat": float(row.lat) if row.lat is not None else None,
+        "long": float(row.long) if row.long is not None else None,
         "media_url": "",
     }
 
@@ -448,7 +447,7 @@ def request_list(request: HttpRequest, fmt: str):
             orders = orders.filter(received_at__gte=start)
         if end is not None:
             orders = orders.filter(received_at__lte=end)
-    rows = [_request(order) for order in orders.order_by("-received_at", "-id")[: selectors.REQUESTS_CAP]]
+    rows = [_request(row) for row in selectors.request_rows(orders)]
     return _answer(request, fmt, "service_requests", "request", rows)
 
 
@@ -459,16 +458,11 @@ def request_detail(request: HttpRequest, service_request_id: str, fmt: str):
     """One request the key sent, by its service_request_id (our case number); another's is not found."""
     if fmt not in FORMATS or len(service_request_id) > 20:
         raise Http404
-    order = (
-        selectors.work_orders_of(request.api_client)
-        .filter(  # type: ignore[attr-defined]
-            case__number=service_request_id
-        )
-        .first()
-    )
-    if order is None:
+    orders = selectors.work_orders_of(request.api_client)  # type: ignore[attr-defined]
+    rows = selectors.request_rows(orders.filter(case__number=service_request_id), limit=1)
+    if not rows:
         raise Http404
-    return _answer(request, fmt, "service_requests", "request", [_request(order)])
+    return _answer(request, fmt, "service_requests", "request", [_request(rows[0])])
 
 
 def _order_data(request: HttpRequest) -> Mapping[str, str]:

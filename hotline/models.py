@@ -7,7 +7,7 @@ The status mapping (our case states to Open311's open/closed and the platform's 
 
 import datetime
 import hashlib
-from typing import Self
+from typing import Protocol, Self
 
 from django.conf import settings
 from django.db import models
@@ -55,7 +55,17 @@ _PLATFORM_BY_STATUS = {
 }
 
 
-def platform_status(case: Case) -> PlatformStatus:
+class CaseState(Protocol):
+    """What the mapping reads of a case: a Case, or the API's plain row of one (selectors.RequestRow)."""
+
+    status: str
+    resolved_at: datetime.datetime | None
+    followed_up_at: datetime.datetime | None
+    outcome: str
+    resolution: str
+
+
+def platform_status(case: CaseState) -> PlatformStatus:
     """The platform's state of a case: followed up (回访) once the requester was called back after the
     last resolution, else by the case's state."""
     followed_up = case.followed_up_at is not None and (
@@ -66,7 +76,7 @@ def platform_status(case: Case) -> PlatformStatus:
     return _PLATFORM_BY_STATUS[Status(case.status)]
 
 
-def open311_status(case: Case) -> str:
+def open311_status(case: CaseState) -> str:
     """GeoReport v2's status: closed once the case is archived (已归档), open before."""
     return "closed" if case.status == Status.CLOSED else "open"
 

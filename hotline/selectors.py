@@ -3,6 +3,7 @@
 import datetime
 import hmac
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -49,9 +50,73 @@ REQUESTS_CAP = 1000
 def work_orders_of(client: ApiClient) -> QuerySet[WorkOrder]:
     """The work orders a key reads: only those it sent itself (not the other cases of its scope: a key is
     one calling system, and the cases raised at the desk or by residents are not the platform's)."""
-    return WorkOrder.objects.filter(client=client).select_related(
-        "case__category", "case__grid__community", "case__building"
-    )
+    return WorkOrder.objects.filter(client=client)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """What a GeoReport request shows of a work order and its case, read as plain values: building the
+    five model instances of each row cost two thirds of a 200-row answer."""
+
+    received_at: datetime.datetime
+    address_id: str
+    lat: Decimal | None
+    long: Decimal | None
+    number: str
+    status: str
+    description: str
+    category_id: int
+    category_name: str
+    community_name: str
+    address: str
+    building_address: str | None
+    resolution: str
+    outcome: str
+    resolution_due: datetime.datetime | None
+    created_at: datetime.datetime
+    accepted_at: datetime.datetime | None
+    taken_at: datetime.datetime | None
+    escalated_at: datetime.datetime | None
+    resolved_at: datetime.datetime | None
+    followed_up_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+
+    @property
+    def place(self) -> str:
+        """As Case.place: the address written at intake, else its building's."""
+        return self.address or self.building_address or ""
+
+
+_ROW_COLUMNS = (
+    "received_at",
+    "address_id",
+    "lat",
+    "long",
+    "case__number",
+    "case__status",
+    "case__description",
+    "case__category_id",
+    "case__category__name",
+    "case__grid__community__name",
+    "case__address",
+    "case__building__address",
+    "case__resolution",
+    "case__outcome",
+    "case__resolution_due",
+    "case__created_at",
+    "case__accepted_at",
+    "case__taken_at",
+    "case__escalated_at",
+    "case__resolved_at",
+    "case__followed_up_at",
+    "case__closed_at",
+)
+
+
+def request_rows(orders: QuerySet[WorkOrder], limit: int = REQUESTS_CAP) -> list[RequestRow]:
+    """The work orders' rows for the API, newest first, in one query."""
+    rows = orders.order_by("-received_at", "-id").values_list(*_ROW_COLUMNS)[:limit]
+    return [RequestRow(*row) for row in rows]
 
 
 def updates_for_desk(user) -> QuerySet[Update]:

@@ -22,6 +22,7 @@ from .models import (
     MAX_ATTEMPTS,
     ApiCall,
     ApiClient,
+    CaseState,
     Update,
     WorkOrder,
     key_digest,
@@ -239,7 +240,7 @@ def update_kind(event: CaseEvent) -> str | None:
     return None
 
 
-def status_notes(case: Case) -> str:
+def status_notes(case: CaseState) -> str:
     """What the platform reads of the case's progress: its state in the platform's words and, once resolved,
     the community's reply (办理结果). No names or phones are written here by the portal."""
     notes = str(platform_status(case).label)

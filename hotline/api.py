@@ -34,7 +34,6 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyQuery
 from pydantic import BaseModel, Field
 
-from accounts.decorators import second_factor_exempt
 from cases.models import Category, Status, Urgency
 
 from . import open311_xml, selectors, services
@@ -150,8 +149,9 @@ def gated(view: Callable) -> Callable:
                 remote_addr=request.META.get("REMOTE_ADDR"),
             )
 
-    # The platform signs in with its key, not a session: no login page, no second factor, no CSRF cookie.
-    return csrf_exempt(second_factor_exempt(login_not_required(wrapper)))
+    # The platform signs in with its key, not a session: no login page, no CSRF cookie (and, with no
+    # session, no second factor).
+    return csrf_exempt(login_not_required(wrapper))
 
 
 class ApiKey(APIKeyQuery):

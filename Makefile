@@ -24,6 +24,9 @@ venv:
 demo: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	@# Beside the server, the worker that delivers the updates owed to the 12345 platform (hotline/tasks.py);
+	@# it is stopped when the server stops (Ctrl-C reaches both; the trap covers any other exit).
+	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## Lint, checks and the whole pytest suite (browser tests included) against a throwaway PostgreSQL.

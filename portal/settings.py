@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "pghistory",
+    # ninja: its docs page's own static files (else it loads them from a CDN); the tasks' database queue.
+    "ninja",
+    "django_tasks_db",
     "common",
     "portal",
     "grids",
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
     "projects",
     "public",
     "notifications",
+    "hotline",
     "dashboard",
     "accounts",
     "audit",
@@ -297,3 +301,10 @@ if PORTAL_TIMING_HEADERS:
     MIDDLEWARE.insert(0, "portal.middleware.ServerTimingMiddleware")
 
 FORM_RENDERER = "common.forms.PortalFormRenderer"
+
+# Background work (the updates sent back to the 12345 platform, hotline/tasks.py): a queue in the database,
+# worked by `manage.py db_worker` (`make demo` starts one beside the server; README for production).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The 12345 platform's API: calls a key may make in a minute, counted from the recorded calls (so the
+# limit holds across the server's processes).
+HOTLINE_CALLS_PER_MINUTE = env.int("HOTLINE_CALLS_PER_MINUTE", default=120)

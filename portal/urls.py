@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts import urls as account_urls
 from accounts import views as account_views
 from grids import views as grid_views
+from hotline.urls import open311_patterns
 from shops import urls as shop_urls
 
 from . import views, views_home, views_shops
@@ -41,4 +42,6 @@ urlpatterns = [
     path("q/", include("public.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.urls")),
+    path("hotline/", include("hotline.urls")),
+    path("open311/v2/", include(open311_patterns)),
 ]

@@ -53,6 +53,7 @@ from cases import services as case_services
 from cases.models import AgreementTerm, Case, CaseAttachment, Category, Deliberation, Meeting, Status
 from cases.workflow import WORKFLOW, Action, Hat
 from grids.models import Building, Grid, Role
+from hotline import services as hotline_services
 from notifications.models import Notification, VisitAlert
 from public import services as public_services
 from residents.models import CareCategory, CareEnrolment, Household, Resident
@@ -402,6 +403,29 @@ MATRIX = [
     (POST("public:track_act", "tracked", args=("withdraw",)), "302 302  302  302  302  302  302"),
     (GET("public:poster_grid", "grid_a"),                 "LOGIN 200  404  200  404  200  200"),
     (GET("public:poster_building", "building"),           "LOGIN 200  404  200  404  200  200"),
+    # --- hotline: the 12345 platform's keys (superusers, street leaders), the updates owed (the desk) -----
+    (GET("hotline:clients"),                              "LOGIN 403  403  403  403  200  200"),
+    (GET("hotline:client_new"),                           "LOGIN 403  403  403  403  200  200"),
+    # The new key is shown on the answer (200), once.
+    (POST("hotline:client_new"),                          "LOGIN 403  403  403  403  200  200"),
+    (GET("hotline:client_revoke", "hotline_key"),         "LOGIN 403  403  403  403  200  200"),
+    (POST("hotline:client_revoke", "hotline_key"),        "LOGIN 403  403  403  403  302  302"),
+    # Every desk role has the page (another community's leader sees none of A's updates on it).
+    (GET("hotline:updates"),                              "LOGIN 403  403  200  200  200  200"),
+    (GET("hotline:update_retry", "hotline_update"),       "LOGIN 405  405  405  405  405  405"),
+    (POST("hotline:update_retry", "hotline_update"),      "LOGIN 403  403  302  404  302  302"),
+    # The case page's 12345 block: the case's scope.
+    (GET("hotline:case_updates", "hotline_case"),         "LOGIN 200  404  200  404  200  200"),
+    # --- open311: the platform's API answers its key, never a session (none here: 401 for everyone) -------
+    (GET("open311:services", args=("json",)),             "401   401  401  401  401  401  401"),
+    (GET("open311:service_definition", args=("1", "xml")), "401  401  401  401  401  401  401"),
+    (GET("open311:requests", args=("json",)),             "401   401  401  401  401  401  401"),
+    (POST("open311:requests", args=("json",)),            "401   401  401  401  401  401  401"),
+    (GET("open311:request", args=("20260101000001", "json")), "401 401 401 401  401  401  401"),
+    # The API's description holds no data: open to all.
+    (GET("open311:openapi-json"),                         "200   200  200  200  200  200  200"),
+    (GET("open311:openapi-view"),                         "200   200  200  200  200  200  200"),
+    (GET("open311:api-root"),                             "404   404  404  404  404  404  404"),
     # --- the case page's actions (cases/workflow.py WORKFLOW; the hats in its docstring) --------------------
     # Worker A took the case in progress (its handler); superusers wear every hat but the handler's.
     (GET("cases:act", "case_dispatched", args=("take",)), "LOGIN 405  405  405  405  405  405"),
@@ -610,6 +634,10 @@ FORM_DATA: dict[str, Callable] = {
     "notifications:read": lambda w, me: {},
     "notifications:read_all": lambda w, me: {},
     "notifications:visit_alert_acknowledge": lambda w, me: {},
+    "hotline:client_new": lambda w, me: {"name": "市12345", "scope": f"community:{w.grid_a.community_id}"},
+    "hotline:client_revoke": lambda w, me: {},
+    "hotline:update_retry": lambda w, me: {},
+    "open311:requests": lambda w, me: {},
     "volunteers:unit_new": lambda w, me: {"community": w.grid_a.community_id, "name": "兰州市南北两山指挥部"},
     "volunteers:unit_edit": lambda w, me: {"name": "省水利厅", "offers": "场地"},
     "volunteers:member_new": lambda w, me: {
@@ -738,6 +766,9 @@ class World:
     cases: dict = field(default_factory=dict)  # "case_<key>" reads cases[key]
     notification: Notification | None = None  # worker A's: a case sent to grid A
     visit_alert: VisitAlert | None = None  # worker A's 紧急 visit, an hour ago
+    hotline_key: object = None  # a 12345 platform's key scoped to A's community
+    hotline_case: Case | None = None  # its work order's case in grid A, taken by worker A
+    hotline_update: object = None  # the update that taking owes the platform
     unit: PartnerUnit | None = None  # of A's community
     member: ReportingMember | None = None  # serving grid A
     volunteer: Volunteer | None = None  # of A's community, signed up for the activity
@@ -841,6 +872,16 @@ def _build() -> World:
     w.notification = Notification.objects.filter(recipient=worker_a).first()
     urgent = log_visit(w.household, worker_a, _an_hour_ago(), residents_met=[w.resident], condition="urgent")
     w.visit_alert = VisitAlert.objects.get(visit=urgent)
+    w.hotline_key, _key = hotline_services.client_create(name="市12345", community=community_a)
+    order = hotline_services.OrderRequest(
+        order_id="GD-1",
+        service_code=str(Category.objects.get(name="环境卫生").pk),
+        address_id=w.grid_a.code,
+        description="垃圾未清运",
+    )
+    w.hotline_case = hotline_services.work_order_receive(client=w.hotline_key, order=order)[0].case
+    w.hotline_case = act(act(w.hotline_case, "accept", staff), "take", worker_a)
+    w.hotline_update = w.hotline_case.work_order.updates.get()
     w.unit = PartnerUnit.objects.create(community=community_a, name="省水利厅", offers="志愿者")
     w.member = ReportingMember.objects.create(
         name="刘在职", grid=w.grid_a, unit=w.unit, reported_on=timezone.localdate()

@@ -96,10 +96,12 @@ EXPECTED_ROWS = {
     "VisitPlan": 52,  # 50 visited households and 2 enrolled households not visited yet
     "Patrol": 4,
     "PatrolFinding": 3,
-    # 25 registered by staff, 8 raised by residents themselves (one in each state a resident sees).
-    "Case": 33,
-    # 33 registrations and the 98 moves, meetings, urgings and merges that followed
-    "CaseEvent": 131,
+    # 25 registered by staff, 3 the demo 12345 platform's work orders, 8 raised by residents themselves (one
+    # in each state a resident sees).
+    "Case": 36,
+    # 25 registrations and the 82 moves, meetings, urgings and merges that followed; the 3 work orders'
+    # registrations and their 5 moves; the residents' 8 requests and their 16 moves
+    "CaseEvent": 139,
     # 2 consultation rounds of 赵女士's case, 17 meetings of 草场街社区's 20 deliberations (5 people each).
     "Meeting": 19,
     "Participant": 95,
@@ -110,14 +112,16 @@ EXPECTED_ROWS = {
     "ShopPledge": 8,  # three renewed after the clean-up; the barbecue has none
     "PlaceLink": 2,  # the published posters: 金城关第一网格's and one of its buildings'
     "ResidentRequest": 8,
-    "User": 32,  # 31 accounts and the residents' channel's, which cannot sign in
+    "User": 33,  # 31 accounts, the residents' channel's and the demo 12345 platform's (neither signs in)
 }
 EXPECTED_SUMMARY = (
     "Demo community loaded: 2 streets, 2 communities, 8 grids, 28 buildings, 669 dwellings, "
     "125 households (2 moved out), 359 residents, 73 care enrolments, 41 liaison links, 31 users, "
-    "30 assignments, 11 work-team members, 419 visits, 4 patrols, 25 cases (2 consultation meetings), "
+    "30 assignments, 11 work-team members, 419 visits, 4 patrols, 28 cases (2 consultation meetings), "
     "20 deliberations (17 meetings), 8 requests residents raised themselves. "
-    "Password for every account: demo12345"
+    "Password for every account: demo12345\n"
+    "The demo 12345 platform's API key (made-up, published in tooling/demo/data/hotline.toml): "
+    "hldemo1234.demo-12345-platform-key-published-in-the-demo-data"
 )
 
 # sha256 of every resident's name, ID number, sex, birth date, status and address, one line each, the lines
@@ -157,10 +161,10 @@ def residents_digest() -> str:
 
 
 def load_demo() -> str:
-    """The command's first line (the demo's published links follow it)."""
+    """What the command says of the demo (the residents' published links follow it)."""
     out = StringIO()
     call_command("load_demo", stdout=out)
-    return out.getvalue().strip().splitlines()[0]
+    return out.getvalue().split("\nResidents' pages")[0].strip()
 
 
 def test_loads_once_and_a_second_run_changes_nothing():

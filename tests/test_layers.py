@@ -1,7 +1,7 @@
 """The layers of ARCHITECTURE.md, checked from the imports: no module imports a package above its own.
 
 common (no domain) <- grids <- shops <- residents <- volunteers <- visits <- cases <- projects
-<- public <- notifications <- dashboard <- accounts <- audit <- portal <- tooling.
+<- public <- hotline <- notifications <- dashboard <- accounts <- audit <- portal <- tooling.
 A package may import itself, anything below it and nothing above; tests may import anything. A new app
 takes its place in LAYERS (its position says what it may import).
 """
@@ -22,6 +22,7 @@ LAYERS = [
     "cases",
     "projects",
     "public",
+    "hotline",
     "notifications",
     "dashboard",
     "accounts",

@@ -38,12 +38,16 @@ os.environ.setdefault("PORTAL_BLIND_INDEX_KEY", "bench-only-blind-index-key-for-
 
 WARM_UP = 3
 PASSWORD = "bench-pass"  # tooling.generator.places creates the bench users (BENCH_PASSWORD)
+# The 12345 platform's key on the throwaway database, and how many work orders it has sent there.
+BENCH_HOTLINE_KEY = "hlbench001.bench-only-key-for-a-throwaway-database"
+BENCH_WORK_ORDERS = 200
 
 
 class Page(NamedTuple):
     """One timed page: who looks at it, its URL name, and its URL arguments and query.
 
     `{...}` in the arguments and query is filled from sample_records(), found once in the smaller district.
+    A user "" is no session: the 12345 platform's API, which its key opens (in the query).
     """
 
     label: str
@@ -106,6 +110,14 @@ PAGES = [
     Page("projects list (street)", "bench_street", "projects:project_list"),
     # The residents' tracking page (no sign-in): a request of bench_worker's grid waiting on its requester.
     Page("tracking page (resident)", "", "public:track", {"token": "{tracking_token}"}),
+    # The 12345 platform reading its work orders (the bench's key, scoped to bench_worker's street).
+    Page(
+        "GET requests (12345 API, JSON)",
+        "",
+        "open311:requests",
+        {"fmt": "json"},
+        query={"api_key": BENCH_HOTLINE_KEY},
+    ),
     Page(
         "monthly report (street)",
         "bench_street",
@@ -170,6 +182,7 @@ def sample_records() -> dict[str, str]:
         .values_list("pk", flat=True)
         .first()
     )
+    _bench_work_orders(grid)
     if not (name and phone and enrolled and overdue and case and volunteer):
         sys.exit(
             "The generated district lacks a resident name, a phone, an enrolment, an overdue visit, "
@@ -240,6 +253,25 @@ def _resident_request(grid_id: int) -> str:
     return BENCH_TRACKING_TOKEN
 
 
+def _bench_work_orders(grid_id: int) -> None:
+    """The bench's 12345 key, scoped to the street of bench_worker's grid, and its work orders there,
+    received through the API's service."""
+    from cases.models import Category
+    from grids.models import Grid
+    from hotline import services as hotline_services
+
+    grid = Grid.objects.select_related("community__street").get(pk=grid_id)
+    client, _key = hotline_services.client_create(
+        name="bench 12345", street=grid.community.street, key=BENCH_HOTLINE_KEY
+    )
+    code = str(Category.objects.filter(active=True).values_list("pk", flat=True).first())
+    for i in range(BENCH_WORK_ORDERS):
+        order = hotline_services.OrderRequest(
+            order_id=f"BENCH-{i:05d}", service_code=code, address_id=grid.code, description="楼道堆放杂物"
+        )
+        hotline_services.work_order_receive(client=client, order=order)
+
+
 def page_paths(records: dict[str, str]) -> list[str]:
     from django.urls import NoReverseMatch, reverse
 
@@ -270,6 +302,7 @@ class Server:
             **os.environ,
             "DATABASE_URL": url + ("&" if "?" in url else "?") + "CONN_MAX_AGE=600",
             "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic, served from static/
+            "HOTLINE_CALLS_PER_MINUTE": "100000",  # the API's page is timed, not throttled
         }
         gunicorn = Path(sys.executable).parent / "gunicorn"
         command = [str(gunicorn), "portal.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "2"]

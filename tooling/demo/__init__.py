@@ -24,7 +24,8 @@ the texts of visits, patrols and cases) is in the data files under data/, which 
 - deliberations.py (data/deliberations.toml): a year of 居民议事 in 草场街社区 (the 特色小巷, the 小区花园);
 - projects.py (data/projects.toml): the 三项清单, needs, resources and projects in every state;
 - resident_requests.py (data/resident_requests.toml): requests residents raised by scanning a poster, one in
-  each state, with their published tracking links (printed by load_demo).
+  each state, with their published tracking links (printed by load_demo);
+- hotline.py (data/hotline.toml): the demo 12345 platform's API key (printed) and the work orders it sent.
 """
 
 from collections import Counter
@@ -35,6 +36,8 @@ from .accounts import DEMO_PASSWORD
 from .accounts import load_accounts as _load_accounts
 from .cases import load_cases as _load_cases
 from .deliberations import load_deliberations as _load_deliberations
+from .hotline import demo_key as _hotline_key
+from .hotline import load_hotline as _load_hotline
 from .households import load_households as _load_households
 from .patrols import load_patrols as _load_patrols
 from .places import already_loaded
@@ -64,6 +67,7 @@ def load() -> Counter | None:
     shops = _load_shops(grids, users, counts)
     findings = _load_patrols(grids, users, counts, shops)
     _load_cases(grids, users, story_people, findings, counts)
+    _load_hotline(users, counts)
     _load_volunteers(grids, communities, users, counts)
     _load_deliberations(grids, communities, users, counts)
     _load_projects(counts)  # it looks up the partner units and teams by name
@@ -80,5 +84,6 @@ def summary(counts: Counter) -> str:
         "{work_team_members} work-team members, {visits} visits, {patrols} patrols, {cases} cases "
         "({meetings} consultation meetings), {deliberations} deliberations "
         "({deliberation_meetings} meetings), {resident_requests} requests residents raised themselves. "
-        "Password for every account: {password}"
-    ).format(password=DEMO_PASSWORD, **counts)
+        "Password for every account: {password}\n"
+        "The demo 12345 platform's API key (made-up, published in tooling/demo/data/hotline.toml): {key}"
+    ).format(password=DEMO_PASSWORD, key=_hotline_key(), **counts)

@@ -174,6 +174,15 @@ class DateRangeMixin:
         return data
 
 
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: each field's messages beside it, the rest on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
 class SubmissionTokenField(forms.UUIDField):
     """The one-time token of a form that creates a record (common.submissions): a new one each time the
     form is drawn, sent back unchanged when the form is shown again with its errors."""

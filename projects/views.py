@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case, Deliberation
+from common.forms import add_service_errors
 from common.pagination import paginate
 from common.submissions import AlreadySubmitted
 from common.views import render_partial_or_page
@@ -31,14 +32,6 @@ from .forms import (
 )
 from .models import Need, Project, ProjectAction, Resource
 from .workflow import STEPS
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _one(get, user, pk: int):
@@ -195,7 +188,7 @@ def need_create(request):
             except AlreadySubmitted as earlier:
                 return redirect("projects:need_detail", earlier.record.pk)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("需求已列入需求清单。"))
                 return redirect("projects:need_detail", need.pk)
@@ -256,7 +249,7 @@ def need_edit(request, pk: int):
                     )
                 services.need_update(need=need, actor=request.user, data=data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("需求已保存。"))
                 return redirect("projects:need_detail", need.pk)
@@ -289,7 +282,7 @@ def need_close(request, pk: int):
             messages.error(request, str(conflict))
             return redirect("projects:need_detail", need.pk)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("需求已关闭。"))
             return redirect("projects:need_detail", need.pk)
@@ -319,7 +312,7 @@ def project_create(request, pk: int):
                 messages.error(request, str(conflict))
                 return redirect("projects:need_detail", need.pk)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("已匹配资源，项目待认领。"))
                 return redirect("projects:project_detail", project.pk)
@@ -371,7 +364,7 @@ def resource_create(request):
             except AlreadySubmitted as earlier:
                 return redirect("projects:resource_detail", earlier.record.pk)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("资源已列入资源清单。"))
                 return redirect("projects:resource_detail", resource.pk)
@@ -405,7 +398,7 @@ def resource_edit(request, pk: int):
             try:
                 services.resource_update(resource=resource, data=_resource_input(form), actor=request.user)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("资源已保存。"))
                 return redirect("projects:resource_detail", resource.pk)
@@ -478,7 +471,7 @@ def project_act(request, pk: int, action: str):
         messages.error(request, str(conflict))
         return redirect("projects:project_detail", project.pk)
     except ValidationError as error:
-        _apply_errors(form, error)
+        add_service_errors(form, error)
         return _render_project(request, project, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": ProjectAction(action).label})
     return redirect("projects:project_detail", project.pk)

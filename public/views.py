@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.models import Action
 from cases.permissions import may
 from cases.services import CaseActionRefused, CaseConflict
+from common.forms import add_service_errors
 from common.submissions import AlreadySubmitted
 from grids.models import Building, Grid
 
@@ -39,16 +40,6 @@ def resident_page(view):
         return response
 
     return never_cache(login_not_required(wrapped))
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, texts in error.message_dict.items():
-            for text in texts:
-                form.add_error(name if name in form.fields else None, text)
-    else:
-        for text in error.messages:
-            form.add_error(None, text)
 
 
 @resident_page
@@ -83,7 +74,7 @@ def raise_request(request, code: str):
             except services.TooManyRequests as refused:
                 form.add_error(None, str(refused))
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return render(
                     request,
@@ -167,7 +158,7 @@ def track_act(request, token: str, action: str):
         except (CaseConflict, CaseActionRefused, PermissionDenied):
             messages.error(request, _("该诉求的办理情况已有变化，请查看最新状态。"))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
             return _track_page(request, token, case, {action: form}, status=400)
         return redirect("public:track", token)
     return _track_page(request, token, case, {action: form}, status=400)

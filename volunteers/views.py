@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.forms import add_service_errors
 from common.pagination import paginate
 from common.submissions import AlreadySubmitted
 from grids.models import Grid
@@ -36,14 +37,6 @@ from .models import (
     Volunteer,
     VolunteerTeam,
 )
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _editable_communities(user):
@@ -94,7 +87,7 @@ def _save_unit(request, unit: PartnerUnit | None):
         try:
             saved = services.partner_unit_save(unit=form.save(commit=False), actor=request.user)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("成员单位已保存。"))
             return redirect("volunteers:unit_detail", pk=saved.pk)
@@ -155,7 +148,7 @@ def member_create(request):
         try:
             member = services.reporting_member_save(member=form.save(commit=False), actor=request.user)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("在职党员报到已登记。"))
             return redirect("volunteers:member_detail", pk=member.pk)
@@ -238,7 +231,7 @@ def _save_volunteer(request, volunteer: Volunteer | None):
             messages.info(request, _("已保存，未重复登记。"))
             return redirect("volunteers:volunteer_detail", pk=earlier.record.pk)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("志愿者已保存。"))
             return redirect("volunteers:volunteer_detail", pk=saved.pk)
@@ -321,7 +314,7 @@ def _save_team(request, team: VolunteerTeam | None):
         try:
             saved = services.team_save(team=form.save(commit=False), actor=request.user)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("服务队已保存。"))
             return redirect("volunteers:team_detail", pk=saved.pk)
@@ -422,7 +415,7 @@ def _save_activity(request, activity: Activity | None):
             messages.info(request, _("已保存，未重复登记。"))
             return redirect("volunteers:activity_detail", pk=earlier.record.pk)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied:
             form.add_error(None, _("您不能在该社区或网格组织活动。"))
         else:

@@ -84,6 +84,9 @@ def test_a_resident_raises_follows_and_rates_a_request(live_server, page, shot, 
     page.get_by_role("button", name="接单").click()
     expect(page.locator(".alert-success")).to_contain_text("接单")
     act(page, "办结", "已清理楼道纸箱，并提醒住户不要在楼道堆放杂物。")
+    # Wait for the answer: a response still in flight would set the worker's cookies again after they
+    # are cleared, and the resident's form would then carry a token from another session.
+    expect(page.locator(".alert-success")).to_contain_text("办结")
 
     # 4. The resident sees the result and rates it: counted as the desk's follow-up call.
     page.context.clear_cookies()

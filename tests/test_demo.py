@@ -162,9 +162,17 @@ def residents_digest() -> str:
 
 def load_demo() -> str:
     """What the command says of the demo (the residents' published links follow it)."""
+    return load_demo_with_links()[0]
+
+
+def load_demo_with_links() -> tuple[str, list[str]]:
+    """What the command says of the demo, and the residents' pages it prints links to."""
     out = StringIO()
     call_command("load_demo", stdout=out)
-    return out.getvalue().split("\nResidents' pages")[0].strip()
+    printed = out.getvalue()
+    return printed.split("\nResidents' pages")[0].strip(), re.findall(
+        r"http://127\.0\.0\.1:8000(/q/[rt]/[^/\s]+/)", printed
+    )
 
 
 def test_loads_once_and_a_second_run_changes_nothing():
@@ -191,11 +199,15 @@ def test_loads_once_and_a_second_run_changes_nothing():
     before = row_counts()
     digest = residents_digest()
 
-    assert load_demo() == "Demo community already loaded; nothing changed."
+    summary, links = load_demo_with_links()
+    assert summary == "Demo community already loaded; nothing changed."
     assert row_counts() == before == {**EXPECTED_ROWS, "Household": 126, "Resident": 360}
     assert residents_digest() == digest
     assert Resident.objects.with_id_number("620102199001011233").get().name == "马小军"
     assert Resident.objects.get(name="苏秀兰").phone == "13800000001"
+
+    # The published posters' and tracking links are printed every time, and each opens its page.
+    assert_the_printed_links_open_the_residents_pages(links)
 
 
 def test_a_failed_load_leaves_nothing_behind(monkeypatch):
@@ -234,13 +246,8 @@ def test_a_database_that_lost_the_category_catalogue_gets_it_back():
     assert Case.objects.count() == EXPECTED_ROWS["Case"]
 
 
-def test_the_printed_links_open_the_residents_pages():
-    """load_demo prints the published posters' and tracking links, every time; each opens its page."""
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    again = StringIO()
-    call_command("load_demo", stdout=again)
-    links = re.findall(r"http://127\.0\.0\.1:8000(/q/[rt]/[^/\s]+/)", again.getvalue())
+def assert_the_printed_links_open_the_residents_pages(links: list[str]) -> None:
+    """The 2 posters and the 8 tracking links of the demo's resident requests, one in each state."""
     assert len(links) == 2 + 8
     client = Client()
     pages = {path: client.get(path) for path in links}

@@ -24,10 +24,30 @@ class CappedPaginator(Paginator):
         return self.count > COUNT_CAP
 
 
-def paginate(request, rows: QuerySet | Sequence, per_page: int = PAGE_SIZE, exact: bool = False) -> Page:
+class KnownCountPaginator(Paginator):
+    """Pages through rows whose number is already known (read from a stored count), without counting."""
+
+    capped = False
+
+    def __init__(self, object_list, per_page: int, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def paginate(
+    request, rows: QuerySet | Sequence, per_page: int = PAGE_SIZE, exact: bool = False, count: int | None = None
+) -> Page:
     """The requested page (?page=N); a missing, bad or too-high number gives the nearest real page.
 
-    `exact` counts every row: a dashboard figure's list must show the figure's own number.
+    `exact` counts every row: a dashboard figure's list must show the figure's own number. `count` is
+    the number of rows when a stored count already says it (exact, and nothing is counted).
     """
-    paginator = (Paginator if exact else CappedPaginator)(rows, per_page)
+    if count is not None:
+        paginator: Paginator = KnownCountPaginator(rows, per_page, count)
+    else:
+        paginator = (Paginator if exact else CappedPaginator)(rows, per_page)
     return paginator.get_page(request.GET.get("page"))

@@ -22,7 +22,6 @@ from grids.roles import CASE_WORKER_ROLES, WORKLOAD_ROLES
 from grids.selectors import assigned_places, grids_served_by
 from projects import measures as co_measures
 from projects.measures import CoFigures, Place
-from residents.models import Household
 from visits.measures import COVERAGE, coverage_by, visits_by_visitor
 from visits.models import Visit
 
@@ -272,7 +271,7 @@ def dashboard(
     weekly trend (three dates)."""
     cases = Case.objects.filter(grid_id__in=scope.grid_ids)
     by_grid = measures.figures_by_grid(cases, period.start, period.end, now)
-    coverage = coverage_by(Household.objects.filter(grid_id__in=scope.grid_ids), "grid_id", today)
+    coverage = coverage_by(scope.grid_ids, "grid_id", today)
     empty = Figures.from_row({})
 
     grid_rows = []

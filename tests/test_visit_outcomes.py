@@ -46,7 +46,7 @@ def plan(household) -> VisitPlan:
 
 
 def coverage(household) -> tuple[int, int]:
-    counts = coverage_by(Household.objects.filter(pk=household.pk), "grid", timezone.localdate())
+    counts = coverage_by([household.grid_id], "grid", timezone.localdate())
     return counts[household.grid_id]
 
 

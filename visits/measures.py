@@ -14,15 +14,16 @@ and every function here and in visits.selectors that reads a schedule calls it, 
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from residents.models import Household
 
-from .models import Visit
+from .models import DueTally, Visit
 
 # Care-group households (关爱对象户): registered households with a visit schedule, which they have while
 # one of their members has an active care enrolment (visits.services.schedule_refresh keeps it so).
@@ -68,15 +69,19 @@ def read_schedules(today: datetime.date) -> None:
     schedule_refresh_stale(today)
 
 
-def coverage_by(households: QuerySet[Household], column: str, today: datetime.date) -> dict:
-    """COVERAGE per value of `column` ("grid_id", "grid__community") among `households`: a dict from the
-    value to (care-group households, those not overdue today). One grouped query; values with no
-    care-group household are absent."""
+def coverage_by(grid_ids: Iterable[int] | QuerySet, column: str, today: datetime.date) -> dict:
+    """COVERAGE per value of `column` ("grid_id", or "grid__community" for the grids' communities) in
+    these grids: a dict from the value to (care-group households, those not overdue today). Values with
+    no care-group household are absent.
+
+    One grouped query over the stored counts of SCHEDULED households per grid and due date (DueTally,
+    kept by the database on every write), so a street's or a city's figure costs the same as a grid's;
+    `base` and `hit` above are exactly what it counts (tests/test_due_tally.py)."""
     read_schedules(today)
     rows = (
-        households.filter(COVERAGE.base(today))
+        DueTally.objects.filter(grid_id__in=grid_ids, households__gt=0)
         .values(column)
-        .annotate(n=Count("pk"), hit=Count("pk", filter=COVERAGE.hit(today)))
+        .annotate(n=Sum("households"), hit=Coalesce(Sum("households", filter=Q(next_due__gte=today)), 0))
         .order_by()
     )
     return {row[column]: (row["n"], row["hit"]) for row in rows}

@@ -99,6 +99,30 @@ class VisitPlan(models.Model):
         return str(self.household)
 
 
+class DueTally(models.Model):
+    """How many care-group households (visits.measures.SCHEDULED: registered, with a schedule) of a grid
+    are next due on a day: the stored schedules counted once, so the district's coverage and overdue
+    figures add up a few thousand rows instead of joining every household to its plan.
+
+    Kept by the database itself, in the same transaction as the write: triggers on VisitPlan (its next
+    due date) and on Household (its status and grid) add and take away one (migration
+    0010_duetally). Nothing in Python writes it; `visits.measures.coverage_by` reads it, and
+    tests/test_due_tally.py checks it against counting the households directly.
+    """
+
+    # No database constraint and nothing done on delete: a deleted grid's households take their counts
+    # down to zero as they go, through the same triggers.
+    grid = models.ForeignKey(Grid, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    next_due = models.DateField()
+    households = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grid", "next_due"], name="due_tally_grid_day")]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.next_due}: {self.households}"
+
+
 class VisitQuerySet(models.QuerySet):
     def counted(self) -> "VisitQuerySet":
         """Visits that count as done: for the schedule (the household's latest visit, so its next due date)

@@ -194,6 +194,13 @@ def overdue_households(user, grid: Grid | None = None, today: datetime.date | No
     return households.select_related("dwelling__building", "grid").order_by("visit_plan__next_due", "id")
 
 
+def overdue_count(user, grid: Grid | None = None, today: datetime.date | None = None) -> int:
+    """How many households `overdue_households` lists, from the stored counts (COVERAGE's misses)."""
+    today = today or timezone.localdate()
+    grid_ids = [grid.pk] if grid is not None else visible_grid_ids(user)
+    return sum(n - hit for n, hit in coverage_by(grid_ids, "grid_id", today).values())
+
+
 def on_time_counts(households: int, covered: int) -> dict:
     """The overdue page's columns for one count of COVERAGE: 关爱户数 (enrolled), 按时 (on_time: not
     overdue), 逾期 (overdue) and 按时率 (on_time_rate, per cent; None when there is no household)."""
@@ -208,9 +215,7 @@ def on_time_counts(households: int, covered: int) -> dict:
 def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]:
     """Per community of the user's scope: COVERAGE's care-group households, overdue ones and those on time."""
     today = today or timezone.localdate()
-    counts = coverage_by(
-        Household.objects.filter(grid_id__in=visible_grid_ids(user)), "grid__community", today
-    )
+    counts = coverage_by(visible_grid_ids(user), "grid__community", today)
     communities = Community.objects.filter(pk__in=counts).order_by("name")
     rows = [{"community": community, **on_time_counts(*counts[community.pk])} for community in communities]
     rows.sort(key=lambda row: (-row["overdue"], row["community"].name))
@@ -223,10 +228,12 @@ def overdue_by_grid(
     """Per grid of the user's scope (or of one community in it): COVERAGE's care-group households, overdue,
     on time."""
     today = today or timezone.localdate()
-    households = Household.objects.filter(grid_id__in=visible_grid_ids(user))
+    grid_ids = visible_grid_ids(user)
     if community is not None:
-        households = households.filter(grid__community=community)
-    counts = coverage_by(households, "grid", today)
+        grid_ids = list(
+            Grid.objects.filter(pk__in=grid_ids, community=community).values_list("pk", flat=True)
+        )
+    counts = coverage_by(grid_ids, "grid", today)
     grids = Grid.objects.filter(pk__in=counts).select_related("community").order_by("code")
     rows = [{"grid": grid, **on_time_counts(*counts[grid.pk])} for grid in grids]
     rows.sort(key=lambda row: (-row["overdue"], row["grid"].code))

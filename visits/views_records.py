@@ -119,7 +119,7 @@ def _overdue_list(request, grid: Grid | None):
             to_attr="active_enrolments",
         ),
     )
-    page = paginate(request, households)
+    page = paginate(request, households, count=selectors.overdue_count(request.user, grid, today))
     page.object_list = list(page.object_list)
     for household in page.object_list:
         household.days_overdue = (today - household.next_due).days

@@ -236,6 +236,9 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 # it from what clients send): without it every request looks like plain HTTP to the redirect.
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancer probes the app servers over plain HTTP, past the TLS proxy: the health endpoints answer
+# it there instead of redirecting it to HTTPS (they say nothing but ok or unavailable).
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 
 # Content-Security-Policy (Django's own middleware): scripts, styles, images and fonts from this site
 # only; no inline script or style in our templates (tests/test_security_headers.py scans them), no
@@ -272,7 +275,7 @@ LOGGING = {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
@@ -308,3 +311,6 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The 12345 platform's API: calls a key may make in a minute, counted from the recorded calls (so the
 # limit holds across the server's processes).
 HOTLINE_CALLS_PER_MINUTE = env.int("HOTLINE_CALLS_PER_MINUTE", default=120)
+# /health/worker/ answers 503 once a task has been ready this many seconds without a worker taking it
+# (portal.health.worker_keeping_up; a running worker takes one within a second).
+PORTAL_HEALTH_WORKER_MAX_AGE = env.int("PORTAL_HEALTH_WORKER_MAX_AGE", default=300)

@@ -15,7 +15,7 @@ demo messages: export PORTAL_BLIND_INDEX_KEY ?= local-demo-blind-index-key-publi
 # around (anyone may still enrol from 账户安全). A deployment keeps the second factor required (README).
 demo: export PORTAL_OTP_REQUIRED ?= false
 
-.PHONY: demo test bench venv lint format messages clean
+.PHONY: demo test bench venv lint format messages clean backup restore
 
 venv:
 	@scripts/bootstrap.sh test
@@ -38,6 +38,16 @@ test: venv
 bench: venv
 	@scripts/system-deps.sh postgresql
 	scripts/with-postgres.sh $(PY) -m tooling.bench --households $(N)
+
+## Back up the database (DATABASE_URL) and the media into backups/<UTC date and time>/ (README, Backups).
+# No venv step: on a server the portal's own .venv is used as it is.
+backup:
+	scripts/backup.sh
+
+## Restore BACKUP=backups/<date> into the new, empty database DATABASE_URL names, and check it.
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<date> (DATABASE_URL: an empty database)" >&2; exit 2; }
+	scripts/restore.sh "$(BACKUP)"
 
 lint: venv
 	.venv/bin/ruff check .

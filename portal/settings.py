@@ -236,6 +236,9 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 # it from what clients send): without it every request looks like plain HTTP to the redirect.
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancer probes the app servers over plain HTTP, past the TLS proxy: the health endpoints answer
+# it there instead of redirecting it to HTTPS (they say nothing but ok or unavailable).
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 
 # Content-Security-Policy (Django's own middleware): scripts, styles, images and fonts from this site
 # only; no inline script or style in our templates (tests/test_security_headers.py scans them), no
@@ -268,14 +271,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"personal_data": {"()": "common.logging.PersonalDataFilter"}},
     "formatters": {
+        "message": {"format": "{message}", "style": "{"},
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+        "json_lines": {
+            "class": "logging.StreamHandler",
+            "formatter": "message",
+            "filters": ["personal_data"],
+        },
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
@@ -286,6 +295,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": _LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # One JSON line per request (portal.middleware.RequestLogMiddleware, on with PORTAL_JSON_LOGS).
+        "portal.requests": {"handlers": ["json_lines"], "level": "INFO", "propagate": False},
     },
 }
 
@@ -299,6 +310,12 @@ if WHITENOISE_USE_FINDERS:
 PORTAL_TIMING_HEADERS = env.bool("PORTAL_TIMING_HEADERS", default=False)
 if PORTAL_TIMING_HEADERS:
     MIDDLEWARE.insert(0, "portal.middleware.ServerTimingMiddleware")
+# A JSON line per request (time, status, user id, query count; no query string, no names) on the logger
+# `portal.requests`, for production's log collector; off in the demo and the tests unless asked for. First
+# in MIDDLEWARE, so the time and the queries cover every other middleware.
+PORTAL_JSON_LOGS = env.bool("PORTAL_JSON_LOGS", default=False)
+if PORTAL_JSON_LOGS:
+    MIDDLEWARE.insert(0, "portal.middleware.RequestLogMiddleware")
 
 FORM_RENDERER = "common.forms.PortalFormRenderer"
 
@@ -308,3 +325,6 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The 12345 platform's API: calls a key may make in a minute, counted from the recorded calls (so the
 # limit holds across the server's processes).
 HOTLINE_CALLS_PER_MINUTE = env.int("HOTLINE_CALLS_PER_MINUTE", default=120)
+# /health/worker/ answers 503 once a task has been ready this many seconds without a worker taking it
+# (portal.health.worker_keeping_up; a running worker takes one within a second).
+PORTAL_HEALTH_WORKER_MAX_AGE = env.int("PORTAL_HEALTH_WORKER_MAX_AGE", default=300)

@@ -7,7 +7,7 @@ from grids import views as grid_views
 from hotline.urls import open311_patterns
 from shops import urls as shop_urls
 
-from . import views, views_home, views_shops
+from . import views, views_health, views_home, views_shops
 
 grid_patterns = (
     [
@@ -44,4 +44,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("hotline/", include("hotline.urls")),
     path("open311/v2/", include(open311_patterns)),
+    # For the load balancer (database and migrations) and for monitoring (the task worker too): README.
+    path("health/", views_health.health_check, name="health"),
+    path("health/worker/", views_health.health_worker, name="health_worker"),
 ]

@@ -158,6 +158,10 @@ MATRIX = [
     # --- portal: home, dashboard -------------------------------------------------------------------------
     # The home page sends leaders, staff and superusers on to their page; grid roles get their workbench.
     (GET("home"),                                         "LOGIN 200  200  302  302  302  302"),
+    # The load balancer's and monitoring's probes: no login, the same one-word answer for everyone.
+    (GET("health"),                                       "200   200  200  200  200  200  200"),
+    (POST("health"),                                      "405   405  405  405  405  405  405"),
+    (GET("health_worker"),                                "200   200  200  200  200  200  200"),
     # A grid worker's dashboard covers their grid; the units on offer are the user's (a worker may not
     # choose A's community as a whole: 404).
     (GET("dashboard:index"),                              "LOGIN 200  200  200  200  200  200"),
@@ -556,6 +560,7 @@ FORM_DATA: dict[str, Callable] = {
         "consent": "on",
     },
     "public:track_act": lambda w, me: {"note": ""},
+    "health": lambda w, me: {},
     "login": lambda w, me: {"username": "nobody", "password": "wrong"},
     "logout": lambda w, me: {},
     "password_change": lambda w, me: {},  # the form, drawn again with its errors, shows access was granted

@@ -128,8 +128,12 @@ def test_a_server_error_logs_no_personal_text(caplog, monkeypatch, worker):
 
 
 def test_every_handler_of_the_portal_carries_the_filter():
-    handlers = logging.getLogger().handlers + logging.getLogger("django.server").handlers
+    handlers = [
+        *logging.getLogger().handlers,
+        *logging.getLogger("django.server").handlers,
+        *logging.getLogger("portal.requests").handlers,  # the JSON request log (PORTAL_JSON_LOGS)
+    ]
     configured = [h for h in handlers if type(h) is logging.StreamHandler]
-    assert len(configured) == 2
+    assert len(configured) == 3
     assert all(any(isinstance(f, PersonalDataFilter) for f in h.filters) for h in configured)
     assert logging.getLogger("django").handlers == []  # Django's unfiltered defaults are gone

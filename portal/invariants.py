@@ -13,7 +13,8 @@ for a real database as much as a synthetic one.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce
 
 from cases.models import Case, CaseEvent, Status
 from hotline.models import Update, WorkOrder
@@ -37,10 +38,11 @@ class Invariant:
 def _case_state_differs_from_last_event() -> QuerySet:
     # The timeline's order is (at, id) (cases.services._conflict_message reads the last line the same way);
     # the case_event_timeline index (case, at) answers each case's last line with one seek. A case without
-    # any line (its registration lost) has no last state: a violation too.
+    # any line (its registration lost) has no last state, "" here: a violation too. (Coalesce, not an
+    # IS NULL test beside the comparison, so PostgreSQL runs the subquery once per case, not twice.)
     last = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("to_status")[:1]
-    return Case.objects.annotate(last_state=Subquery(last)).filter(
-        Q(last_state__isnull=True) | ~Q(last_state=F("status"))
+    return Case.objects.annotate(last_state=Coalesce(Subquery(last), Value(""))).exclude(
+        last_state=F("status")
     )
 
 

@@ -15,7 +15,7 @@ demo messages: export PORTAL_BLIND_INDEX_KEY ?= local-demo-blind-index-key-publi
 # around (anyone may still enrol from 账户安全). A deployment keeps the second factor required (README).
 demo: export PORTAL_OTP_REQUIRED ?= false
 
-.PHONY: demo test bench venv lint format messages clean backup restore
+.PHONY: demo test bench load venv lint format messages clean backup restore
 
 venv:
 	@scripts/bootstrap.sh test
@@ -49,6 +49,20 @@ restore:
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<date> (DATABASE_URL: an empty database)" >&2; exit 2; }
 	scripts/restore.sh "$(BACKUP)"
 
+## A Monday morning's load through gunicorn on loopback (tooling/load; README "Load and faults"):
+## N households (default 500,000), USERS users (200) for DURATION seconds (300); MODE=step|restart|kill.
+## PORTAL_PG_DIR=/var/tmp/portal-load keeps the database there and reuses its district on the next run.
+load: N = 500000
+USERS ?= 200
+DURATION ?= 300
+MODE ?= steady
+LOAD_ARGS ?=
+load:
+	@VENV=.venv-load scripts/bootstrap.sh load
+	@scripts/system-deps.sh postgresql
+	scripts/with-postgres.sh .venv-load/bin/python -m tooling.load --households $(N) --users $(USERS) \
+		--duration $(DURATION) --mode $(MODE) $(LOAD_ARGS)
+
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
@@ -64,4 +78,4 @@ messages: venv
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:
-	rm -rf .venv db.sqlite3 staticfiles test-artifacts
+	rm -rf .venv .venv-load db.sqlite3 staticfiles test-artifacts

@@ -24,6 +24,10 @@ DEBUG = env("DJANGO_DEBUG")
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# With persistent connections (CONN_MAX_AGE in DATABASE_URL, as production and the bench use them), a
+# connection broken by a database restart would fail the next request of every worker once, as a 500.
+# Checked before its first use in each request, it is replaced instead (`make load MODE=restart`).
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _LOCAL_SQLITE = "sqlite" in DATABASES["default"]["ENGINE"]
 if _LOCAL_SQLITE:

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with Python >= 3.12 and installs the project; re-runs only when pyproject.toml changed.
+# Creates .venv with Python >= 3.12 and installs the project with the extras named (default: test);
+# re-runs only when pyproject.toml changed. VENV=.venv-load puts it elsewhere: `make load` keeps locust out
+# of the test environment (its pytest plugin and gevent's monkey-patching have no place in the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,15 +26,16 @@ find_python() {
 }
 
 extras="${1:-test}"
-stamp=".venv/.installed-$extras"
-if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
+venv="${VENV:-.venv}"
+stamp="$venv/.installed-$extras"
+if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
     exit 0
 fi
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
-    rm -rf .venv
-    "$(find_python)" -m venv .venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+    rm -rf "$venv"
+    "$(find_python)" -m venv "$venv"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-.venv/bin/python -m pip install --quiet -e ".[$extras]" 2>&1 | grep -v "is ignored" || true
-.venv/bin/python -c 'import django, environ, psycopg, stdnum, phonenumbers, openpyxl, PIL'
+"$venv/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+"$venv/bin/python" -m pip install --quiet -e ".[$extras]" 2>&1 | grep -v "is ignored" || true
+"$venv/bin/python" -c 'import django, environ, psycopg, stdnum, phonenumbers, openpyxl, PIL'
 touch "$stamp"

@@ -1,0 +1,134 @@
+"""What must hold over the whole database after any crash, restart or killed server: each an ORM query for
+the rows that break it, run set-based in the database (`manage.py check_invariants`).
+
+An action writes its rows in one transaction (the case's move, its timeline line, the notifications and
+the 12345 outbox row it causes), so a half-written action shows here as a row without its partner. The
+database's own constraints back most of these; the check also finds rows written around them (a raw
+UPDATE, a constraint dropped for a bulk load and not added back, a restore that skipped a table).
+
+It lives in `portal` because it reads cases, visits, notifications and the 12345 outbox together, and is
+for a real database as much as a synthetic one.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce
+
+from cases.models import Case, CaseEvent, Status
+from hotline.models import Update, WorkOrder
+from hotline.services import OWES_UPDATE
+from notifications.models import Notification, VisitAlert
+from residents.models import Household
+from visits.models import Visit
+
+EXAMPLES = 5  # ids shown per broken invariant
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """One rule and the query of the rows that break it (their ids are what the check reports)."""
+
+    label: str
+    model: str  # what the ids are ids of
+    violations: Callable[[], QuerySet]
+
+
+def _case_state_differs_from_last_event() -> QuerySet:
+    # The timeline's order is (at, id) (cases.services._conflict_message reads the last line the same way);
+    # the case_event_timeline index (case, at) answers each case's last line with one seek. A case without
+    # any line (its registration lost) has no last state, "" here: a violation too. (Coalesce, not an
+    # IS NULL test beside the comparison, so PostgreSQL runs the subquery once per case, not twice.)
+    last = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("to_status")[:1]
+    return Case.objects.annotate(last_state=Coalesce(Subquery(last), Value(""))).exclude(
+        last_state=F("status")
+    )
+
+
+def _closed_case_without_outcome() -> QuerySet:
+    return Case.objects.filter(
+        Q(status=Status.CLOSED) & (Q(outcome="") | Q(closed_at__isnull=True))
+        | ~Q(status=Status.CLOSED) & ~Q(outcome="")
+    )
+
+
+def _visit_without_household() -> QuerySet:
+    return Visit.objects.filter(~Exists(Household.objects.filter(pk=OuterRef("household_id"))))
+
+
+def _notification_without_action() -> QuerySet:
+    # A case's notification is written with the timeline line that caused it, at the line's own time
+    # (notifications.services.case_event_notify); a visit's with the 紧急 alert of that visit.
+    line = CaseEvent.objects.filter(case_id=OuterRef("case_id"), at=OuterRef("created_at"))
+    alert = VisitAlert.objects.filter(visit_id=OuterRef("visit_id"))
+    return Notification.objects.filter(
+        Q(case__isnull=False) & ~Exists(line) | Q(visit__isnull=False) & ~Exists(alert)
+    )
+
+
+def _outbox_row_without_action() -> QuerySet:
+    # An update owed to the 12345 platform names the timeline line that owes it, of its work order's case.
+    line = CaseEvent.objects.filter(pk=OuterRef("event_id"), case_id=OuterRef("work_order__case_id"))
+    return Update.objects.filter(~Exists(line))
+
+
+def _action_without_outbox_row() -> QuerySet:
+    # ... and every such line of a work order's case has its update (hotline.services.update_kind).
+    return CaseEvent.objects.filter(
+        OWES_UPDATE,
+        Exists(WorkOrder.objects.filter(case_id=OuterRef("case_id"))),
+        ~Exists(Update.objects.filter(event_id=OuterRef("pk"))),
+    )
+
+
+INVARIANTS = [
+    Invariant(
+        "every case's state is the new state of its last timeline line",
+        "case",
+        _case_state_differs_from_last_event,
+    ),
+    Invariant(
+        "every closed case has an outcome and a closing time, no open case has",
+        "case",
+        _closed_case_without_outcome,
+    ),
+    Invariant("every visit's household exists", "visit", _visit_without_household),
+    Invariant(
+        "every notification has the timeline line or 紧急 alert that caused it",
+        "notification",
+        _notification_without_action,
+    ),
+    Invariant(
+        "every 12345 update belongs to a timeline line of its work order's case",
+        "hotline update",
+        _outbox_row_without_action,
+    ),
+    Invariant(
+        "every taken, resolved, followed-up or closed line of a 12345 case has its update",
+        "case event",
+        _action_without_outbox_row,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: Invariant
+    count: int
+    examples: list[int]
+
+
+def check(invariant: Invariant) -> Finding:
+    """How many rows break the invariant and the first few ids, in one query."""
+    rows = list(
+        invariant.violations()
+        .annotate(total=Window(Count("pk")))
+        .order_by("pk")
+        .values_list("pk", "total")[:EXAMPLES]
+    )
+    return Finding(invariant, rows[0][1] if rows else 0, [pk for pk, _total in rows])
+
+
+def check_all() -> list[Finding]:
+    return [check(invariant) for invariant in INVARIANTS]

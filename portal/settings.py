@@ -175,6 +175,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Failures are counted in the database, so a lockout holds on every app server (never a process's cache).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Behind a reverse proxy every request comes from the proxy's address: name how many proxies set
 # X-Forwarded-For (the README's deployment has one), so the lockout keys on the client's address.
 PORTAL_TRUSTED_PROXIES = env.int("PORTAL_TRUSTED_PROXIES", default=0)
@@ -221,6 +223,10 @@ STORAGES = {
 # Case photos: served only through cases.views.attachment (scoped to the user's grids), never by URL.
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# Sessions, and the messages kept in them, are rows in the database: any app server serves any request.
+# Nothing else is kept in a process either: no cache is used, and lockouts (django-axes' database handler)
+# and throttles count rows in the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from common.storage import FILE_SYSTEM, object_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
@@ -208,8 +210,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Attachments (every photo) go to S3-compatible object storage when a bucket is named, so that every app
+# server reads what any of them stored; else to files under MEDIA_ROOT (one server, the demo, the tests).
+# Private either way: served only through the portal's scoped views, never by URL (common/storage.py).
+_S3_BUCKET = env("PORTAL_S3_BUCKET", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": object_storage(
+        bucket=_S3_BUCKET,
+        endpoint_url=env("PORTAL_S3_ENDPOINT_URL", default=""),
+        access_key_id=env("PORTAL_S3_ACCESS_KEY_ID", default=""),
+        secret_access_key=env("PORTAL_S3_SECRET_ACCESS_KEY", default=""),
+        region=env("PORTAL_S3_REGION", default=""),
+        addressing_style=env("PORTAL_S3_ADDRESSING_STYLE", default=""),
+    )
+    if _S3_BUCKET
+    else FILE_SYSTEM,
     "staticfiles": {
         "BACKEND": env(
             "DJANGO_STATICFILES_STORAGE",
@@ -220,7 +235,7 @@ STORAGES = {
     },
 }
 
-# Case photos: served only through cases.views.attachment (scoped to the user's grids), never by URL.
+# Where the file system storage keeps photos when no bucket is named.
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 # Sessions, and the messages kept in them, are rows in the database: any app server serves any request.

@@ -34,6 +34,12 @@ if _LOCAL_SQLITE:
     # and is told so. With SQLite's default (deferred) the second failed with "database is locked"
     # when its read lock could not be upgraded. `timeout` is how long (seconds) a transaction waits.
     DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
+# A streaming replica of the primary (PostgreSQL): the leaders' dashboard, the monthly report and exports
+# read from it, everything else from the primary (common.replica). Tests that do not start one of their own
+# use the primary under this name (MIRROR), so a configured replica does not break the suite.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL") | {"TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 # Outside debug there is no fallback key: serving refuses to start without one (portal.wsgi and

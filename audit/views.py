@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from common.pagination import paginate
+from common.replica import reads_from_replica
 from common.views import export_response
 from grids.permissions import can_read_audit
 
@@ -42,6 +43,7 @@ def audit_list(request):
 
 
 @require_GET
+@reads_from_replica
 def audit_export_view(request):
     form, filters = _form_and_filters(request)
     return export_response(

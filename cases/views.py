@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.pagination import paginate
+from common.replica import reads_from_replica
 from common.submissions import AlreadySubmitted
 from common.views import export_response, render_partial_or_page
 from grids.models import Building, Grid
@@ -594,6 +595,7 @@ def case_list(request):
 
 
 @require_GET
+@reads_from_replica
 def case_export(request):
     return export_response(
         request,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from cases.measures import MEASURES, MIN_CASES_TO_RANK, RATE_KEYS
 from cases.permissions import can_use_street_inbox
 from common.pagination import paginate
+from common.replica import reads_from_replica, replica_as_of
 from common.xlsx import xlsx_response
 from grids.permissions import can_read_audit, can_see_workload
 from projects.measures import FIGURES
@@ -94,6 +95,7 @@ def _requested(request) -> tuple:
 
 
 @require_GET
+@reads_from_replica
 def dashboard_index(request):
     tree, form, board = _requested(request)
     if form.is_bound and not form.is_valid():
@@ -107,6 +109,8 @@ def dashboard_index(request):
         "co": dash.cogovernance(tree, board.scope, board.period, board.now),
         "co_figures": FIGURES,
         "co_query": _scope_and_days(board.scope, board.period),
+        # Read from a lagging replica, the figures are this old (None when read from the primary).
+        "as_of": replica_as_of(),
     }
     return render(request, "dashboard/index.html", context)
 
@@ -124,6 +128,7 @@ def _scope_and_days(scope: dash.Scope, period: dash.Period) -> str:
 
 
 @require_GET
+@reads_from_replica
 def cogovernance_records(request):
     """The records behind one co-governance figure of the dashboard, for its scope and period: exactly
     what the figure counts (projects.measures.drill)."""
@@ -145,6 +150,7 @@ def cogovernance_records(request):
 
 
 @require_GET
+@reads_from_replica
 def dashboard_export_view(request):
     tree, _form, board = _requested(request)
     content = exports.workbook(board, dash.cogovernance(tree, board.scope, board.period, board.now))
@@ -154,6 +160,7 @@ def dashboard_export_view(request):
 
 
 @require_GET
+@reads_from_replica
 def monthly_report(request):
     today = timezone.localdate()
     tree = dash.scope_tree(request.user)
@@ -174,6 +181,7 @@ HOUSEHOLD_PARTS = {"all": gettext_lazy("关爱对象户"), "hit": COVERAGE.hit_l
 
 
 @require_GET
+@reads_from_replica
 def coverage_households(request):
     """The care-group households behind the coverage figure: all, covered, or overdue."""
     today = timezone.localdate()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from cases.measures import WORKLOAD
 from common.pagination import paginate
+from common.replica import reads_from_replica
 from grids.permissions import can_see_workload
 from visits.measures import VISITS_MADE_DEFINITION, VISITS_MADE_LABEL
 
@@ -32,6 +33,7 @@ def _requested(request):
 
 
 @require_GET
+@reads_from_replica
 def workload(request):
     tree, scope, form, period, grid_ids = _requested(request)
     rows = dash.workload(grid_ids, period, timezone.now())
@@ -75,6 +77,7 @@ def workload(request):
 
 
 @require_GET
+@reads_from_replica
 def workload_cases(request):
     """The cases behind one worker's figure: exactly what the table counts (cases.measures.workload_drill)."""
     _tree, scope, _form, period, grid_ids = _requested(request)

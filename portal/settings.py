@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from common.storage import FILE_SYSTEM, object_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
@@ -36,6 +38,12 @@ if _LOCAL_SQLITE:
     # and is told so. With SQLite's default (deferred) the second failed with "database is locked"
     # when its read lock could not be upgraded. `timeout` is how long (seconds) a transaction waits.
     DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
+# A streaming replica of the primary (PostgreSQL): the leaders' dashboard, the monthly report and exports
+# read from it, everything else from the primary (common.replica). Tests that do not start one of their own
+# use the primary under this name (MIRROR), so a configured replica does not break the suite.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL") | {"TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 # Outside debug there is no fallback key: serving refuses to start without one (portal.wsgi and
@@ -179,6 +187,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Failures are counted in the database, so a lockout holds on every app server (never a process's cache).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Behind a reverse proxy every request comes from the proxy's address: name how many proxies set
 # X-Forwarded-For (the README's deployment has one), so the lockout keys on the client's address.
 PORTAL_TRUSTED_PROXIES = env.int("PORTAL_TRUSTED_PROXIES", default=0)
@@ -210,8 +220,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Attachments (every photo) go to S3-compatible object storage when a bucket is named, so that every app
+# server reads what any of them stored; else to files under MEDIA_ROOT (one server, the demo, the tests).
+# Private either way: served only through the portal's scoped views, never by URL (common/storage.py).
+_S3_BUCKET = env("PORTAL_S3_BUCKET", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": object_storage(
+        bucket=_S3_BUCKET,
+        endpoint_url=env("PORTAL_S3_ENDPOINT_URL", default=""),
+        access_key_id=env("PORTAL_S3_ACCESS_KEY_ID", default=""),
+        secret_access_key=env("PORTAL_S3_SECRET_ACCESS_KEY", default=""),
+        region=env("PORTAL_S3_REGION", default=""),
+        addressing_style=env("PORTAL_S3_ADDRESSING_STYLE", default=""),
+    )
+    if _S3_BUCKET
+    else FILE_SYSTEM,
     "staticfiles": {
         "BACKEND": env(
             "DJANGO_STATICFILES_STORAGE",
@@ -222,9 +245,13 @@ STORAGES = {
     },
 }
 
-# Case photos: served only through cases.views.attachment (scoped to the user's grids), never by URL.
+# Where the file system storage keeps photos when no bucket is named.
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# Sessions, and the messages kept in them, are rows in the database: any app server serves any request.
+# Nothing else is kept in a process either: no cache is used, and lockouts (django-axes' database handler)
+# and throttles count rows in the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

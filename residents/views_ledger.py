@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from common.replica import reads_from_replica
 from common.views import export_response
 from common.xlsx import xlsx_response
 from grids.permissions import communities_for_ledger_import
@@ -64,6 +65,7 @@ def ledger_import(request):
 
 
 @require_http_methods(["GET"])
+@reads_from_replica
 def ledger_export(request):
     # Asking for full values without the right gets the masked ledger, recorded as masked.
     unmasked = request.GET.get("full") == "1" and permissions.can_export_unmasked(request.user)

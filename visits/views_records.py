@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.pagination import paginate
+from common.replica import reads_from_replica
 from common.submissions import AlreadySubmitted
 from common.views import export_response, render_partial_or_page
 from grids.models import Community, Grid
@@ -35,6 +36,7 @@ def visit_list(request):
 
 
 @require_GET
+@reads_from_replica
 def visit_export(request):
     return export_response(
         request,

@@ -579,6 +579,10 @@ def photo(request, pk: int):
     row = get_object_or_404(
         ActivityPhoto.objects.filter(activity__in=Activity.objects.visible_to(request.user)), pk=pk
     )
-    response = FileResponse(row.file.open("rb"), content_type=row.content_type)
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:  # lost from the storage: a 404 like the other photo views, not an error
+        raise Http404 from None
+    response = FileResponse(handle, content_type=row.content_type)
     response["Content-Disposition"] = "inline"
     return response

@@ -39,7 +39,11 @@ class KnownCountPaginator(Paginator):
 
 
 def paginate(
-    request, rows: QuerySet | Sequence, per_page: int = PAGE_SIZE, exact: bool = False, count: int | None = None
+    request,
+    rows: QuerySet | Sequence,
+    per_page: int = PAGE_SIZE,
+    exact: bool = False,
+    count: int | None = None,
 ) -> Page:
     """The requested page (?page=N); a missing, bad or too-high number gives the nearest real page.
 

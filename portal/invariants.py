@@ -6,7 +6,8 @@ the 12345 outbox row it causes), so a half-written action shows here as a row wi
 database's own constraints back most of these; the check also finds rows written around them (a raw
 UPDATE, a constraint dropped for a bulk load and not added back, a restore that skipped a table).
 
-It lives in `portal` because it reads cases, visits, notifications and the 12345 outbox together, and is
+It lives in `portal` because it reads cases, visits, notifications, the 12345 outbox and the stored
+counts together, and is
 for a real database as much as a synthetic one.
 """
 
@@ -21,7 +22,8 @@ from hotline.models import Update, WorkOrder
 from hotline.services import OWES_UPDATE
 from notifications.models import Notification, VisitAlert
 from residents.models import Household
-from visits.models import Visit
+from visits.measures import SCHEDULED
+from visits.models import DueTally, Visit
 
 EXAMPLES = 5  # ids shown per broken invariant
 
@@ -82,6 +84,29 @@ def _action_without_outbox_row() -> QuerySet:
     )
 
 
+def _due_count_differs() -> QuerySet:
+    # The stored counts of care-group households per grid and due date (visits.models.DueTally, kept by
+    # triggers) against counting the households: a count too high or too low ...
+    counted = (
+        Household.objects.filter(
+            SCHEDULED, grid_id=OuterRef("grid_id"), visit_plan__next_due=OuterRef("next_due")
+        )
+        .order_by()
+        .values("grid_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return DueTally.objects.annotate(counted=Coalesce(Subquery(counted), 0)).exclude(households=F("counted"))
+
+
+def _scheduled_household_not_counted() -> QuerySet:
+    # ... or a household scheduled on a day its grid has no count for.
+    tally = DueTally.objects.filter(
+        grid_id=OuterRef("grid_id"), next_due=OuterRef("visit_plan__next_due"), households__gt=0
+    )
+    return Household.objects.filter(SCHEDULED).filter(~Exists(tally))
+
+
 INVARIANTS = [
     Invariant(
         "every case's state is the new state of its last timeline line",
@@ -108,6 +133,16 @@ INVARIANTS = [
         "every taken, resolved, followed-up or closed line of a 12345 case has its update",
         "case event",
         _action_without_outbox_row,
+    ),
+    Invariant(
+        "every stored count of care households due on a day is the number of those households",
+        "due count",
+        _due_count_differs,
+    ),
+    Invariant(
+        "every care household is in the stored count of its grid and due date",
+        "household",
+        _scheduled_household_not_counted,
     ),
 ]
 

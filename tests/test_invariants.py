@@ -17,9 +17,19 @@ from grids.models import Role
 from hotline import services as hotline_services
 from hotline.models import Update
 from notifications.models import Notification, VisitAlert
-from residents.models import Household
-from tests.factories import GridFactory, HouseholdFactory, UserFactory, assign, case_in, log_visit
-from visits.models import Visit
+from residents.models import CareCategory, Household
+from tests.factories import (
+    CareEnrolmentFactory,
+    GridFactory,
+    HouseholdFactory,
+    UserFactory,
+    assign,
+    case_in,
+    log_visit,
+)
+from visits import services as visit_services
+from visits.measures import SCHEDULED
+from visits.models import DueTally, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +111,7 @@ def test_check_invariants_passes_on_a_generated_district_and_actions_through_the
 
     report = run_check()
 
-    assert report.splitlines()[-1].startswith("All 6 invariants hold")
+    assert report.splitlines()[-1].startswith("All 8 invariants hold")
     assert all(line.rstrip().endswith(" 0") for line in report.splitlines()[:-1])
 
 
@@ -196,3 +206,18 @@ def test_check_invariants_finds_a_12345_line_whose_update_was_lost(actions):
 
     assert line_of(report, "every taken").endswith(f"1  e.g. case event {update.event_id}")
     assert line_of(report, "every 12345 update").endswith(" 0")
+
+
+def test_check_invariants_finds_a_stored_due_count_that_drifted(actions):
+    household = actions["visit"].household
+    CareEnrolmentFactory(household=household, category=CareCategory.ELDERLY_LIVING_ALONE)
+    visit_services.schedule_refresh(households=Household.objects.filter(pk=household.pk))
+    due = Household.objects.filter(SCHEDULED, pk=household.pk).values_list("visit_plan__next_due", flat=True)
+    tally = DueTally.objects.get(grid_id=household.grid_id, next_due=due.get())
+    table = DueTally._meta.db_table
+    with raw(f"UPDATE {table} SET households = households + 1 WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert line_of(report, "every stored count").endswith(f"1  e.g. due count {tally.pk}")
+    with raw(f"DELETE FROM {table} WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert f"household {household.pk}" in line_of(report, "every care household is in")

@@ -103,8 +103,12 @@ def _sqlite_add(grid: str, due: str, n: int, where: str) -> str:
     ON CONFLICT (grid_id, next_due) DO UPDATE SET households = households + excluded.households;"""
 
 
-_PLAN_OLD = _sqlite_add("h.grid_id", "OLD.next_due", -1, f"h.id = OLD.household_id AND h.status = '{ACTIVE}'")
-_PLAN_NEW = _sqlite_add("h.grid_id", "NEW.next_due", 1, f"h.id = NEW.household_id AND h.status = '{ACTIVE}'")
+_PLAN_OLD = _sqlite_add(
+    "h.grid_id", "OLD.next_due", -1, f"h.id = OLD.household_id AND h.status = '{ACTIVE}' AND OLD.next_due IS NOT NULL"
+)
+_PLAN_NEW = _sqlite_add(
+    "h.grid_id", "NEW.next_due", 1, f"h.id = NEW.household_id AND h.status = '{ACTIVE}' AND NEW.next_due IS NOT NULL"
+)
 _DUE = "(SELECT next_due FROM visits_visitplan WHERE household_id = NEW.id)"
 _HOUSEHOLD_OLD = _sqlite_add("OLD.grid_id", _DUE, -1, f"h.id = NEW.id AND OLD.status = '{ACTIVE}' AND {_DUE} IS NOT NULL")
 _HOUSEHOLD_NEW = _sqlite_add("NEW.grid_id", _DUE, 1, f"h.id = NEW.id AND NEW.status = '{ACTIVE}' AND {_DUE} IS NOT NULL")

@@ -58,6 +58,7 @@ def _render_inbox(
     )
     page = paginate(request, cases)
     open_action = bound.action if bound is not None else open_action
+    query = _inbox_query(request)
     rows = []
     for case in selectors.street_inbox_rows(list(page.object_list)):
         actions = []
@@ -65,7 +66,8 @@ def _render_inbox(
             form_ = None
             if bound_case == case.pk and action == open_action:
                 form_ = bound or ActionForm(action=action, case=case, prefix=_prefix(case, action))
-            actions.append((action, ACTIONS[action].label, form_))
+            url = reverse("cases:street_act", args=[case.pk, action]) + (f"?{query}" if query else "")
+            actions.append((action, ACTIONS[action].label, form_, url))
         rows.append((case, actions))
     return render(
         request,
@@ -77,7 +79,7 @@ def _render_inbox(
             "rows": rows,
             "open_case": bound_case,
             "open_action": open_action,
-            "query": _inbox_query(request),
+            "query": query,
         },
         status=status,
     )

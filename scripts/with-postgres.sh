@@ -34,6 +34,11 @@ cleanup() {
         rm -rf "$D"
     fi
 }
+if [ -n "$KEEP" ] && as_postgres "$PGBIN/pg_ctl" -D "$D/data" status >/dev/null 2>&1; then
+    # Another command is using the kept cluster: stopping it on the way out would break that command.
+    echo "The PostgreSQL cluster in $D is already running (another command uses it); try again when it ends." >&2
+    exit 1
+fi
 trap cleanup EXIT
 
 FRESH=

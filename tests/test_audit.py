@@ -456,8 +456,7 @@ def test_command_context_names_the_command(grid):
     assert event.pgh_context.metadata == {"command": "load_demo"}
 
 
-def test_the_district_generator_writes_no_history_even_through_copy(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_district_generator_writes_no_history_even_through_copy():
     call_command("generate_district", households=40, seed=7, stdout=io.StringIO())
 
     assert Household.objects.count() == 40

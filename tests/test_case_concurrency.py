@@ -21,11 +21,6 @@ WAIT = 15  # seconds; far more than a take needs, so only a hang reaches it
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _catalogue(transactional_db):
     # The flush after an earlier transactional test (the browser tests) removes the seeded 事项清单.
     Category.objects.get_or_create(

@@ -33,12 +33,6 @@ def at(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) ->
     return datetime.datetime(2026, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Every test here creates a dozen users; the production hasher would spend most of the run on them.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _user(username: str, role: Role, place):
     user = UserFactory(username=username)
     assign(user, role, place)

@@ -292,8 +292,7 @@ def test_a_topic_names_a_grid_of_its_own_community(community, staff, other_grid)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_moves_at_once_one_wins_and_the_other_is_told_why(grid, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_two_moves_at_once_one_wins_and_the_other_is_told_why(grid):
     first, second = UserFactory(username="a1", first_name="甲"), UserFactory(username="a2", first_name="乙")
     for user in (first, second):
         assign(user, Role.COMMUNITY_STAFF, grid.community)

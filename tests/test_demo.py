@@ -130,12 +130,6 @@ EXPECTED_SUMMARY = (
 EXPECTED_RESIDENTS_DIGEST = "cd5785b27e049e9a2da27f11f7f123937768414a889b3d8f093018baf15f1cf2"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # Each load hashes DEMO_PASSWORD and the account test signs in five times; the real hasher is slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def row_counts() -> dict[str, int]:
     counts = {model.__name__: model.objects.count() for model in MODELS}
     counts["User"] = get_user_model().objects.count()

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.db.models import Max, Q
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 from django.utils import timezone
 
 from cases.models import (
@@ -56,9 +56,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module", autouse=True)
 def _demo_loaded(django_db_setup, django_db_blocker):
-    # The demo accounts' passwords are hashed with a fast hasher, and checked with it in the tests.
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast, transaction.atomic():
+    with django_db_blocker.unblock(), transaction.atomic():
         demo.load()
         yield
         transaction.set_rollback(True)

@@ -116,8 +116,7 @@ def _age(today: datetime.date) -> int:
 
 
 @pytest.fixture
-def world(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # nine users a test
+def world():
     street = StreetFactory()
     community = CommunityFactory(street=street)
     grid = GridFactory(community=community)

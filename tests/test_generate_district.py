@@ -36,11 +36,6 @@ def generate(households: int = N, **options) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 def test_generate_district_builds_the_places_in_proportion():
     generate()

@@ -34,11 +34,6 @@ from visits.models import DueTally, Visit
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def actions():
     """One of each kind of committed action the invariants pair up: cases in every state (the desk's and the

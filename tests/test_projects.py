@@ -36,12 +36,6 @@ from volunteers.models import PartnerUnit, VolunteerTeam
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Every test here makes several users; the default hasher costs seconds on a busy machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- helpers (also used by tests/test_access_matrix.py) -------------------------------------------------
 
 

@@ -478,7 +478,7 @@ def test_patrol_form_refuses_a_shop_outside_the_patrollers_grids(client, grid, o
 # --- the district generator -----------------------------------------------------------------------------
 
 
-def test_generate_district_puts_a_few_shops_at_each_building_with_pledges(settings):
+def test_generate_district_puts_a_few_shops_at_each_building_with_pledges():
     from io import StringIO
 
     from django.core.management import call_command
@@ -488,7 +488,6 @@ def test_generate_district_puts_a_few_shops_at_each_building_with_pledges(settin
     from grids.models import Building
     from grids.permissions import roles_over_grid
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("generate_district", households=600, seed=7, stdout=StringIO())
     shops = list(Shop.objects.select_related("building"))
     assert Building.objects.count() <= len(shops) <= 3 * Building.objects.count()

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.conf import global_settings
 from django.db import connections
 
 from grids.models import Role
@@ -113,8 +114,10 @@ def two_servers(transactional_db, tmp_path):
             server.wait(timeout=20)
 
 
-def test_a_session_and_its_messages_move_between_two_app_servers(two_servers, grid):
+def test_a_session_and_its_messages_move_between_two_app_servers(two_servers, grid, settings):
     a, b = two_servers
+    # The servers check the password with the production hasher, so it is hashed with it here too.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     worker = UserFactory(username="w2", first_name="张网格")
     assign(worker, Role.GRID_WORKER, grid)
     browser = Browser()

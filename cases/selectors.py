@@ -4,7 +4,20 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Case as When_
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
 
 from common.dates import day_bounds
 from grids.models import Assignment, Community, Grid, Street
@@ -187,18 +200,29 @@ def street_inbox(
     )
 
 
+# What a row of the street's inbox shows (and its actions read: the status), and nothing else.
+STREET_INBOX_ROW_FIELDS = (
+    "number", "status", "description", "address", "urge_count", "escalated_at", "paused_at",
+    "clock_warn_at", "clock_due_at", "category__name", "grid__name", "grid__community__name",
+    "building__address", "handler__first_name", "handler__username",
+)  # fmt: skip
+
+
 def street_inbox_rows(pks: list[int]) -> list[Case]:
-    """A page of the inbox, in the page's order: each case with what its row shows and its escalation
-    lines (`escalations`, latest first: who sent it up, when and why)."""
-    escalations = (
-        CaseEvent.objects.filter(action=Action.ESCALATE).select_related("actor").order_by("-at", "-id")
-    )
-    # Only what a row shows (not `_list_rows`: no requester, whose numbers would be decrypted for nothing,
-    # nor the assigned or returning workers); at twenty rows a page, every relation read costs.
+    """A page of the inbox, in the page's order, in one query: each case with what its row shows and its
+    latest escalation line (`escalation_note`, and `escalated_by`: who sent it up, None without a line)."""
+    # Only what a row shows (not `_list_rows`: no requester, whose numbers would be decrypted for nothing):
+    # at twenty rows a page, every column and relation read costs.
+    line = CaseEvent.objects.filter(case=OuterRef("pk"), action=Action.ESCALATE).order_by("-at", "-id")
+    actor = Coalesce(NullIf(F("actor__first_name"), Value("")), F("actor__username"))
     rows = (
         Case.objects.filter(pk__in=pks)
-        .select_related("category", "grid__community", "building")
-        .prefetch_related("handler", Prefetch("events", queryset=escalations, to_attr="escalations"))
+        .select_related("category", "grid__community", "building", "handler")
+        .only(*STREET_INBOX_ROW_FIELDS)
+        .annotate(
+            escalation_note=Subquery(line.values("note")[:1]),
+            escalated_by=Subquery(line.annotate(name=actor).values("name")[:1]),
+        )
         .in_bulk()
     )
     return [rows[pk] for pk in pks if pk in rows]

@@ -183,6 +183,7 @@ def sample_records() -> dict[str, str]:
         .first()
     )
     _bench_work_orders(grid)
+    _bench_escalations(grid)
     if not (name and phone and enrolled and overdue and case and volunteer):
         sys.exit(
             "The generated district lacks a resident name, a phone, an enrolment, an overdue visit, "
@@ -270,6 +271,29 @@ def _bench_work_orders(grid_id: int) -> None:
             order_id=f"BENCH-{i:05d}", service_code=code, address_id=grid.code, description="楼道堆放杂物"
         )
         hotline_services.work_order_receive(client=client, order=order)
+
+
+def _bench_escalations(worker_grid_id: int) -> None:
+    """A full first page in the street leader's inbox at both sizes: the generator's escalated cases fill
+    five rows at N/10 and a page at N, and the inbox's growth would measure its page filling, not the
+    district's size. The handlers of open cases of the leader's streets send them up through the
+    transition service (none of bench_worker's grid, whose cases other pages time)."""
+    from django.contrib.auth import get_user_model
+
+    from cases import services as case_services
+    from cases.models import Case, Status
+    from cases.selectors import in_led_streets, led_street_ids
+    from common.pagination import PAGE_SIZE
+
+    streets = led_street_ids(get_user_model().objects.get(username="bench_street"))
+    missing = PAGE_SIZE - in_led_streets(Case.objects.filter(status=Status.ESCALATED), streets).count()
+    handled = in_led_streets(
+        Case.objects.filter(status=Status.IN_PROGRESS, handler__isnull=False), streets
+    ).exclude(grid_id=worker_grid_id)
+    for case in handled.select_related("handler").order_by("id")[: max(missing, 0)]:
+        case_services.case_transition(
+            case=case, action="escalate", actor=case.handler, note="社区协调未果，上报街道。"
+        )
 
 
 def page_paths(records: dict[str, str]) -> list[str]:

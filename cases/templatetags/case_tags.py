@@ -1,4 +1,5 @@
-"""The clock badge every case list and the case page show: 超期 red, 临期 amber, 暂停 grey."""
+"""The clock badge every case list and the case page show (超期 red, 临期 amber, 暂停 grey), and the street
+inbox's closed actions."""
 
 from django import template
 from django.utils import timezone
@@ -106,4 +107,22 @@ def resolved_late_badge(case):
     return format_html(
         '<span class="badge text-bg-danger">{}</span>',
         _("超期办结 %(time)s") % {"time": duration_text(late)},
+    )
+
+
+@register.simple_tag
+def street_action(case, act):
+    """One closed action of a street-inbox card (`act`: cases.views_street.RowAction): opening it loads its
+    form (htmx); without script its link opens the inbox with that form. Drawn here, not in the template: a
+    full inbox draws eighty of them, and a dozen template variables each cost more than this one call."""
+    return format_html(
+        '<details class="border rounded p-2 flex-sm-fill" id="act-{pk}-{action}" hx-get="{url}" '
+        'hx-trigger="toggle once" hx-target="find .street-act-body">'
+        '<summary class="fw-semibold py-1">{label}</summary><div class="street-act-body">'
+        '<a class="d-inline-block py-2" href="{url}#case-{pk}">{fill}{label}</a></div></details>',
+        pk=case.pk,
+        action=act.action,
+        url=act.url,
+        label=act.label,
+        fill=_("填写"),
     )

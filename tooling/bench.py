@@ -279,14 +279,15 @@ def _bench_escalations(worker_grid_id: int) -> None:
     district's size. The handlers of open cases of the leader's streets send them up through the
     transition service (none of bench_worker's grid, whose cases other pages time)."""
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
 
     from cases import services as case_services
     from cases.models import Case, Status
-    from cases.selectors import in_led_streets, led_street_ids
+    from cases.selectors import in_led_streets, led_street_ids, street_inbox
     from common.pagination import PAGE_SIZE
 
     streets = led_street_ids(get_user_model().objects.get(username="bench_street"))
-    missing = PAGE_SIZE - in_led_streets(Case.objects.filter(status=Status.ESCALATED), streets).count()
+    missing = PAGE_SIZE - street_inbox(streets, timezone.now()).count()
     handled = in_led_streets(
         Case.objects.filter(status=Status.IN_PROGRESS, handler__isnull=False), streets
     ).exclude(grid_id=worker_grid_id)

@@ -25,6 +25,42 @@ class Street(models.Model):
         return self.name
 
 
+def held_assignments(user) -> list[tuple[str, int | None, int | None, int | None]]:
+    """The user's assignments as (role, grid id, community id, street id), read once a request and kept on
+    the user object (a request's own): the rows every scope of the portal is drawn from.
+
+    Scopes are built from these ids (`held_places`) rather than from a subquery over the assignments:
+    a page asks for several scopes (its rows, the menu, the bell's reminders), and each subquery cost
+    Django a few milliseconds to compile and PostgreSQL to plan, on every page."""
+    if "_held_assignments" not in user.__dict__:
+        user.__dict__["_held_assignments"] = list(
+            Assignment.objects.filter(user=user)
+            .order_by("pk")
+            .values_list("role", "grid_id", "community_id", "street_id")
+        )
+    return user.__dict__["_held_assignments"]
+
+
+def held_places(user, roles: Iterable[str] | None = None) -> tuple[list[int], list[int], list[int]]:
+    """The grids, communities and streets where the user holds any role, or one of `roles`."""
+    rows = [row for row in held_assignments(user) if roles is None or row[0] in roles]
+
+    def ids(level: int) -> list[int]:
+        return sorted({row[level] for row in rows if row[level] is not None})
+
+    return ids(1), ids(2), ids(3)
+
+
+def _filter_any(rows: models.QuerySet, branches: list[Q]) -> models.QuerySet:
+    """The rows meeting any of the conditions (none when there are none)."""
+    if not branches:
+        return rows.none()
+    condition = branches[0]
+    for branch in branches[1:]:
+        condition |= branch
+    return rows.filter(condition)
+
+
 class CommunityQuerySet(models.QuerySet):
     def visible_to(self, user) -> Self:
         """The communities of the user's grids (GridQuerySet.visible_to), read from the assignments.
@@ -35,12 +71,13 @@ class CommunityQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        mine = Assignment.objects.filter(user=user)
-        return self.filter(
-            Q(pk__in=mine.filter(grid__isnull=False).values("grid__community"))
-            | Q(pk__in=mine.filter(community__isnull=False).values("community"))
-            | Q(street__in=mine.filter(street__isnull=False).values("street"))
-        )
+        grids, communities, streets = held_places(user)
+        branches = [
+            Q(pk__in=Grid.objects.filter(pk__in=grids).values("community")) if grids else None,
+            Q(pk__in=communities) if communities else None,
+            Q(street__in=streets) if streets else None,
+        ]
+        return _filter_any(self, [branch for branch in branches if branch is not None])
 
 
 class Community(models.Model):
@@ -78,26 +115,15 @@ class GridQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        mine = Assignment.objects.filter(user=user)
-        if roles is not None:
-            mine = mine.filter(role__in=sorted(roles))
+        grids, communities, streets = held_places(user, roles)
         branches = [
-            Q(pk__in=mine.filter(grid__isnull=False).values("grid")),
-            Q(community__in=mine.filter(community__isnull=False).values("community")),
-            Q(community__street__in=mine.filter(street__isnull=False).values("street")),
+            Q(pk__in=grids) if grids else None,
+            Q(community__in=communities) if communities else None,
+            Q(community__street__in=streets) if streets else None,
         ]
-        if roles is not None:
-            # Only the levels these roles are held at (Assignment's check constraint): a subquery per
-            # level none of them is held at would only cost PostgreSQL a worse plan (the bell asks for
-            # the grid roles' grids and the desk's on every page).
-            held = [bool(set(roles) & level) for level in (GRID_ROLES, COMMUNITY_ROLES, STREET_ROLES)]
-            branches = [branch for branch, kept in zip(branches, held, strict=True) if kept]
-        if not branches:
-            return self.none()
-        condition = branches[0]
-        for branch in branches[1:]:
-            condition |= branch
-        return self.filter(condition)
+        # Only the levels the user holds one of these roles at: a branch for a level with none would only
+        # cost PostgreSQL a worse plan (the bell asks for the grid roles' grids and the desk's on every page).
+        return _filter_any(self, [branch for branch in branches if branch is not None])
 
 
 class Grid(models.Model):

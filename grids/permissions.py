@@ -5,7 +5,7 @@ Row scoping itself is GridQuerySet.visible_to; the role sets are grids/roles.py.
 
 from django.db.models import Q, QuerySet
 
-from .models import Assignment, Community, Grid
+from .models import Assignment, Community, Grid, held_assignments
 from .roles import BUILDING_EDIT_ROLES, LEADER_ROLES, LEDGER_IMPORT_ROLES, REGISTRY_EDIT_ROLES, WORKLOAD_ROLES
 
 
@@ -36,15 +36,11 @@ def roles_over_community(user, community: Community) -> set[str]:
 
 
 def user_roles(user) -> frozenset[str]:
-    """Every role the user holds anywhere, cached per request (the menu, the bell and a page's own checks
-    ask in one request)."""
+    """Every role the user holds anywhere, from the assignments read once a request (the menu, the bell and
+    a page's own checks ask in one request)."""
     if not user.is_authenticated:
         return frozenset()
-    if "_user_roles" not in user.__dict__:
-        user.__dict__["_user_roles"] = frozenset(
-            Assignment.objects.filter(user=user).values_list("role", flat=True)
-        )
-    return user.__dict__["_user_roles"]
+    return frozenset(role for role, *_place in held_assignments(user))
 
 
 def can_read_audit(user) -> bool:

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 
 from common.dates import day_bounds
-from grids.models import Assignment, Community, Grid, Street
+from grids.models import Assignment, Community, Grid, Street, held_places
 from grids.roles import CASE_WORKER_ROLES, STREET_ROLES
 from grids.selectors import grids_served_by, users_serving, visible_grid_ids
 from residents.permissions import grids_revealable_by
@@ -159,16 +159,12 @@ def open_cases_in_state(cases: QuerySet[Case], status: str, now: datetime.dateti
 
 
 def led_street_ids(user) -> list[int] | None:
-    """The streets the user leads (None for a superuser: every street). The inbox filters on these few
-    ids, not on their grids': a district's thousands of grid ids cost psycopg about 50 ms a query to bind
-    and PostgreSQL more to plan than to run."""
+    """The streets the user leads (None for a superuser: every street), from the assignments read once a
+    request. The inbox filters on these few ids, not on their grids': a district's thousands of grid ids
+    cost psycopg about 50 ms a query to bind and PostgreSQL more to plan than to run."""
     if user.is_superuser:
         return None
-    return sorted(
-        Assignment.objects.filter(user=user, role__in=sorted(STREET_ROLES), street__isnull=False)
-        .values_list("street_id", flat=True)
-        .distinct()
-    )
+    return held_places(user, STREET_ROLES)[2]
 
 
 def in_led_streets(cases: QuerySet[Case], street_ids: list[int] | None) -> QuerySet[Case]:

@@ -88,6 +88,7 @@ def _render_inbox(
     page = paginate(request, cases)
     open_action = bound.action if bound is not None else open_action
     act_url = _act_urls(_inbox_query(request))
+    labels = {action: str(ACTIONS[action].label) for action in permissions.STREET_ACTIONS}  # once a page
     rows = []
     for case in selectors.street_inbox_rows(list(page.object_list)):
         actions = []
@@ -95,7 +96,7 @@ def _render_inbox(
             form_ = None
             if bound_case == case.pk and action == open_action:
                 form_ = bound or ActionForm(action=action, case=case, prefix=_prefix(case, action))
-            actions.append(RowAction(action, ACTIONS[action].label, form_, act_url(case, action)))
+            actions.append(RowAction(action, labels[action], form_, act_url(case, action)))
         rows.append((case, actions))
     return render(
         request,

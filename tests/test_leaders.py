@@ -243,15 +243,15 @@ def test_inbox_issues_the_same_queries_at_two_sizes(street_world, client, django
     _escalated(street_world, "b")
     client.force_login(street_world["people"]["street"])
     _inbox(client)  # warm the session
-    # session, user (a street leader needs no second factor: no device); the user's roles (may they use
-    # the inbox, and the menu's); the street's grids; the communities offered; the count; the page's case
-    # ids; their rows with their handlers and latest escalation lines = 8
-    with django_assert_num_queries(8):
+    # session, user (a street leader needs no second factor: no device); the user's assignments (may they
+    # use the inbox, which streets they lead, the menu); the communities offered; the count; the page's
+    # case ids; their rows with their handlers and latest escalation lines = 7
+    with django_assert_num_queries(7):
         small = _inbox(client)
     for key in "ab" * 4:
         _escalated(street_world, key, days_ago=3)
     GridFactory(community=street_world["grids"]["A"].community)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         large = _inbox(client)
     assert len(small.context["rows"]) == 2 and len(large.context["rows"]) == 10
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
 
-from .models import Assignment, Grid, WorkTeamMember
+from .models import Assignment, Grid, WorkTeamMember, held_places
 
 
 def grids_served_by(user, roles: Iterable[str] | None = None) -> QuerySet[Grid]:
@@ -49,12 +49,8 @@ def people_serving(grid: Grid) -> list[Assignment]:
 
 def assigned_places(user) -> tuple[set[int], set[int]]:
     """The streets and the communities the user is assigned to as a whole (not one grid of them)."""
-    assigned = list(
-        Assignment.objects.filter(user=user)
-        .exclude(street__isnull=True, community__isnull=True)
-        .values_list("street_id", "community_id")
-    )
-    return {s for s, _c in assigned if s}, {c for _s, c in assigned if c}
+    _grids, communities, streets = held_places(user)
+    return set(streets), set(communities)
 
 
 def work_team_members(grid: Grid) -> list[WorkTeamMember]:

@@ -516,15 +516,16 @@ def test_dashboard_issues_the_same_queries_whatever_the_data(october, client, dj
     client.force_login(october["people"]["leader"])
     params = {"period": "custom", "date_from": "2026-10-01", "date_to": "2026-10-31"}
     client.get(reverse("dashboard:index"), params)  # warm the session
-    # session, user, the second factor's device; the scope: visible grids, assignments; stale visit plans;
-    # cases by grid; reopen events by grid; coverage by grid; categories counted, their names; states;
-    # trend by created_at, accepted_at, followed_up_at; the user's roles (for the links to the audit, to the
-    # workload and to the street inbox, and the menu); the co-governance figures (projects/measures.py:
-    # activities, hours, members, meetings, decisions, needs) = 22
-    with django_assert_num_queries(22):
+    # session, user, the second factor's device; the user's assignments (the scope's streets and
+    # communities, its grids, the roles for the links to the audit, to the workload and to the street
+    # inbox, and the menu); the scope's visible grids; stale visit plans; cases by grid; reopen events by
+    # grid; coverage by grid; categories counted, their names; states; trend by created_at, accepted_at,
+    # followed_up_at; the co-governance figures (projects/measures.py: activities, hours, members,
+    # meetings, decisions, needs) = 21
+    with django_assert_num_queries(21):
         small = client.get(reverse("dashboard:index"), params)
     _more_of_october(october, 6)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         large = client.get(reverse("dashboard:index"), params)
     assert (
         large.context["board"].totals.counts["received"]

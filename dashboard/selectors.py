@@ -66,6 +66,10 @@ class Scope:
         return {self.unit.level: str(self.unit.pk)}
 
 
+# Up to this many grids, the scope select lists every one (ScopeTree.picker).
+PICKER_ALL_GRIDS = 60
+
+
 @dataclass
 class ScopeTree:
     """The units a user may choose: whole streets and communities they are assigned to (or under), and
@@ -79,6 +83,24 @@ class ScopeTree:
 
     def units(self) -> list[Unit]:
         return [*self.streets.values(), *self.communities.values(), *self.grids.values()]
+
+    def picker(self, scope: "Scope") -> list[Unit]:
+        """The units the scope select offers: all of them while the user's grids are few; otherwise the
+        streets and communities, and the grids of the community in view (chosen, or the chosen grid's).
+        A district's thousands of grids in one select were most of its dashboard's time, and no one picks
+        from them: the grids of another community are a choice of that community away, and every ranking
+        row links to its grid."""
+        if len(self.grids) <= PICKER_ALL_GRIDS or not self.communities:
+            return self.units()  # few grids, or grids alone (no community of theirs to choose first)
+        unit = scope.unit
+        community = unit if unit is not None and unit.level == "community" else None
+        if unit is not None and unit.level == "grid":
+            community = unit.parent
+        if community is not None:
+            grids = [self.grids[pk] for pk in community.grid_ids]
+        else:
+            grids = [unit] if unit is not None and unit.level == "grid" else []
+        return [*self.streets.values(), *self.communities.values(), *grids]
 
     def default(self) -> Scope:
         """The one unit that covers everything the user sees, if there is one."""

@@ -56,7 +56,7 @@ def _context(board: dash.Dashboard, tree: dash.ScopeTree) -> dict:
         "measures": MEASURES,
         "drill_base": drill_base,
         "charts": _charts(board, satisfaction_split),
-        "scope_units": tree.units(),
+        "scope_units": tree.picker(board.scope),
         "satisfaction_split": satisfaction_split,
         # Each week's figures with the days they cover (the last week ends with the period).
         "trend_rows": [

@@ -66,7 +66,7 @@ def workload(request):
         {
             "tree": tree,
             "scope": scope,
-            "scope_units": tree.units(),
+            "scope_units": tree.picker(scope),
             "form": form,
             "period": period,
             "columns": columns,

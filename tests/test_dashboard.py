@@ -21,6 +21,7 @@ community C holds c1-c8, grid B of C holds b1, grid X of another community holds
 
 import datetime
 import io
+import re
 import zoneinfo
 
 import openpyxl
@@ -681,3 +682,42 @@ def test_street_rate_card_shows_for_the_street_with_its_drill_downs(october, esc
 def test_community_dashboard_does_not_show_the_street_card(october, client):
     client.force_login(october["people"]["leader"])
     assert 'data-measure="street"' not in client.get(reverse("dashboard:index")).content.decode()
+
+
+def _scope_options(page) -> list[str]:
+    select = page.content.decode().split('id="id_scope"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([a-z]+:\d+|all)"', select)
+
+
+def test_a_wide_scope_offers_streets_and_communities_and_the_grids_of_the_community_in_view(
+    october, client, monkeypatch
+):
+    """Past PICKER_ALL_GRIDS grids, the scope select lists a district's streets and communities, and only
+    the grids of the community in view: every grid stays a choice of its community (or a ranking row) away."""
+    monkeypatch.setattr(dash, "PICKER_ALL_GRIDS", 2)
+    grids, people = october["grids"], october["people"]
+    other = GridFactory(name="丙网格", code="D-01", community__street=grids["A"].community.street)
+    client.force_login(people["street"])
+    street = client.get(reverse("dashboard:index"))
+    street_id, community_a = grids["A"].community.street_id, grids["A"].community_id
+    options = _scope_options(street)
+    assert options[:2] == ["all", f"street:{street_id}"]
+    assert sorted(options[2:]) == sorted([f"community:{community_a}", f"community:{other.community_id}"])
+    community = client.get(reverse("dashboard:index"), {"scope": f"community:{community_a}"})
+    assert f"grid:{grids['A'].pk}" in _scope_options(community)
+    assert f"grid:{grids['B'].pk}" in _scope_options(community)
+    assert f"grid:{other.pk}" not in _scope_options(community)
+    # A grid of another community is still the user's to choose, by URL or from its community's list.
+    chosen = client.get(reverse("dashboard:index"), {"scope": f"grid:{other.pk}"})
+    assert chosen.context["board"].scope.param == f"grid:{other.pk}"
+    assert f"grid:{other.pk}" in _scope_options(chosen)
+    assert f"grid:{grids['A'].pk}" not in _scope_options(chosen)
+    workload = client.get(reverse("dashboard:workload"), {"scope": f"grid:{other.pk}"})
+    assert f"grid:{other.pk}" in _scope_options(workload)
+    assert f"grid:{grids['A'].pk}" not in _scope_options(workload)
+
+
+def test_a_narrow_scope_offers_every_grid(october, client):
+    client.force_login(october["people"]["street"])
+    options = _scope_options(client.get(reverse("dashboard:index")))
+    assert f"grid:{october['grids']['A'].pk}" in options and f"grid:{october['grids']['B'].pk}" in options

@@ -76,3 +76,13 @@ def test_settings_refuse_a_field_key_that_is_not_a_fernet_key():
     result = start(DJANGO_SECRET_KEY="k", **{**FIELD_KEYS, "PORTAL_FIELD_KEYS": "not-a-key"})
     assert result.returncode == 1
     assert "PORTAL_FIELD_KEYS must be Fernet keys" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_portals_database_connections_run_without_the_jit_compiler():
+    """PostgreSQL's JIT compiled the dashboard's counts for longer than they ran (portal/settings.py)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

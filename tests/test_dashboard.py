@@ -721,3 +721,22 @@ def test_a_narrow_scope_offers_every_grid(october, client):
     client.force_login(october["people"]["street"])
     options = _scope_options(client.get(reverse("dashboard:index")))
     assert f"grid:{october['grids']['A'].pk}" in options and f"grid:{october['grids']['B'].pk}" in options
+
+
+def test_the_grid_ranking_is_shown_a_page_at_a_time(october, client, monkeypatch):
+    """A street's hundreds of grids: the ranking pages through them, each line keeping its rank."""
+    from dashboard import views
+
+    monkeypatch.setattr(views, "GRID_RANKING_PAGE", 1)
+    client.force_login(october["people"]["street"])
+    params = {"period": "custom", "date_from": "2026-10-01", "date_to": "2026-10-31"}
+    first = client.get(reverse("dashboard:index"), params)
+    ranked = first.context["board"].grid_rows
+    assert len(ranked) == 2
+    assert list(first.context["grid_page"].object_list) == ranked[:1]
+    html = first.content.decode()
+    assert "1 / 2" in html and "page=2" in html
+    second = client.get(reverse("dashboard:index"), {**params, "page": "2"})
+    assert list(second.context["grid_page"].object_list) == second.context["board"].grid_rows[1:]
+    assert second.context["board"].period == first.context["board"].period
+    assert f"scope=grid%3A{ranked[1].unit.pk}" in second.content.decode()

@@ -23,7 +23,7 @@ from tests.factories import (
     assign,
     log_visit,
 )
-from visits import exports, services
+from visits import exports, selectors, services
 from visits.models import Patrol, PatrolFinding, VisitRevision
 
 pytestmark = pytest.mark.django_db
@@ -383,6 +383,14 @@ def test_community_leader_never_sees_another_communitys_grid(client, grid, other
     assert client.get(reverse("visits:overdue"), {"grid": "x"}).status_code == 404
 
 
+def test_overdue_households_of_a_grid_outside_the_scope_are_none(grid, other_grid, other_worker):
+    """The selector checks the grid against the user's scope itself, whatever its caller did."""
+    _enrolled(grid, None)
+    _enrolled(other_grid, None)
+    assert list(selectors.overdue_households(other_worker, grid)) == []
+    assert len(selectors.overdue_households(other_worker, other_grid)) == 1
+
+
 def test_overdue_households_of_a_grid_most_overdue_first(client, staff, grid, sibling_grid):
     never = _enrolled(grid, None)
     late = _enrolled(grid, 10, staff)
@@ -403,15 +411,17 @@ def test_overdue_households_of_a_grid_most_overdue_first(client, staff, grid, si
 
 
 def test_overdue_list_issues_the_same_queries_for_3_and_30_households(client, street_leader, grid):
-    # session, user, stale schedules, grid (scoped), the user's grid ids, the count (stale schedules again,
-    # then the stored counts of the grid: visits.models.DueTally), page of households, their current
-    # members, their active enrolments = 10 at any size
+    # session, user, the user's assignments (the scope, the menu's roles), grid (scoped), stale schedules,
+    # the count (stale schedules again, then the stored counts of the grid: visits.models.DueTally), page
+    # of households (the grid's scope checked in it, not through the ids of every grid the user sees),
+    # their current members, their active enrolments = 10 at any size (the bell loads its count by a
+    # request of its own)
     client.force_login(street_leader)
     url = reverse("visits:overdue") + f"?grid={grid.pk}"
     for _ in range(3):
         _enrolled(grid, None)
     small = _count(client, url)
-    assert small == 11  # the menu's roles included (the bell loads its count by a request of its own)
+    assert small == 10
     for _ in range(27):
         _enrolled(grid, None)
     assert len(_listed(client.get(url))) == 20

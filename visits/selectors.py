@@ -188,9 +188,15 @@ def with_due_status(households, today: datetime.date) -> list[Household]:
 def overdue_households(user, grid: Grid | None = None, today: datetime.date | None = None):
     """Care-group households in the user's scope whose visit is overdue, most overdue first."""
     today = today or timezone.localdate()
-    households = scheduled_households(user, today).filter(visit_plan__next_due__lt=today)
-    if grid is not None:
-        households = households.filter(grid=grid)
+    if grid is None:
+        households = scheduled_households(user, today)
+    else:
+        # One grid, checked against the user's scope in the query itself: with the literal ids of every
+        # grid a street leader sees beside it, PostgreSQL read every overdue plan of the district first.
+        read_schedules(today)
+        in_scope = Grid.objects.visible_to(user).filter(pk=grid.pk)
+        households = _with_schedule(Household.objects.filter(SCHEDULED, grid__in=in_scope))
+    households = households.filter(visit_plan__next_due__lt=today)
     return households.select_related("dwelling__building", "grid").order_by("visit_plan__next_due", "id")
 
 

@@ -57,7 +57,7 @@ def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 def cases_for_user(user) -> QuerySet[Case]:
     """Cases in the user's grids (scoped by a literal id list; see grids.selectors.visible_grid_ids)."""
-    return Case.objects.filter(grid_id__in=visible_grid_ids(user))
+    return Case.objects.filter(grid_id__any=visible_grid_ids(user))
 
 
 def case_for_user(user, pk: int) -> Case:

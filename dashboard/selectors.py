@@ -291,7 +291,7 @@ def dashboard(
     """Every figure of the scope in the period. Nine queries, whatever the district's size:
     cases by grid, reopen events by grid, care coverage by grid, categories (two), states, and the
     weekly trend (three dates)."""
-    cases = Case.objects.filter(grid_id__in=scope.grid_ids)
+    cases = Case.objects.filter(grid_id__any=scope.grid_ids)
     by_grid = measures.figures_by_grid(cases, period.start, period.end, now)
     coverage = coverage_by(scope.grid_ids, "grid_id", today)
     empty = Figures.from_row({})
@@ -379,10 +379,10 @@ def workload(grid_ids: list[int], period: Period, now: datetime.datetime) -> lis
         grid = assignment.grid  # a grid role is held on a grid (Assignment's check constraint)
         if grid is not None and grid.name not in row.grids:
             row.grids.append(grid.name)
-    cases = Case.objects.filter(grid_id__in=grid_ids)
+    cases = Case.objects.filter(grid_id__any=grid_ids)
     by_worker = measures.workload_by_worker(cases, period.start, period.end, now)
     visits = visits_by_visitor(
-        Visit.objects.filter(household__grid_id__in=grid_ids), period.start, period.end
+        Visit.objects.filter(household__grid_id__any=grid_ids), period.start, period.end
     )
     for pk, row in rows.items():
         row.figures = {key: by_worker.get(pk, {}).get(key, 0) for key in measures.WORKLOAD}

@@ -61,7 +61,8 @@ def visible_grid_ids(user) -> list[int]:
     """The ids of the user's grids, fetched first.
 
     As a subquery, PostgreSQL cannot know that a grid worker's scope is one grid of two thousand and
-    plans for most of the district; a literal list of ids lets it use the grid indexes.
+    plans for most of the district; a literal list of ids lets it use the grid indexes. Filter with
+    `grid_id__any=` (common.lookups): the list goes as one array, not a parameter per id.
     """
     return list(Grid.objects.visible_to(user).values_list("pk", flat=True))
 

@@ -97,3 +97,19 @@ def test_export_response_sends_a_too_large_export_back_without_the_dropped_param
     response, notes = _export({"q": "王", "full": "1"}, build)
     assert response["Location"] == "/list?q=%E7%8E%8B"
     assert notes == ["3 > 2"]
+
+
+@pytest.mark.django_db
+def test_any_lookup_finds_the_rows_of_a_list_of_ids_sent_as_one_array():
+    from grids.models import Grid
+    from residents.models import Household
+    from tests.factories import GridFactory, HouseholdFactory
+
+    a, b, c = GridFactory(), GridFactory(), GridFactory()
+    household = HouseholdFactory(dwelling__building__grid=b)
+    assert set(Grid.objects.filter(pk__any=[a.pk, b.pk, b.pk])) == {a, b}
+    assert list(Grid.objects.filter(pk__any=[])) == []
+    assert list(Household.objects.filter(grid_id__any=[b.pk, c.pk])) == [household]
+    assert list(Household.objects.filter(grid__any=[a.pk])) == []
+    sql, params = Household.objects.filter(grid_id__any=[c.pk, b.pk]).query.sql_with_params()
+    assert "= ANY(%s)" in sql and sorted([b.pk, c.pk]) in params

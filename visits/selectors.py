@@ -134,7 +134,7 @@ def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
     """Care-group households of the user's grids with their stored schedule (see VisitPlan), brought up
     to date first so no plan outlives an enrolment date."""
     read_schedules(today)
-    return _with_schedule(Household.objects.filter(SCHEDULED, grid_id__in=visible_grid_ids(user)))
+    return _with_schedule(Household.objects.filter(SCHEDULED, grid_id__any=visible_grid_ids(user)))
 
 
 def _with_schedule(households: QuerySet[Household]) -> QuerySet[Household]:
@@ -257,7 +257,7 @@ def overdue_by_grid(
 def visits_for_user(user) -> QuerySet[Visit]:
     """Visits to households in the user's grids, latest first, ready for a list."""
     return (
-        Visit.objects.filter(household__grid_id__in=visible_grid_ids(user))
+        Visit.objects.filter(household__grid_id__any=visible_grid_ids(user))
         .select_related("household__dwelling__building", "household__grid", "author")
         .prefetch_related("visitors", "gifts")
         .order_by("-visited_at", "-id")

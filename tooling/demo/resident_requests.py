@@ -14,14 +14,19 @@ from public import services
 from .common import data
 
 
-def _at(days_ago: int, time: str | datetime.time) -> datetime.datetime:
-    day = timezone.localdate() - datetime.timedelta(days=days_ago)
+def _at(days_ago: int, time: str | datetime.time, now: datetime.datetime) -> datetime.datetime:
+    """That day at that time; a time of today not yet come (the demo loaded after midnight, before the
+    morning's requests) is a minute before the load instead, so no timeline runs into the future."""
+    day = timezone.localdate(now) - datetime.timedelta(days=days_ago)
     moment = time if isinstance(time, datetime.time) else datetime.time.fromisoformat(time)
-    return timezone.make_aware(datetime.datetime.combine(day, moment))
+    return min(
+        timezone.make_aware(datetime.datetime.combine(day, moment)), now - datetime.timedelta(minutes=1)
+    )
 
 
 def load_resident_requests(grids: dict, users: dict, counts: Counter) -> None:
     spec_file = data("resident_requests")
+    now = timezone.now()
     grid = grids[spec_file["grid"]]
     grid_link = services.place_link_for(grid=grid, code=spec_file["grid_poster"])
     for address, code in spec_file["building_posters"]:
@@ -40,11 +45,11 @@ def load_resident_requests(grids: dict, users: dict, counts: Counter) -> None:
                 phone=spec["phone"],
             ),
             remote_address=f"192.0.2.{n + 1}",
-            now=_at(spec["days_ago"], spec["time"]),
+            now=_at(spec["days_ago"], spec["time"], now),
             token=spec["token"],
         ).case
         for days_ago, time, action, username, note in spec["steps"]:
-            at = _at(days_ago, time)
+            at = _at(days_ago, time, now)
             if action == "withdraw":
                 case = services.request_withdraw(case=case, note=note, now=at)
             elif action == "follow_up":

@@ -87,19 +87,20 @@ class ScopeTree:
     def picker(self, scope: "Scope") -> list[Unit]:
         """The units the scope select offers: all of them while the user's grids are few; otherwise the
         streets and communities, and the grids of the community in view (chosen, or the chosen grid's).
-        A district's thousands of grids in one select were most of its dashboard's time, and no one picks
-        from them: the grids of another community are a choice of that community away, and every ranking
-        row links to its grid."""
+        A district's thousands of grids are thousands of options to draw on every dashboard, and no one
+        picks from them: the grids of another community are a choice of that community away, and every
+        ranking row links to its grid."""
         if len(self.grids) <= PICKER_ALL_GRIDS or not self.communities:
             return self.units()  # few grids, or grids alone (no community of theirs to choose first)
         unit = scope.unit
-        community = unit if unit is not None and unit.level == "community" else None
-        if unit is not None and unit.level == "grid":
-            community = unit.parent
-        if community is not None:
-            grids = [self.grids[pk] for pk in community.grid_ids]
+        if unit is None or unit.level == "street":
+            grids = []
+        elif unit.level == "community":
+            grids = [self.grids[pk] for pk in unit.grid_ids]
+        elif unit.parent is not None:
+            grids = [self.grids[pk] for pk in unit.parent.grid_ids]
         else:
-            grids = [unit] if unit is not None and unit.level == "grid" else []
+            grids = [unit]  # a grid of a community the user does not hold as a whole
         return [*self.streets.values(), *self.communities.values(), *grids]
 
     def default(self) -> Scope:

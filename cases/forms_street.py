@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import StyledFormMixin
+from common.forms import PlainSelect, StyledFormMixin
 from grids.models import Community
 
 CLOCK_CHOICES = [("", _("全部")), ("overdue", _("仅看超期")), ("warning", _("仅看临期"))]
@@ -11,9 +11,13 @@ CLOCK_CHOICES = [("", _("全部")), ("overdue", _("仅看超期")), ("warning", 
 
 class StreetInboxForm(StyledFormMixin, forms.Form):
     community = forms.ModelChoiceField(
-        label=_("社区"), queryset=Community.objects.none(), required=False, empty_label=_("全部社区")
+        label=_("社区"),
+        queryset=Community.objects.none(),
+        required=False,
+        empty_label=_("全部社区"),
+        widget=PlainSelect,
     )
-    clock = forms.ChoiceField(label=_("时限"), required=False, choices=CLOCK_CHOICES)
+    clock = forms.ChoiceField(label=_("时限"), required=False, choices=CLOCK_CHOICES, widget=PlainSelect)
 
     def __init__(self, *args, street_ids: list[int] | None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -34,6 +34,12 @@ class RowAction(NamedTuple):
     url: str
 
 
+class InboxRow(NamedTuple):
+    case: Case
+    url: str  # the case's page
+    actions: list[RowAction]
+
+
 def _prefix(case: Case, action: str) -> str:
     """Each row's forms have their own names and ids: a page holds twenty cases' forms."""
     return f"c{case.pk}-{action}"
@@ -44,9 +50,16 @@ def _inbox_query(request) -> str:
     return urlencode([(k, v) for k, v in request.GET.items() if k in ("community", "clock", "page")])
 
 
-# An id every URL of an action accepts, where each row's case id goes: a full page holds eighty action
-# links, and reverse() costs more than the rest of a row's work, so it runs once an action a page.
+# An id every URL of a row accepts, where each row's case id goes: a full page holds a hundred links (the
+# case's page, four actions), and reverse() costs more than the rest of a row's work, so it runs once a
+# kind of link a page.
 _PK_SLOT = 2_147_483_647
+
+
+def _case_urls() -> Callable[[Case], str]:
+    """Each row's link to its case's page."""
+    pattern = reverse("cases:detail", args=[_PK_SLOT])
+    return lambda case: pattern.replace(str(_PK_SLOT), str(case.pk), 1)
 
 
 def _act_urls(query: str) -> Callable[[Case, str], str]:
@@ -88,6 +101,7 @@ def _render_inbox(
     page = paginate(request, cases)
     open_action = bound.action if bound is not None else open_action
     act_url = _act_urls(_inbox_query(request))
+    case_url = _case_urls()
     labels = {action: str(ACTIONS[action].label) for action in permissions.STREET_ACTIONS}  # once a page
     rows = []
     for case in selectors.street_inbox_rows(list(page.object_list)):
@@ -97,7 +111,7 @@ def _render_inbox(
             if bound_case == case.pk and action == open_action:
                 form_ = bound or ActionForm(action=action, case=case, prefix=_prefix(case, action))
             actions.append(RowAction(action, labels[action], form_, act_url(case, action)))
-        rows.append((case, actions))
+        rows.append(InboxRow(case, case_url(case), actions))
     return render(
         request,
         "cases/street_inbox.html",

@@ -66,7 +66,7 @@ def _inbox(client, **params):
 
 
 def _listed(response) -> list[int]:
-    return [case.pk for case, _forms in response.context["rows"]]
+    return [row.case.pk for row in response.context["rows"]]
 
 
 def test_inbox_lists_the_escalated_cases_of_the_leaders_street_overdue_first(street_world, client):
@@ -83,8 +83,11 @@ def test_inbox_lists_the_escalated_cases_of_the_leaders_street_overdue_first(str
     assert "已上报 1" in html  # how long since it was sent up
     assert "处理说明" in html  # the escalation's reason, from its timeline line
     assert "（网格员a）" in html and "（网格员b）" in html  # and who sent it up
+    # each card links to its case, and prints when it was sent up in local time (Beijing), to the minute
+    assert f'href="{reverse("cases:detail", args=[fresh.pk])}"' in html
+    assert timezone.localtime(fresh.escalated_at).strftime("%Y-%m-%d %H:%M") in html
     # the actions the table gives the street, and nothing else
-    assert [action for action, _label, _form, _url in response.context["rows"][0][1]] == [
+    assert [action for action, _label, _form, _url in response.context["rows"][0].actions] == [
         "hand_back",
         "resolve",
         "close",
@@ -425,3 +428,11 @@ def test_workload_issues_the_same_queries_at_two_sizes(workload_world, client, d
     with django_assert_num_queries(9):
         large = client.get(url, workload_world["period"])
     assert len(large.context["table"]) == len(small.context["table"]) + 4
+
+
+def test_times_on_the_inbox_read_in_beijing_time_to_the_minute():
+    from cases.templatetags.case_tags import minute
+
+    evening_in_utc = datetime.datetime(2026, 11, 30, 20, 30, 59, tzinfo=datetime.UTC)
+    assert minute(evening_in_utc) == "2026-12-01 04:30"  # Beijing is UTC+8: already the next morning
+    assert minute(None) == ""

@@ -306,6 +306,15 @@ class Case(models.Model):
                 models.Index(fields=[f], condition=Q(**{f"{f}__isnull": False}), name=f"case_{f}")
                 for f in ("accepted_at", "first_taken_at", "resolved_at", "followed_up_at", "closed_at")
             ),
+            # ... over a scope's grids (a street's five hundred, a community's): each date again after the
+            # grid, so the period's cases of those grids are read, not every case the grids ever had.
+            *(
+                models.Index(
+                    fields=["grid", f], condition=Q(**{f"{f}__isnull": False}), name=f"case_grid_{f}"
+                )
+                for f in ("accepted_at", "first_taken_at", "resolved_at", "followed_up_at", "closed_at")
+            ),
+            models.Index(fields=["grid", "created_at"], name="case_grid_created_at"),
             # ... and the open cases overdue now, across a street's grids.
             models.Index(fields=["clock_due_at"], condition=~Q(status=Status.CLOSED), name="case_open_clock"),
             # ... and the street's inbox: the few cases escalated now, whatever the district's size.

@@ -98,7 +98,9 @@ def _render_inbox(
     cases = selectors.street_inbox(
         street_ids, now, community=chosen.get("community"), clock=chosen.get("clock", "")
     )
-    page = paginate(request, cases)
+    # The inbox holds what waits for the street (dozens of cases, not the district's history): its ids are
+    # read in one query and paged here, which spares the separate count a queryset's pager would send.
+    page = paginate(request, list(cases))
     open_action = bound.action if bound is not None else open_action
     act_url = _act_urls(_inbox_query(request))
     case_url = _case_urls()

@@ -35,8 +35,8 @@ class Place:
     def condition(self, grid: str, community: str) -> Q:
         """Records whose grid (`grid` path) is one of the grids, or community-wide records of a whole
         community (`community` path)."""
-        return Q(**{f"{grid}__in": self.grid_ids}) | Q(
-            **{f"{grid}__isnull": True, f"{community}__in": self.community_ids}
+        return Q(**{f"{grid}__any": self.grid_ids}) | Q(
+            **{f"{grid}__isnull": True, f"{community}__any": self.community_ids}
         )
 
 

@@ -247,14 +247,14 @@ def test_inbox_issues_the_same_queries_at_two_sizes(street_world, client, django
     client.force_login(street_world["people"]["street"])
     _inbox(client)  # warm the session
     # session, user (a street leader needs no second factor: no device); the user's assignments (may they
-    # use the inbox, which streets they lead, the menu); the communities offered; the count; the page's
-    # case ids; their rows with their handlers and latest escalation lines = 7
-    with django_assert_num_queries(7):
+    # use the inbox, which streets they lead, the menu); the communities offered; the ids of the cases
+    # waiting (counted and paged from them); the page's rows with their handlers and escalation lines = 6
+    with django_assert_num_queries(6):
         small = _inbox(client)
     for key in "ab" * 4:
         _escalated(street_world, key, days_ago=3)
     GridFactory(community=street_world["grids"]["A"].community)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         large = _inbox(client)
     assert len(small.context["rows"]) == 2 and len(large.context["rows"]) == 10
 

@@ -11,12 +11,13 @@ SQLITE = ""  # no DATABASE_URL: the SQLite file the demo uses
 POSTGRES = "postgres://app:app@127.0.0.1:5432/app"  # django.setup() does not connect
 
 
-def start(**variables: str) -> subprocess.CompletedProcess:
-    """Start the WSGI application (what gunicorn serves) in a fresh interpreter with only these variables."""
+def start(code: str = "import portal.wsgi", **variables: str) -> subprocess.CompletedProcess:
+    """Start the WSGI application (what gunicorn serves), or run `code`, in a fresh interpreter with only
+    these variables."""
     environment = {"DJANGO_SETTINGS_MODULE": "portal.settings", **{k: v for k, v in variables.items() if v}}
     return subprocess.run(
         # staticfiles/ exists only after collectstatic (as in pyproject's filterwarnings).
-        [sys.executable, "-W", "ignore:No directory at:UserWarning", "-c", "import portal.wsgi"],
+        [sys.executable, "-W", "ignore:No directory at:UserWarning", "-c", code],
         cwd=BASE_DIR,
         env=environment,
         capture_output=True,
@@ -79,10 +80,24 @@ def test_settings_refuse_a_field_key_that_is_not_a_fernet_key():
 
 
 @pytest.mark.django_db
-def test_the_portals_database_connections_run_without_the_jit_compiler():
-    """PostgreSQL's JIT compiled the dashboard's counts for longer than they ran (portal/settings.py)."""
+def test_the_portals_database_connections_run_without_the_jit_compiler_or_parallel_workers():
+    """PostgreSQL's JIT compiled the dashboard's counts for longer than they ran, and starting parallel
+    workers cost more than they saved (portal/settings.py)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
+
+
+def test_an_operators_own_session_option_is_kept():
+    result = start(
+        DJANGO_SECRET_KEY="k",
+        DATABASE_URL="postgres://u:p@db/portal?options=-c%20max_parallel_workers_per_gather%3D4",
+        **FIELD_KEYS,
+        code="from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['options'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["-c", "max_parallel_workers_per_gather=4", "-c", "jit=off"]

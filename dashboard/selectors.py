@@ -23,7 +23,6 @@ from grids.selectors import assigned_places, grids_served_by
 from projects import measures as co_measures
 from projects.measures import CoFigures, Place
 from visits.measures import COVERAGE, coverage_by, visits_by_visitor
-from visits.models import Visit
 
 # ---------------------------------------------------------------------------------------------- scope
 
@@ -382,9 +381,7 @@ def workload(grid_ids: list[int], period: Period, now: datetime.datetime) -> lis
             row.grids.append(grid.name)
     cases = Case.objects.filter(grid_id__any=grid_ids)
     by_worker = measures.workload_by_worker(cases, period.start, period.end, now)
-    visits = visits_by_visitor(
-        Visit.objects.filter(household__grid_id__any=grid_ids), period.start, period.end
-    )
+    visits = visits_by_visitor(grid_ids, period.first, period.last)
     for pk, row in rows.items():
         row.figures = {key: by_worker.get(pk, {}).get(key, 0) for key in measures.WORKLOAD}
         row.figures["visits"] = visits.get(pk, 0)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from cases.models import Case, CaseEvent, Status
 from hotline.models import Update, WorkOrder
@@ -23,7 +23,7 @@ from hotline.services import OWES_UPDATE
 from notifications.models import Notification, VisitAlert
 from residents.models import Household
 from visits.measures import SCHEDULED
-from visits.models import DueTally, Visit
+from visits.models import DueTally, Visit, VisitTally
 
 EXAMPLES = 5  # ids shown per broken invariant
 
@@ -107,6 +107,38 @@ def _scheduled_household_not_counted() -> QuerySet:
     return Household.objects.filter(SCHEDULED).filter(~Exists(tally))
 
 
+def _visitors_by_day() -> QuerySet:
+    # Each visitor of each visit, with the visit's local day (the portal's time zone).
+    return Visit.visitors.through.objects.annotate(day=TruncDate("visit__visited_at"))
+
+
+def _visit_count_differs() -> QuerySet:
+    # The stored counts of visits per grid, visitor and day (visits.models.VisitTally, kept by triggers)
+    # against counting each visit once for each of its visitors, in its household's grid ...
+    counted = (
+        _visitors_by_day()
+        .filter(
+            user_id=OuterRef("visitor_id"), visit__household__grid_id=OuterRef("grid_id"), day=OuterRef("day")
+        )
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return VisitTally.objects.annotate(counted=Coalesce(Subquery(counted), 0)).exclude(visits=F("counted"))
+
+
+def _visitor_not_counted() -> QuerySet:
+    # ... or a visitor of a visit on a day their count in its grid does not hold.
+    tally = VisitTally.objects.filter(
+        grid_id=OuterRef("visit__household__grid_id"),
+        visitor_id=OuterRef("user_id"),
+        day=OuterRef("day"),
+        visits__gt=0,
+    )
+    return _visitors_by_day().filter(~Exists(tally))
+
+
 INVARIANTS = [
     Invariant(
         "every case's state is the new state of its last timeline line",
@@ -143,6 +175,16 @@ INVARIANTS = [
         "every care household is in the stored count of its grid and due date",
         "household",
         _scheduled_household_not_counted,
+    ),
+    Invariant(
+        "every stored count of visits of a visitor in a grid on a day is the number of those visits",
+        "visit count",
+        _visit_count_differs,
+    ),
+    Invariant(
+        "every visitor of a visit is in the stored count of its grid and day",
+        "visit visitor",
+        _visitor_not_counted,
     ),
 ]
 

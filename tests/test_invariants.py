@@ -29,7 +29,7 @@ from tests.factories import (
 )
 from visits import services as visit_services
 from visits.measures import SCHEDULED
-from visits.models import DueTally, Visit
+from visits.models import DueTally, Visit, VisitTally
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_check_invariants_passes_on_a_generated_district_and_actions_through_the
 
     report = run_check()
 
-    assert report.splitlines()[-1].startswith("All 8 invariants hold")
+    assert report.splitlines()[-1].startswith("All 10 invariants hold")
     assert all(line.rstrip().endswith(" 0") for line in report.splitlines()[:-1])
 
 
@@ -216,3 +216,17 @@ def test_check_invariants_finds_a_stored_due_count_that_drifted(actions):
     with raw(f"DELETE FROM {table} WHERE id = %s", [tally.pk]):
         report = broken_report()
     assert f"household {household.pk}" in line_of(report, "every care household is in")
+
+
+def test_check_invariants_finds_a_stored_visit_count_that_drifted(actions):
+    visit = actions["visit"]
+    tally = VisitTally.objects.get(grid_id=visit.household.grid_id, visitor=visit.author)
+    table = VisitTally._meta.db_table
+    assert line_of(run_check(), "every stored count of visits").endswith(" 0")
+    with raw(f"UPDATE {table} SET visits = visits + 1 WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert line_of(report, "every stored count of visits").endswith(f"1  e.g. visit count {tally.pk}")
+    with raw(f"DELETE FROM {table} WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    through = Visit.visitors.through.objects.get(visit=visit)
+    assert line_of(report, "every visitor of a visit").endswith(f"1  e.g. visit visitor {through.pk}")

@@ -17,13 +17,13 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from residents.models import Household
 
-from .models import DueTally, Visit
+from .models import DueTally, VisitTally
 
 # Care-group households (关爱对象户): registered households with a visit schedule, which they have while
 # one of their members has an active care enrolment (visits.services.schedule_refresh keeps it so).
@@ -106,15 +106,15 @@ VISITS_MADE_LABEL = _("本期走访")
 VISITS_MADE_DEFINITION = _("本期内该网格员作为走访人员参加的入户走访次数。")
 
 
-def visits_made(visits: QuerySet[Visit], start: datetime.datetime, end: datetime.datetime) -> QuerySet[Visit]:
-    return visits.filter(visited_at__gte=start, visited_at__lt=end)
-
-
-def visits_by_visitor(
-    visits: QuerySet[Visit], start: datetime.datetime, end: datetime.datetime
-) -> dict[int, int]:
-    """How many of `visits` each user went on in [start, end): one grouped query; users with none absent."""
+def visits_by_visitor(grid_ids: list[int], first: datetime.date, last: datetime.date) -> dict[int, int]:
+    """How many visits to households of these grids each user went on, local days `first` to `last`
+    included; users with none absent. One grouped query over the stored counts per grid, visitor and day
+    (VisitTally, kept by the database on every write): a street's month is a few thousand rows, not every
+    visit of the month joined to its household and its visitors."""
     rows = (
-        visits_made(visits, start, end).values("visitors").annotate(n=Count("pk", distinct=True)).order_by()
+        VisitTally.objects.filter(grid_id__any=grid_ids, day__gte=first, day__lte=last)
+        .values("visitor_id")
+        .annotate(n=Sum("visits"))
+        .order_by()
     )
-    return {row["visitors"]: row["n"] for row in rows if row["visitors"] is not None}
+    return {row["visitor_id"]: row["n"] for row in rows if row["n"]}

@@ -123,6 +123,33 @@ class DueTally(models.Model):
         return f"{self.grid_id} {self.next_due}: {self.households}"
 
 
+class VisitTally(models.Model):
+    """How many visits each user went on in a grid on a day (local time): a visit counts once for each of
+    its visitors, in the grid of its household. The workload's visits column over a street's month adds up
+    these rows instead of joining each of the month's visits to its household and its visitors.
+
+    Kept by the database itself, in the same transaction as the write, like DueTally: triggers on the
+    visitors of a visit (added, removed), on Visit (its time or household changed) and on Household (its
+    grid changed) add and take away (migration 0011_visittally). `visits.measures.visits_by_visitor` reads
+    it; tests/test_visit_tally.py and `manage.py check_invariants` check it against counting the visits.
+    """
+
+    grid = models.ForeignKey(Grid, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    visits = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "day", "visitor"], name="visit_tally_grid_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.day} {self.visitor_id}: {self.visits}"
+
+
 class VisitQuerySet(models.QuerySet):
     def counted(self) -> "VisitQuerySet":
         """Visits that count as done: for the schedule (the household's latest visit, so its next due date)

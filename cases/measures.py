@@ -483,8 +483,9 @@ class WorkloadMeasure:
     """One column of the workload table (工作量): a count per grid worker, and the cases behind it.
 
     Either a state now (`held`: a condition on the cases the worker holds as handler) or what the worker
-    did in the period (`action`: the cases with a timeline line of that action written by the worker,
-    each case once however many such lines it has).
+    did in the period (`action`: the cases with a timeline line of that action written by the worker in
+    these grids, the line's grid being its case's when written; each case once however many such lines
+    it has).
     """
 
     key: str
@@ -526,28 +527,27 @@ WORKLOAD = {m.key: m for m in (HELD, HELD_OVERDUE, TAKEN, RESOLVED_BY)}
 
 
 def _worker_lines(
-    cases: QuerySet[Case], measure: WorkloadMeasure, start: datetime.datetime, end: datetime.datetime
+    grid_ids: list[int], actions: list[str], start: datetime.datetime, end: datetime.datetime
 ) -> QuerySet[CaseEvent]:
-    return CaseEvent.objects.filter(
-        _between("at", start, end), action=measure.action, case__in=cases.values("pk")
-    )
+    """The period's timeline lines of these actions written in these grids (the case_event_grid_action
+    index: a street's month of lines, not the district's)."""
+    return CaseEvent.objects.filter(_between("at", start, end), grid_id__any=grid_ids, action__in=actions)
 
 
 def workload_by_worker(
-    cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+    grid_ids: list[int], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
 ) -> dict[int, dict[str, int]]:
-    """Every WORKLOAD measure per user over `cases`, in two grouped queries (the cases held now, then the
-    period's timeline lines); users with nothing to count are absent."""
+    """Every WORKLOAD measure per user over the cases of these grids, in two grouped queries (the cases
+    held now, then the period's timeline lines); users with nothing to count are absent."""
     out: dict[int, dict[str, int]] = {}
     held = {m.key: Count("pk", filter=m.held(now)) for m in WORKLOAD.values() if m.held is not None}
     # Every held measure is a part of the held cases: only those are grouped (the case_grid_status_due index).
-    for row in cases.filter(_held(now)).values("handler_id").annotate(**held).order_by():
+    cases = Case.objects.filter(_held(now), grid_id__any=grid_ids)
+    for row in cases.values("handler_id").annotate(**held).order_by():
         out.setdefault(row.pop("handler_id"), {}).update(row)
     done = [m for m in WORKLOAD.values() if m.action]
     lines = (
-        CaseEvent.objects.filter(
-            _between("at", start, end), action__in=[m.action for m in done], case__in=cases.values("pk")
-        )
+        _worker_lines(grid_ids, [m.action for m in done], start, end)
         .values("actor_id")
         .annotate(**{m.key: Count("case_id", distinct=True, filter=Q(action=m.action)) for m in done})
         .order_by()
@@ -558,7 +558,7 @@ def workload_by_worker(
 
 
 def workload_drill(
-    cases: QuerySet[Case],
+    grid_ids: list[int],
     key: str,
     worker_id: int,
     start: datetime.datetime,
@@ -568,7 +568,6 @@ def workload_drill(
     """The cases behind one worker's figure: exactly what workload_by_worker counts."""
     measure = WORKLOAD[key]
     if measure.held is not None:
-        return cases.filter(measure.held(now), handler_id=worker_id)
-    return cases.filter(
-        pk__in=_worker_lines(cases, measure, start, end).filter(actor_id=worker_id).values("case_id")
-    )
+        return Case.objects.filter(measure.held(now), grid_id__any=grid_ids, handler_id=worker_id)
+    lines = _worker_lines(grid_ids, [measure.action], start, end).filter(actor_id=worker_id)
+    return Case.objects.filter(pk__in=lines.values("case_id"))

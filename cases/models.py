@@ -404,6 +404,11 @@ class CaseEvent(models.Model):
     """One line of a case's timeline: who did what, when, the move it made and the note they wrote."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("工单"))
+    # The case's grid when the line was written (set by `save`): a worker's lines count in the grid they
+    # worked in, and the workload reads a street's lines of a period by grid (case_event_grid_action).
+    grid = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("网格")
+    )
     action = models.CharField(_("操作"), max_length=20, choices=Action)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
@@ -421,10 +426,16 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "at"], name="case_event_timeline"),
             models.Index(fields=["action", "at"], name="case_event_action_at"),  # reopens in a period
+            models.Index(fields=["grid", "action", "at"], name="case_event_grid_action"),
         ]
 
     def __str__(self) -> str:
         return f"{self.case_id} · {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.grid_id is None:
+            self.grid_id = self.case.grid_id
+        super().save(*args, **kwargs)
 
 
 class RequesterReveal(models.Model):

@@ -379,8 +379,7 @@ def workload(grid_ids: list[int], period: Period, now: datetime.datetime) -> lis
         grid = assignment.grid  # a grid role is held on a grid (Assignment's check constraint)
         if grid is not None and grid.name not in row.grids:
             row.grids.append(grid.name)
-    cases = Case.objects.filter(grid_id__any=grid_ids)
-    by_worker = measures.workload_by_worker(cases, period.start, period.end, now)
+    by_worker = measures.workload_by_worker(grid_ids, period.start, period.end, now)
     visits = visits_by_visitor(grid_ids, period.first, period.last)
     for pk, row in rows.items():
         row.figures = {key: by_worker.get(pk, {}).get(key, 0) for key in measures.WORKLOAD}
@@ -402,9 +401,7 @@ def workload_worker(grid_ids: list[int], pk: str):
 
 def workload_cases(grid_ids: list[int], key: str, worker_id: int, period: Period, now: datetime.datetime):
     """The cases behind one worker's figure in the workload table, with what a case row shows."""
-    cases = measures.workload_drill(
-        Case.objects.filter(grid_id__in=grid_ids), key, worker_id, period.start, period.end, now
-    )
+    cases = measures.workload_drill(grid_ids, key, worker_id, period.start, period.end, now)
     return cases.select_related(
         "category", "grid", "building", "handler", "assigned_worker", "requester"
     ).order_by("-created_at", "-id")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.measures import WORKLOAD
-from cases.models import Action, CaseEvent, Status
+from cases.models import Action, Case, CaseEvent, Status
 from grids.models import Role
 from tests.factories import (
     CommunityFactory,
@@ -328,6 +328,23 @@ def workload_world(street_world):
 
 def _figures(response) -> dict[str, dict]:
     return {row.user.username: row.figures for row, _cells in response.context["table"]}
+
+
+def test_a_workers_lines_count_in_the_grid_they_were_written_in(workload_world):
+    """A case moved to another grid after worker a took it: the take still counts in grid A (where the work
+    was done), not in grid B, and the drill-down lists exactly what is counted."""
+    from cases.measures import workload_by_worker, workload_drill
+
+    grids, people, k3 = workload_world["grids"], workload_world["people"], workload_world["cases"]["k3"]
+    assert set(k3.events.values_list("grid_id", flat=True)) == {grids["A"].pk}  # each line, its grid
+    Case.objects.filter(pk=k3.pk).update(grid=grids["B"])
+    now = timezone.now()
+    start = now - datetime.timedelta(days=19)
+    a = people["worker_a"].pk
+    assert workload_by_worker([grids["A"].pk], start, now, now)[a]["resolved"] == 1
+    assert workload_by_worker([grids["B"].pk], start, now, now).get(a, {}).get("resolved", 0) == 0
+    assert list(workload_drill([grids["A"].pk], "resolved", a, start, now, now)) == [k3]
+    assert not workload_drill([grids["B"].pk], "resolved", a, start, now, now).exists()
 
 
 def test_workload_counts_each_workers_cases_and_visits(workload_world, client):

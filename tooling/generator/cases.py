@@ -227,6 +227,7 @@ CASE_COLUMNS = (
 CASE_EVENT_COLUMNS = (
     "id",
     "case_id",
+    "grid_id",  # the case's grid: the generator's cases never move
     "action",
     "actor_id",
     "at",
@@ -534,10 +535,12 @@ class _CaseWriter:
         )
         first_event = self.ids["event"]
         if self.postgres:
-            self.event_rows.extend((k, case_id, *event) for k, event in enumerate(life.events, first_event))
+            self.event_rows.extend(
+                (k, case_id, grid_id, *event) for k, event in enumerate(life.events, first_event)
+            )
         else:
             for k, (action, actor, at, *event) in enumerate(life.events, first_event):
-                self.event_rows.append((k, case_id, action, actor, self.when(at), *event))
+                self.event_rows.append((k, case_id, grid_id, action, actor, self.when(at), *event))
         self.ids["event"] = first_event + len(life.events)
         self.ids["case"] += 1
 
@@ -617,7 +620,16 @@ class _CaseWriter:
         # this chunk's timelines.
         case = life.case
         details = _json({"from": case.number})
-        event = (self.ids["event"], target.pk, Action.MERGED_FROM, staff.pk, self.when(at), status, status)
+        event = (
+            self.ids["event"],
+            target.pk,
+            target.grid_id,
+            Action.MERGED_FROM,
+            staff.pk,
+            self.when(at),
+            status,
+            status,
+        )
         self.event_rows.append((*event, case.description[:200], details))
         self.ids["event"] += 1
         return True

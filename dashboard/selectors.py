@@ -348,7 +348,7 @@ def workload_grid_ids(user, scope: Scope) -> list[int]:
     """The scope's grids whose workers the user leads (WORKLOAD_ROLES): a grid leader their grid, the
     community's staff and leader the community, the street leader the street."""
     led = set(
-        grids_served_by(user, WORKLOAD_ROLES).filter(pk__in=scope.grid_ids).values_list("pk", flat=True)
+        grids_served_by(user, WORKLOAD_ROLES).filter(pk__any=scope.grid_ids).values_list("pk", flat=True)
     )
     return [pk for pk in scope.grid_ids if pk in led]
 
@@ -366,10 +366,10 @@ def workload(grid_ids: list[int], period: Period, now: datetime.datetime) -> lis
     """Each grid worker of these grids with the WORKLOAD measures (cases/measures.py) and the visits
     they made (visits/measures.py), over the cases and visits of these grids. Four queries whatever
     the number of workers: the workers, the cases they hold, the period's take and resolve lines, visits."""
-    grids = Grid.objects.filter(pk__in=grid_ids)
+    # The workers' roles are grid roles, held on the grid itself (Assignment's check constraint), so the
+    # grid's own assignments are all that serve it with one.
     assignments = (
-        Assignment.objects.serving(grids)
-        .filter(role__in=sorted(CASE_WORKER_ROLES), grid__in=grids)
+        Assignment.objects.filter(role__in=sorted(CASE_WORKER_ROLES), grid_id__any=grid_ids)
         .select_related("user", "grid")
         .order_by("user__first_name", "user__username", "user_id", "grid__code")
     )

@@ -20,6 +20,9 @@ from visits.measures import VISITS_MADE_DEFINITION, VISITS_MADE_LABEL
 from . import selectors as dash
 from .forms import DashboardForm
 
+# Workers a page: a street's workload holds hundreds of them, each a line of five linked figures.
+WORKERS_PAGE = 50
+
 
 def _requested(request):
     """The scope (404 outside the user's units), the period form and period, and the grids led there."""
@@ -42,8 +45,9 @@ def workload(request):
         {"scope": scope.param, "period": "custom", **days}
     )
     visits_base = f"{reverse('visits:list')}?" + urlencode({**scope.filter_params(), **days})
+    page = paginate(request, rows, per_page=WORKERS_PAGE, exact=True)
     table = []
-    for row in rows:
+    for row in page.object_list:
         cells = [
             (
                 m.label,
@@ -71,6 +75,7 @@ def workload(request):
             "period": period,
             "columns": columns,
             "table": table,
+            "page": page,
             "led": bool(grid_ids),
         },
     )

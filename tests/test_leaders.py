@@ -360,6 +360,23 @@ def test_workload_counts_each_workers_cases_and_visits(workload_world, client):
     assert [row.grids for row, _cells in response.context["table"]][0] == ["甲网格"]
 
 
+def test_workload_is_shown_a_page_of_workers_at_a_time(workload_world, client, monkeypatch):
+    """A street's hundreds of workers: the table pages through them, keeping scope and period."""
+    from dashboard import views_workload
+
+    monkeypatch.setattr(views_workload, "WORKERS_PAGE", 2)
+    client.force_login(workload_world["people"]["staff_a"])
+    first = client.get(reverse("dashboard:workload"), workload_world["period"])
+    assert list(_figures(first)) == ["part", "worker_a"]  # by name: 兼职员, 网格员a, 网格长
+    html = first.content.decode()
+    assert (
+        "1 / 2" in html and "page=2" in html and f"date_from={workload_world['period']['date_from']}" in html
+    )
+    second = client.get(reverse("dashboard:workload"), {**workload_world["period"], "page": "2"})
+    assert list(_figures(second)) == ["gl"]
+    assert _figures(second)["gl"]["taken"] == 0
+
+
 def test_workload_of_each_leader_covers_the_workers_they_lead(workload_world, client):
     people = workload_world["people"]
     expected = {

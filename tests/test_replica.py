@@ -56,7 +56,9 @@ class Replica:
             host=self.socket_dir, port=self.port, user="postgres", dbname="postgres", autocommit=True
         )
 
-    def _wait_for(self, position: str, timeout: float = 20) -> None:
+    # The replica follows the whole cluster, the other test worker's databases too: while that worker loads
+    # a generated district or restores a backup, replay here fell more than 20 s behind on two cores.
+    def _wait_for(self, position: str, timeout: float = 120) -> None:
         """Wait until the replica's `position` (its last WAL received or replayed) reaches everything the
         primary has written so far."""
         with connections["default"].cursor() as cursor:

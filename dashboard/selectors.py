@@ -392,7 +392,7 @@ def workload_worker(grid_ids: list[int], pk: str):
     if not str(pk).isdigit():
         return None
     found = (
-        Assignment.objects.filter(user_id=int(pk), role__in=sorted(CASE_WORKER_ROLES), grid_id__in=grid_ids)
+        Assignment.objects.filter(user_id=int(pk), role__in=sorted(CASE_WORKER_ROLES), grid_id__any=grid_ids)
         .select_related("user")
         .first()
     )

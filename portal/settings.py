@@ -52,10 +52,11 @@ if env("DATABASE_REPLICA_URL", default=""):
 # `options` in the URL are kept; one that names jit decides.
 #
 # Nor does a query start parallel workers. Starting them cost more than they saved on the portal's
-# queries: measured at 500,000 households (database time summed over a page's queries, median of five),
-# the street dashboard 275 -> 235 ms without them, the monthly report 273 -> 241, the case list 37 -> 21;
-# only the workload's scan of a street's month of visits gained from them (625 -> 695 ms without). Under
-# load each request has its core, and workers would take others' cores. Again an operator's option wins.
+# queries: measured at 500,000 households (a page's queries run and timed, median of seven), the street
+# dashboard 292 -> 258 ms without them, the case list 39 -> 25, the others tried the same; only the
+# workload's scan of a street's month of visits gained from them, and the workload now reads stored
+# counts instead (visits.models.VisitTally). Under load each request has its core, and workers would take
+# others' cores. Again an operator's option wins.
 _SESSION_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
 for _alias in DATABASES.values():
     if "postgresql" in _alias["ENGINE"]:

@@ -124,6 +124,27 @@ def log_visit(household, author, visited_at, **changes):
     return services.visit_log(household=household, author=author, details=services.VisitDetails(**details))
 
 
+def edit_visit(visit, editor, **changes):
+    """Edit a visit through the service, as its author does within the day: what it holds, with `changes`."""
+    import dataclasses
+
+    from visits import services
+
+    details = services.VisitDetails(
+        visited_at=visit.visited_at,
+        kind=visit.kind,
+        outcome=visit.outcome,
+        condition=visit.condition,
+        notes=visit.notes,
+        needs_found=visit.needs_found,
+        residents_met=list(visit.residents_met.all()),
+        visitors=list(visit.visitors.all()),
+        team_members=list(visit.team_members.all()),
+        gifts=[],
+    )
+    return services.visit_edit(visit=visit, editor=editor, details=dataclasses.replace(details, **changes))
+
+
 def register_case(grid, actor, *, category="环境卫生", description="楼道堆放杂物，影响通行。", **changes):
     """Register a request through the service, as the intake form does (a named outsider by default)."""
     from cases import services

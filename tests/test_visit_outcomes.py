@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from audit.models import VisitHistory
 from residents.models import CareCategory, ExportRecord, Household
-from tests.factories import CareEnrolmentFactory, HouseholdFactory, ResidentFactory, log_visit
+from tests.factories import CareEnrolmentFactory, HouseholdFactory, ResidentFactory, edit_visit, log_visit
 from tests.test_visit_views import an_hour_ago, local, new_visit_url, visit_data
-from visits import selectors, services, signals
+from visits import selectors, signals
 from visits.measures import coverage_by, coverage_drill
 from visits.models import Visit, VisitPlan
 
@@ -88,19 +88,7 @@ def test_editing_a_visit_into_a_knock_with_nobody_home_puts_the_household_back_o
 ):
     visit = log_visit(overdue, worker, an_hour_ago(), residents_met=[su])
     assert plan(overdue).next_due > timezone.localdate()
-    details = services.VisitDetails(
-        visited_at=visit.visited_at,
-        kind=visit.kind,
-        outcome="no_answer",
-        condition=visit.condition,
-        notes="",
-        needs_found="",
-        residents_met=[],
-        visitors=[worker],
-        team_members=[],
-        gifts=[],
-    )
-    services.visit_edit(visit=visit, editor=worker, details=details)
+    edit_visit(visit, worker, outcome="no_answer", residents_met=[])
     assert plan(overdue).next_due == timezone.localdate() - datetime.timedelta(days=3)
 
 

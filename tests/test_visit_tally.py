@@ -3,7 +3,6 @@ triggers, always equal counting the visits themselves, through every write that 
 its visitors changed, its time moved across midnight, a household corrected into another grid, a visit
 deleted. And the workload's visits column, which reads them, counts what the visits list lists."""
 
-import dataclasses
 import datetime
 
 import pytest
@@ -19,9 +18,9 @@ from tests.factories import (
     HouseholdFactory,
     UserFactory,
     assign,
+    edit_visit,
     log_visit,
 )
-from visits import services
 from visits.measures import visits_by_visitor
 from visits.models import Visit, VisitTally
 
@@ -46,21 +45,6 @@ def tallied() -> dict:
     return {(grid, user, day): n for grid, user, day, n in rows}
 
 
-def _edit(visit: Visit, editor, **changes) -> Visit:
-    details = services.VisitDetails(
-        visited_at=visit.visited_at,
-        kind=visit.kind,
-        condition=visit.condition,
-        notes=visit.notes,
-        needs_found=visit.needs_found,
-        residents_met=list(visit.residents_met.all()),
-        visitors=list(visit.visitors.all()),
-        team_members=list(visit.team_members.all()),
-        gifts=[],
-    )
-    return services.visit_edit(visit=visit, editor=editor, details=dataclasses.replace(details, **changes))
-
-
 def test_the_tally_follows_every_write_that_moves_a_visit(grid, worker):
     other_grid = GridFactory(community=grid.community)
     colleague = UserFactory(first_name="同事")
@@ -81,8 +65,10 @@ def test_the_tally_follows_every_write_that_moves_a_visit(grid, worker):
     }
 
     # A colleague added to the first visit and taken off the second; the first moved to the next week.
-    _edit(first, worker, visitors=[worker, colleague], visited_at=late_evening + datetime.timedelta(days=7))
-    _edit(second, worker, visitors=[worker])
+    edit_visit(
+        first, worker, visitors=[worker, colleague], visited_at=late_evening + datetime.timedelta(days=7)
+    )
+    edit_visit(second, worker, visitors=[worker])
     assert tallied() == counted_directly()
     assert tallied()[(grid.pk, colleague.pk, datetime.date(2026, 11, 10))] == 1
     assert (grid.pk, colleague.pk, datetime.date(2026, 11, 4)) not in tallied()

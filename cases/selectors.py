@@ -219,6 +219,7 @@ def street_inbox_rows(pks: list[int]) -> list[Case]:
             escalation_note=Subquery(line.values("note")[:1]),
             escalated_by=Subquery(line.annotate(name=actor).values("name")[:1]),
         )
+        .order_by()  # the page's order is the ids': no sort by the model's ordering
         .in_bulk()
     )
     return [rows[pk] for pk in pks if pk in rows]

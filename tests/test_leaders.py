@@ -80,7 +80,7 @@ def test_inbox_lists_the_escalated_cases_of_the_leaders_street_overdue_first(str
     assert _listed(response) == [overdue.pk, fresh.pk]
     html = response.content.decode()
     assert "超期 " in html and "小区路灯损坏" in html
-    assert "已上报 1" in html  # how long since it was sent up
+    assert "已上报 1天<" in html  # how long since it was sent up, as the clocks say spans
     assert "处理说明" in html  # the escalation's reason, from its timeline line
     assert "（网格员a）" in html and "（网格员b）" in html  # and who sent it up
     # each card links to its case, and prints when it was sent up in local time (Beijing), to the minute
@@ -470,3 +470,13 @@ def test_times_on_the_inbox_read_in_beijing_time_to_the_minute():
     evening_in_utc = datetime.datetime(2026, 11, 30, 20, 30, 59, tzinfo=datetime.UTC)
     assert minute(evening_in_utc) == "2026-12-01 04:30"  # Beijing is UTC+8: already the next morning
     assert minute(None) == ""
+
+
+def test_the_inbox_says_how_long_ago_a_case_went_up_as_the_clocks_say_spans():
+    from cases.templatetags.case_tags import since
+
+    now = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+    assert since(now - datetime.timedelta(hours=4, minutes=15, seconds=59), now) == "4小时15分钟"
+    assert since(now - datetime.timedelta(days=2, hours=3), now) == "2天3小时"
+    assert since(now - datetime.timedelta(seconds=20), now) == "0分钟"
+    assert since(None, now) == ""

@@ -48,6 +48,13 @@ def _remaining(delta) -> str:
 
 
 @register.filter
+def since(value, now) -> str:
+    """How long ago a time was, as the portal says spans ("4小时15分钟"), not Django's `timesince`, which
+    translates each unit it may print (a full street inbox prints twenty)."""
+    return duration_text((now - value).total_seconds() // 60) if value else ""
+
+
+@register.filter
 def minute(value) -> str:
     """A time in local time to the minute, as `|date:"Y-m-d H:i"` prints it, without Django's formatter
     reading its format letter by letter (a full street inbox prints forty)."""

@@ -351,13 +351,21 @@ def _aggregates(start: datetime.datetime, end: datetime.datetime, now: datetime.
     return out
 
 
-def _touched(start: datetime.datetime, end: datetime.datetime, now: datetime.datetime) -> Q:
-    """Cases any measure may count: one of their dates in the period, or overdue now."""
-    touched = OVERDUE_NOW.base(now)
-    for m in MEASURES.values():
-        if m.field is not None:
-            touched |= m.in_period(start, end)
-    return touched
+def _touched(
+    grid_ids: list[int], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+) -> QuerySet[Case]:
+    """The ids of the cases of these grids any measure may count: overdue now, or one of their dates in
+    the period, each read through its own (grid, date) index (and from it alone on PostgreSQL).
+
+    Not one scan with the conditions OR-ed: a case's dates in a month mostly fall in that month, which
+    the planner cannot know. It expected four times the cases and read every case the grids ever had, a
+    street's 112,566 for its month's 7,766 at 500,000 households."""
+    cases = Case.objects.filter(grid_id__any=grid_ids)
+    parts = [cases.filter(OVERDUE_NOW.base(now))]
+    for date_field in dict.fromkeys(m.field for m in MEASURES.values() if m.field is not None):
+        parts.append(cases.filter(_between(date_field, start, end)))
+    ids = [part.values("pk").order_by() for part in parts]
+    return ids[0].union(*ids[1:], all=True).order_by()  # a case in several parts: `__any` counts it once
 
 
 @dataclass
@@ -403,26 +411,26 @@ class Figures:
 
 
 def figures_by_grid(
-    cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+    grid_ids: list[int], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
 ) -> dict[int, Figures]:
-    """Every measure per grid of `cases`, in two grouped queries (the cases, then the reopen events).
+    """Every measure per grid of `grid_ids`, in two grouped queries (the cases, then the reopen events).
 
     Grids with nothing to count are absent; the scope's figures are the sum (`Figures.__add__`).
     """
     rows = (
-        measured(cases)
-        .filter(_touched(start, end, now))
+        measured(Case.objects.filter(pk__any=_touched(grid_ids, start, end, now)))
         .values("grid_id")
         .annotate(**_aggregates(start, end, now))
         .order_by()
     )
+    # The cases reopened in the period, by grid: the period's reopen lines first (a street's month has a few
+    # hundred), then their cases, rather than the grids' every case joined to the lines.
     reopened = dict(
-        _reopens(start, end)
-        .filter(case__in=cases.values("pk"))
-        .values("case__grid_id")
-        .annotate(n=Count("case_id", distinct=True))
+        Case.objects.filter(grid_id__any=grid_ids, pk__any=_reopens(start, end).values("case_id").order_by())
+        .values("grid_id")
+        .annotate(n=Count("pk"))
         .order_by()
-        .values_list("case__grid_id", "n")
+        .values_list("grid_id", "n")
     )
     by_grid = {row["grid_id"]: Figures.from_row(row, reopened.get(row["grid_id"], 0)) for row in rows}
     for grid_id, n in reopened.items():

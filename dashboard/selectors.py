@@ -292,7 +292,7 @@ def dashboard(
     cases by grid, reopen events by grid, care coverage by grid, categories (two), states, and the
     weekly trend (three dates)."""
     cases = Case.objects.filter(grid_id__any=scope.grid_ids)
-    by_grid = measures.figures_by_grid(cases, period.start, period.end, now)
+    by_grid = measures.figures_by_grid(scope.grid_ids, period.start, period.end, now)
     coverage = coverage_by(scope.grid_ids, "grid_id", today)
     empty = Figures.from_row({})
 

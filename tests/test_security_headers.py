@@ -2,6 +2,7 @@
 response to a signed-in user, HTTPS settings that make `check --deploy` clean, and no start without a
 secret key whatever the database."""
 
+import os
 import re
 import subprocess
 import sys
@@ -171,7 +172,10 @@ def no_env_file():
 
 
 def test_check_deploy_is_clean_with_the_production_settings(no_env_file):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    # On the database production runs on (the tests' PostgreSQL): the embedded SQLite silences a warning
+    # of its own (the indexes' extra columns it cannot hold, portal/settings.py).
+    database = {"DATABASE_URL": os.environ.get("DATABASE_URL", "")}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **database)
     assert (result.returncode, result.stdout.strip(), result.stderr) == (
         0,
         "System check identified no issues (0 silenced).",

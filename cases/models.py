@@ -162,8 +162,8 @@ class CaseQuerySet(models.QuerySet):
 # the index alone: every date's case ids (the cases a period touched, cases.measures._touched), and what
 # the weekly trend counts (cases.measures.TREND: registered, response, resolution and satisfaction) and
 # the period's categories and states. A street's eight weeks are some 10,000 cases a date; read from the
-# table they were 2,000 pages visited at random, about 25 ms a query at 500,000 households, and from the
-# index alone about 15.
+# table they were 2,000 pages visited at random, 27-30 ms a query at 500,000 households, and from the
+# index alone 19-20.
 _INDEX_COLUMNS = {
     "created_at": ["id", "category", "status"],
     "accepted_at": ["id", "first_taken_at", "closed_at", "response_limit"],

@@ -14,7 +14,7 @@ for a real database as much as a synthetic one.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
 
 from cases.models import Case, CaseEvent, Status
@@ -23,7 +23,7 @@ from hotline.services import OWES_UPDATE
 from notifications.models import Notification, VisitAlert
 from residents.models import Household
 from visits.measures import SCHEDULED
-from visits.models import DueTally, Visit, VisitTally
+from visits.models import CommunityDueTally, DueTally, Visit, VisitTally
 
 EXAMPLES = 5  # ids shown per broken invariant
 
@@ -107,6 +107,29 @@ def _scheduled_household_not_counted() -> QuerySet:
     return Household.objects.filter(SCHEDULED).filter(~Exists(tally))
 
 
+def _community_due_count_differs() -> QuerySet:
+    # The stored counts per community and due date (visits.models.CommunityDueTally, kept by triggers)
+    # against adding up its grids' stored counts for that day.
+    added_up = (
+        DueTally.objects.filter(grid__community=OuterRef("community_id"), next_due=OuterRef("next_due"))
+        .order_by()
+        .values("next_due")
+        .annotate(n=Sum("households"))
+        .values("n")
+    )
+    return CommunityDueTally.objects.annotate(added=Coalesce(Subquery(added_up), 0)).exclude(
+        households=F("added")
+    )
+
+
+def _grid_due_count_not_in_community() -> QuerySet:
+    # ... or a grid's count on a day its community has no count for.
+    community = CommunityDueTally.objects.filter(
+        community_id=OuterRef("grid__community"), next_due=OuterRef("next_due"), households__gt=0
+    )
+    return DueTally.objects.filter(households__gt=0).filter(~Exists(community))
+
+
 def _visitors_by_day() -> QuerySet:
     # Each visitor of each visit, with the visit's local day (the portal's time zone).
     return Visit.visitors.through.objects.annotate(day=TruncDate("visit__visited_at"))
@@ -175,6 +198,16 @@ INVARIANTS = [
         "every care household is in the stored count of its grid and due date",
         "household",
         _scheduled_household_not_counted,
+    ),
+    Invariant(
+        "every stored count of a community's care households due on a day adds up its grids' counts",
+        "community due count",
+        _community_due_count_differs,
+    ),
+    Invariant(
+        "every grid's stored due count is in its community's count for that day",
+        "due count",
+        _grid_due_count_not_in_community,
     ),
     Invariant(
         "every stored count of visits of a visitor in a grid on a day is the number of those visits",

@@ -29,7 +29,7 @@ from tests.factories import (
 )
 from visits import services as visit_services
 from visits.measures import SCHEDULED
-from visits.models import DueTally, Visit, VisitTally
+from visits.models import CommunityDueTally, DueTally, Visit, VisitTally
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_check_invariants_passes_on_a_generated_district_and_actions_through_the
 
     report = run_check()
 
-    assert report.splitlines()[-1].startswith("All 10 invariants hold")
+    assert report.splitlines()[-1].startswith("All 12 invariants hold")
     assert all(line.rstrip().endswith(" 0") for line in report.splitlines()[:-1])
 
 
@@ -216,6 +216,25 @@ def test_check_invariants_finds_a_stored_due_count_that_drifted(actions):
     with raw(f"DELETE FROM {table} WHERE id = %s", [tally.pk]):
         report = broken_report()
     assert f"household {household.pk}" in line_of(report, "every care household is in")
+
+
+def test_check_invariants_finds_a_community_due_count_that_drifted(actions):
+    household = actions["visit"].household
+    CareEnrolmentFactory(household=household, category=CareCategory.ELDERLY_LIVING_ALONE)
+    visit_services.schedule_refresh(households=Household.objects.filter(pk=household.pk))
+    due = Household.objects.filter(SCHEDULED, pk=household.pk).values_list("visit_plan__next_due", flat=True)
+    tally = CommunityDueTally.objects.get(community_id=household.grid.community_id, next_due=due.get())
+    grid_tally = DueTally.objects.get(grid_id=household.grid_id, next_due=due.get())
+    assert line_of(run_check(), "every stored count of a community").endswith(" 0")
+    table = CommunityDueTally._meta.db_table
+    with raw(f"UPDATE {table} SET households = households - 1 WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert line_of(report, "every stored count of a community").endswith(
+        f"1  e.g. community due count {tally.pk}"
+    )
+    with raw(f"DELETE FROM {table} WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert line_of(report, "every grid's stored due count").endswith(f"1  e.g. due count {grid_tally.pk}")
 
 
 def test_check_invariants_finds_a_stored_visit_count_that_drifted(actions):

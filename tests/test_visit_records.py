@@ -370,6 +370,31 @@ def test_overdue_overview_counts_each_grid_of_the_community(client, staff, grid,
     assert reverse("visits:overdue") + f"?grid={grid.pk}" in html
 
 
+def test_overdue_overview_by_community_adds_whole_communities_and_single_grids(client, grid, other_grid):
+    """A user holding one community whole and one grid of another (and, needlessly, a grid of the first):
+    the first community's row is its stored per-community count, the second's is the one grid's alone,
+    and the grid inside the whole community is not counted twice."""
+    second_grid_there = GridFactory(community=other_grid.community)
+    user = UserFactory()
+    assign(user, Role.COMMUNITY_STAFF, grid.community)
+    assign(user, Role.GRID_WORKER, grid)
+    assign(user, Role.GRID_WORKER, other_grid)
+    _enrolled(grid, None)
+    _enrolled(grid, 1, user)
+    _enrolled(other_grid, None)
+    _enrolled(second_grid_there, None)
+    client.force_login(user)
+    response = client.get(reverse("visits:overdue"))
+    assert response.context["by_community"]
+    rows = {row["community"]: (row["enrolled"], row["overdue"]) for row in response.context["rows"]}
+    assert rows == {grid.community: (2, 1), other_grid.community: (1, 1)}
+    assert response.context["totals"]["overdue"] == 2
+    # The list behind the figures: the same two overdue households, counted the same way for its pager.
+    listing = client.get(reverse("visits:overdue"), {"all": "1"})
+    assert listing.context["page"].paginator.count == 2
+    assert len(listing.context["page"].object_list) == 2
+
+
 def test_community_leader_never_sees_another_communitys_grid(client, grid, other_grid, other_worker):
     leader = UserFactory()
     assign(leader, Role.COMMUNITY_LEADER, grid.community)
@@ -447,7 +472,8 @@ def test_overdue_overview_issues_the_same_queries_for_1_and_6_grids(client, stre
 
 def test_street_overview_issues_the_same_queries_for_2_and_6_communities(client, street_leader, grid, worker):
     # session, user, stale schedules, the number of communities in scope, enrolled and overdue by
-    # community (the scope's grids a subquery of it), those communities = 6 however many communities
+    # community (from the communities' stored counts, the scope's communities a subquery of it), those
+    # communities = 6 however many communities
     client.force_login(street_leader)
     url = reverse("visits:overdue")
     _enrolled(grid, None)

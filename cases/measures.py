@@ -542,20 +542,29 @@ def _worker_lines(
 
 
 def workload_by_worker(
-    grid_ids: list[int], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
+    grid_ids: list[int],
+    start: datetime.datetime,
+    end: datetime.datetime,
+    now: datetime.datetime,
+    workers: list[int] | None = None,
 ) -> dict[int, dict[str, int]]:
     """Every WORKLOAD measure per user over the cases of these grids, in two grouped queries (the cases
-    held now, then the period's timeline lines); users with nothing to count are absent."""
+    held now, then the period's timeline lines); users with nothing to count are absent. Given `workers`,
+    only theirs: a page of the workload table counts its own fifty workers, not the street's hundreds."""
     out: dict[int, dict[str, int]] = {}
     held = {m.key: Count("pk", filter=m.held(now)) for m in WORKLOAD.values() if m.held is not None}
     # Every held measure is a part of the held cases: only those are grouped (the case_grid_status_due index).
     cases = Case.objects.filter(_held(now), grid_id__any=grid_ids)
+    if workers is not None:
+        cases = cases.filter(handler_id__any=workers)
     for row in cases.values("handler_id").annotate(**held).order_by():
         out.setdefault(row.pop("handler_id"), {}).update(row)
     done = [m for m in WORKLOAD.values() if m.action]
+    lines = _worker_lines(grid_ids, [m.action for m in done], start, end)
+    if workers is not None:
+        lines = lines.filter(actor_id__any=workers)
     lines = (
-        _worker_lines(grid_ids, [m.action for m in done], start, end)
-        .values("actor_id")
+        lines.values("actor_id")
         .annotate(**{m.key: Count("case_id", distinct=True, filter=Q(action=m.action)) for m in done})
         .order_by()
     )

@@ -434,8 +434,13 @@ class CaseEvent(models.Model):
         Grid, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("网格")
     )
     action = models.CharField(_("操作"), max_length=20, choices=Action)
+    # Indexed with its action and time (case_event_actor_action), which serves a lookup by actor alone too.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
+        db_index=False,
     )
     at = models.DateTimeField(_("时间"))
     from_status = models.CharField(_("原状态"), max_length=16, choices=Status, blank=True)
@@ -452,6 +457,12 @@ class CaseEvent(models.Model):
             # The reopens of a period, with their cases (read from the index alone on PostgreSQL).
             models.Index(fields=["action", "at"], include=["case"], name="case_event_action_at"),
             models.Index(fields=["grid", "action", "at"], name="case_event_grid_action"),
+            # A page of the workload table: its fifty workers' take and resolve lines of a period, with
+            # their cases and grids, from the index alone (not every line of theirs ANDed with every line
+            # of the district's month: 14 ms at 500,000 households).
+            models.Index(
+                fields=["actor", "action", "at"], include=["case", "grid"], name="case_event_actor_action"
+            ),
         ]
 
     def __str__(self) -> str:

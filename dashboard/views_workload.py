@@ -39,13 +39,13 @@ def _requested(request):
 @reads_from_replica
 def workload(request):
     tree, scope, form, period, grid_ids = _requested(request)
-    rows = dash.workload(grid_ids, period, timezone.now())
     days = {"date_from": period.first.isoformat(), "date_to": period.last.isoformat()}
     cases_base = f"{reverse('dashboard:workload_cases')}?" + urlencode(
         {"scope": scope.param, "period": "custom", **days}
     )
     visits_base = f"{reverse('visits:list')}?" + urlencode({**scope.filter_params(), **days})
-    page = paginate(request, rows, per_page=WORKERS_PAGE, exact=True)
+    page = paginate(request, dash.workload(grid_ids), per_page=WORKERS_PAGE, exact=True)
+    dash.count_workload(page.object_list, grid_ids, period, timezone.now())
     table = []
     for row in page.object_list:
         cells = [

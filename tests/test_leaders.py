@@ -343,6 +343,12 @@ def test_a_workers_lines_count_in_the_grid_they_were_written_in(workload_world):
     a = people["worker_a"].pk
     assert workload_by_worker([grids["A"].pk], start, now, now)[a]["resolved"] == 1
     assert workload_by_worker([grids["B"].pk], start, now, now).get(a, {}).get("resolved", 0) == 0
+    # Counted for some workers only (a page of the table): the same figures for them, nobody else's.
+    part = people["part"].pk
+    assert workload_by_worker([grids["A"].pk], start, now, now, workers=[a]) == {
+        a: workload_by_worker([grids["A"].pk], start, now, now)[a]
+    }
+    assert a not in workload_by_worker([grids["A"].pk], start, now, now, workers=[part])
     assert list(workload_drill([grids["A"].pk], "resolved", a, start, now, now)) == [k3]
     assert not workload_drill([grids["B"].pk], "resolved", a, start, now, now).exists()
 

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from dashboard.selectors import Period, workload
+from dashboard.selectors import Period, count_workload, workload
 from grids.models import Role
 from residents import services as resident_services
 from tests.factories import (
@@ -99,12 +99,16 @@ def test_visits_by_visitor_counts_the_days_of_the_period_in_the_grids_asked(grid
     november = (datetime.date(2026, 11, 1), datetime.date(2026, 11, 30))
     assert visits_by_visitor([grid.pk], *november) == {worker.pk: 3}
     assert visits_by_visitor([grid.pk, other_grid.pk], *november) == {worker.pk: 4}
+    # Counted for some visitors only (a page of the workload table): theirs, nobody else's.
+    assert visits_by_visitor([grid.pk], *november, visitors=[worker.pk]) == {worker.pk: 3}
+    assert visits_by_visitor([grid.pk], *november, visitors=[worker.pk + 1000]) == {}
     assert visits_by_visitor([grid.pk], datetime.date(2026, 11, 2), datetime.date(2026, 11, 29)) == {
         worker.pk: 1
     }
     assert visits_by_visitor([other_grid.pk], datetime.date(2026, 10, 1), datetime.date(2026, 10, 31)) == {}
 
-    rows = workload([grid.pk], Period(*november), timezone.now())
+    rows = workload([grid.pk])
+    count_workload(rows, [grid.pk], Period(*november), timezone.now())
     assert [row.figures["visits"] for row in rows if row.user == worker] == [3]
     # ... which is what the visits list filtered by that visitor and those days lists
     listed = Visit.objects.filter(

@@ -129,15 +129,15 @@ VISITS_MADE_LABEL = _("本期走访")
 VISITS_MADE_DEFINITION = _("本期内该网格员作为走访人员参加的入户走访次数。")
 
 
-def visits_by_visitor(grid_ids: list[int], first: datetime.date, last: datetime.date) -> dict[int, int]:
-    """How many visits to households of these grids each user went on, local days `first` to `last`
-    included; users with none absent. One grouped query over the stored counts per grid, visitor and day
-    (VisitTally, kept by the database on every write): a street's month is a few thousand rows, not every
-    visit of the month joined to its household and its visitors."""
-    rows = (
-        VisitTally.objects.filter(grid_id__any=grid_ids, day__gte=first, day__lte=last)
-        .values("visitor_id")
-        .annotate(n=Sum("visits"))
-        .order_by()
-    )
+def visits_by_visitor(
+    grid_ids: list[int], first: datetime.date, last: datetime.date, visitors: list[int] | None = None
+) -> dict[int, int]:
+    """How many visits to households of these grids each user went on (each of `visitors`, if given),
+    local days `first` to `last` included; users with none absent. One grouped query over the stored counts
+    per grid, visitor and day (VisitTally, kept by the database on every write): a street's month is a few
+    thousand rows, not every visit of the month joined to its household and its visitors."""
+    tally = VisitTally.objects.filter(grid_id__any=grid_ids, day__gte=first, day__lte=last)
+    if visitors is not None:
+        tally = tally.filter(visitor_id__any=visitors)
+    rows = tally.values("visitor_id").annotate(n=Sum("visits")).order_by()
     return {row["visitor_id"]: row["n"] for row in rows if row["n"]}

@@ -388,6 +388,11 @@ def test_overdue_overview_by_community_adds_whole_communities_and_single_grids(c
     assert response.context["by_community"]
     rows = {row["community"]: (row["enrolled"], row["overdue"]) for row in response.context["rows"]}
     assert rows == {grid.community: (2, 1), other_grid.community: (1, 1)}
+    # Two streets' communities: each row says its street, as two streets may have a community of one name.
+    assert grid.community.street != other_grid.community.street
+    html = response.content.decode()
+    street = f'<span class="text-muted small">{grid.community.street.name}</span>'
+    assert f"{grid.community.name}</a> {street}" in html
     assert response.context["totals"]["overdue"] == 2
     # The list behind the figures: the same two overdue households, counted the same way for its pager.
     listing = client.get(reverse("visits:overdue"), {"all": "1"})
@@ -482,7 +487,9 @@ def test_street_overview_issues_the_same_queries_for_2_and_6_communities(client,
     assert small == 7  # the menu's roles included (the bell loads its count by a request of its own)
     for _ in range(4):
         _enrolled(GridFactory(community__street=grid.community.street), None)
-    assert len(client.get(url).context["rows"]) == 6
+    response = client.get(url)
+    assert len(response.context["rows"]) == 6
+    assert not response.context["several_streets"]  # one street: its communities need no street name
     assert _count(client, url) == small
 
 

@@ -247,7 +247,7 @@ def overdue_by_community(user, today: datetime.date | None = None) -> list[dict]
     """Per community of the user's scope: COVERAGE's care-group households, overdue ones and those on time."""
     today = today or timezone.localdate()
     counts = coverage_by_community(*_scope_for_sums(user), today)
-    communities = Community.objects.filter(pk__in=counts).order_by("name")
+    communities = Community.objects.filter(pk__in=counts).select_related("street").order_by("name")
     rows = [{"community": community, **on_time_counts(*counts[community.pk])} for community in communities]
     rows.sort(key=lambda row: (-row["overdue"], row["community"].name))
     return rows

@@ -103,10 +103,18 @@ def overdue_overview(request):
     totals = selectors.on_time_counts(
         sum(row["enrolled"] for row in rows), sum(row["on_time"] for row in rows)
     )
+    # Communities of several streets may share a name (南河社区 in two streets): each then says its street.
+    several_streets = by_community and len({row["community"].street_id for row in rows}) > 1
     return render(
         request,
         "visits/overdue.html",
-        {"rows": rows, "totals": totals, "by_community": by_community, "community": community},
+        {
+            "rows": rows,
+            "totals": totals,
+            "by_community": by_community,
+            "community": community,
+            "several_streets": several_streets,
+        },
     )
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from PIL import Image
 
@@ -75,8 +76,21 @@ def restore_database():
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     yield name
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _drop(name)
+
+
+def _drop(name: str) -> None:
+    """Drop the restored database. FORCE cannot end an autovacuum worker (a superuser's process) that
+    started on the freshly restored tables; it is done within seconds, so the drop is tried again."""
+    for attempt in range(20):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except DatabaseError:
+            if attempt == 19:
+                raise
+            time.sleep(1)
 
 
 def _photo() -> SimpleUploadedFile:

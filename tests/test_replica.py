@@ -42,7 +42,9 @@ def _free_port() -> int:
 def _as_postgres(*command: str) -> None:
     """Run a PostgreSQL program as the postgres user (it refuses to run as root)."""
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*prefix, *command], cwd="/", check=True, capture_output=True, timeout=60)
+    # A base backup and the replica's first start take seconds alone, and over a minute on a machine
+    # busy with the rest of the suite (seen once in a full run).
+    subprocess.run([*prefix, *command], cwd="/", check=True, capture_output=True, timeout=240)
 
 
 @dataclass

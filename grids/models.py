@@ -79,6 +79,20 @@ class CommunityQuerySet(models.QuerySet):
         ]
         return _filter_any(self, [branch for branch in branches if branch is not None])
 
+    def held_whole_by(self, user) -> Self:
+        """The communities whose every grid the user serves: held themselves or through their street (every
+        one for a superuser). The rest of `visible_to` are communities where the user holds single grids."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        _grids, communities, streets = held_places(user)
+        branches = [
+            Q(pk__in=communities) if communities else None,
+            Q(street__in=streets) if streets else None,
+        ]
+        return _filter_any(self, [branch for branch in branches if branch is not None])
+
 
 class Community(models.Model):
     """社区: a residents' community led by its Party committee."""

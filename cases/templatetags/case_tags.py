@@ -167,16 +167,16 @@ def inbox_facts(case, url, now):
     """The header line and facts of a street-inbox card: number, category, 督办, clock; description; place,
     when it went up and how long ago, deadline, handler and why it went up. Drawn here, not by the
     template: twenty cards of a dozen variables each were half the page's rendering."""
+    urged = (
+        f' <span class="badge text-bg-danger">{_e(pgettext("flag on a case", "督办"))}</span>'
+        if case.urge_count
+        else ""
+    )
     header = (
-        f'<div class="d-flex flex-wrap justify-content-between align-items-start gap-2"><div>'
+        '<div class="d-flex flex-wrap justify-content-between align-items-start gap-2"><div>'
         f'<a class="fw-semibold" href="{_e(url)}">{_e(case.number)}</a> '
-        f'<span class="fw-semibold">{_e(case.category.name)}</span>'
-        + (
-            f' <span class="badge text-bg-danger">{_e(pgettext("flag on a case", "督办"))}</span>'
-            if case.urge_count
-            else ""
-        )
-        + f"</div><div>{clock_badge(case, now)}</div></div>"
+        f'<span class="fw-semibold">{_e(case.category.name)}</span>{urged}'
+        f"</div><div>{clock_badge(case, now)}</div></div>"
         f'<p class="mb-1 small">{_e(Truncator(case.description).chars(80))}</p>'
     )
     place = f"{_e(case.grid.community.name)} · {_e(case.grid.name)}"
@@ -190,7 +190,7 @@ def inbox_facts(case, url, now):
         due = minute(case.clock_due_at)
     else:
         due = "—"
-    handler = case.handler.first_name or case.handler.username if case.handler else ""
+    handler = (case.handler.first_name or case.handler.username) if case.handler else ""
     facts = [
         _FACT.format(_e(_("地点")), 4, place),
         _FACT.format(_e(_("上报时间")), 4, escalated),

@@ -64,7 +64,10 @@ class Replica:
         """Wait until the replica's `position` (its last WAL received or replayed) reaches everything the
         primary has written so far."""
         with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()")
+            # The insert position, not pg_current_wal_lsn() (the written one): the tests' cluster commits
+            # with synchronous_commit=off, so a commit returns before its record is written, and waiting for
+            # the written position once let the dashboard read the replica without the case just registered.
+            cursor.execute("SELECT pg_current_wal_insert_lsn()")
             lsn = cursor.fetchone()[0]
         with self._superuser() as conn:
             deadline = time.monotonic() + timeout

@@ -1,5 +1,9 @@
+import pytest
 from django import forms
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from cases.forms_street import StreetInboxForm
 from common.forms import PlainSelect
 
 
@@ -13,3 +17,18 @@ def test_plain_select_marks_the_chosen_option_and_escapes_labels():
         '<option value="1">&lt;b&gt;第一网格&lt;/b&gt;</option>'
         '<option value="2" selected>第二网格</option></select>'
     )
+
+
+@pytest.mark.django_db
+def test_a_model_select_reads_its_choices_in_one_plain_query(grid, other_grid):
+    """Not through Django's server-side cursor (DECLARE, FETCH, CLOSE): the choices of a form's model
+    field, also one whose queryset the form sets in its __init__, come from one SELECT."""
+    community, street = grid.community, grid.community.street
+    form = StreetInboxForm({"community": str(community.pk)}, street_ids=[street.pk])
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["community"] == community
+    with CaptureQueriesContext(connection) as queries:
+        html = str(form["community"])
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
+    assert f'<option value="{community.pk}" selected>{community.name}</option>' in html
+    assert other_grid.community.name not in html  # another street's community is no choice

@@ -11,7 +11,8 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -172,6 +173,16 @@ _INDEX_COLUMNS = {
     "followed_up_at": ["id", "follow_up_resolved", "satisfaction"],
     "closed_at": ["id"],
 }
+
+
+# Case.place in SQL, for a list that shows the place without loading each case's building.
+PLACE = Coalesce(NullIf(F("address"), Value("")), F("building__address"), Value(""))
+
+
+def display_name(user: str) -> Coalesce:
+    """In SQL, the name a page shows for the user behind the relation `user`: the first name, else the
+    username (as the templates' `first_name|default:username`)."""
+    return Coalesce(NullIf(F(f"{user}__first_name"), Value("")), F(f"{user}__username"))
 
 
 class Case(models.Model):
@@ -406,7 +417,8 @@ class Case(models.Model):
 
     @property
     def place(self) -> str:
-        """Where the request is: the address written at intake, else its building's (never both)."""
+        """Where the request is: the address written at intake, else its building's (never both).
+        `PLACE` is the same rule in SQL."""
         if self.address:
             return self.address
         return self.building.address if self.building_id else ""

@@ -12,6 +12,7 @@ from cases.measures import WORKLOAD
 from cases.models import Action, Case, CaseEvent, Status
 from grids.models import Role
 from tests.factories import (
+    BuildingFactory,
     CommunityFactory,
     GridFactory,
     HouseholdFactory,
@@ -93,6 +94,32 @@ def test_inbox_lists_the_escalated_cases_of_the_leaders_street_overdue_first(str
         "close",
         "urge",
     ]
+
+
+def test_inbox_card_names_the_category_place_and_handler(street_world, client):
+    """Each card's category, community and grid, place (the intake's address, else the building's) and
+    handler, read as values with the page's rows."""
+    grid = street_world["grids"]["A"]
+    building = BuildingFactory(grid=grid, address="幸福路8号楼")
+    at_building = _escalated(street_world, "a", building=building)
+    at_address = _escalated(street_world, "a", building=building, address="幸福路8号楼北侧空地")
+    client.force_login(street_world["people"]["street"])
+    response = _inbox(client)
+    cards = {
+        case.pk: html
+        for case, html in zip(
+            (row.case for row in response.context["rows"]),
+            response.content.decode().split('<li class="card mb-2"')[1:],
+            strict=True,
+        )
+    }
+    for case in (at_building, at_address):
+        card = cards[case.pk]
+        assert f"{grid.community.name} · {grid.name}" in card
+        assert '<span class="fw-semibold">环境卫生</span>' in card
+        assert "网格员a" in card  # the handler
+    assert "幸福路8号楼<" in cards[at_building.pk]
+    assert "幸福路8号楼北侧空地" in cards[at_address.pk] and "幸福路8号楼<" not in cards[at_address.pk]
 
 
 def test_inbox_shows_the_latest_escalation_of_a_case_sent_up_twice(street_world, client):

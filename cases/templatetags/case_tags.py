@@ -164,9 +164,10 @@ _FACT = '<dt class="col-4 col-sm-2 fw-normal text-muted">{}</dt><dd class="col-8
 
 @register.simple_tag
 def inbox_facts(case, url, now):
-    """The header line and facts of a street-inbox card: number, category, 督办, clock; description; place,
-    when it went up and how long ago, deadline, handler and why it went up. Drawn here, not by the
-    template: twenty cards of a dozen variables each were half the page's rendering."""
+    """The header line and facts of a street-inbox card (a case of cases.selectors.street_inbox_rows):
+    number, category, 督办, clock; description; place, when it went up and how long ago, deadline, handler
+    and why it went up. Drawn here, not by the template: twenty cards of a dozen variables each were half
+    the page's rendering."""
     urged = (
         f' <span class="badge text-bg-danger">{_e(pgettext("flag on a case", "督办"))}</span>'
         if case.urge_count
@@ -175,13 +176,13 @@ def inbox_facts(case, url, now):
     header = (
         '<div class="d-flex flex-wrap justify-content-between align-items-start gap-2"><div>'
         f'<a class="fw-semibold" href="{_e(url)}">{_e(case.number)}</a> '
-        f'<span class="fw-semibold">{_e(case.category.name)}</span>{urged}'
+        f'<span class="fw-semibold">{_e(case.category_name)}</span>{urged}'
         f"</div><div>{clock_badge(case, now)}</div></div>"
         f'<p class="mb-1 small">{_e(Truncator(case.description).chars(80))}</p>'
     )
-    place = f"{_e(case.grid.community.name)} · {_e(case.grid.name)}"
-    if case.place:
-        place += f'<span class="d-block">{_e(case.place)}</span>'
+    place = f"{_e(case.community_name)} · {_e(case.grid_name)}"
+    if case.place_text:
+        place += f'<span class="d-block">{_e(case.place_text)}</span>'
     ago = _("已上报 %(since)s") % {"since": since(case.escalated_at, now)}
     escalated = f'{minute(case.escalated_at)}<span class="d-block text-muted">{_e(ago)}</span>'
     if case.paused_at:
@@ -190,7 +191,7 @@ def inbox_facts(case, url, now):
         due = minute(case.clock_due_at)
     else:
         due = "—"
-    handler = (case.handler.first_name or case.handler.username) if case.handler else ""
+    handler = case.handler_name or ""
     facts = [
         _FACT.format(_e(_("地点")), 4, place),
         _FACT.format(_e(_("上报时间")), 4, escalated),

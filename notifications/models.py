@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
-from grids.models import Grid
+from grids.models import Grid, served_grids
 from visits.models import Visit
 
 
@@ -38,7 +38,7 @@ class NotificationQuerySet(models.QuerySet):
     def visible_to(self, user) -> "NotificationQuerySet":
         """The user's own, about cases and visits still in their grids (a user moved to other grids no
         longer reads what happened in the old ones)."""
-        grids = Grid.objects.visible_to(user)
+        grids = served_grids(user)
         return self.of(user).filter(Q(case__grid__in=grids) | Q(visit__household__grid__in=grids))
 
     def unread(self) -> "NotificationQuerySet":

@@ -412,6 +412,30 @@ def test_the_list_issues_the_same_queries_at_two_sizes(
     assert page.context["page"].paginator.count == 60
 
 
+def test_a_list_of_visits_notifications_reads_their_households_in_one_query_at_any_size(
+    client, grid, staff, worker, django_assert_num_queries
+):
+    """A visit's household, dwelling and building come in one query of their own, sent when the page
+    holds a visit's notification: the same number at two sizes."""
+    households = [HouseholdFactory(dwelling__building__grid=grid) for _ in range(25)]
+    for household in households[:3]:
+        log_visit(household, worker, an_hour_ago(), condition="urgent")
+    client.force_login(staff)
+    url = reverse("notifications:list")
+    # session, user, the second factor's device, the menu's roles, the bell's counts (a desk has no care
+    # households of its own: no schedule to bring up to date), the page's count, the page's rows, and the
+    # visits with their households, dwellings and buildings = 8
+    with django_assert_num_queries(8):
+        small = client.get(url)
+    assert str(households[0].dwelling) in small.text
+    for household in households[3:]:
+        log_visit(household, worker, an_hour_ago(), condition="urgent")
+    with django_assert_num_queries(8):
+        large = client.get(url)
+    assert large.context["page"].paginator.count == 25
+    assert str(households[-1].dwelling) in large.text  # the newest first
+
+
 def _queries(client, url) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200

@@ -8,7 +8,7 @@ tests hold each caller to it.
 import pytest
 
 from cases import selectors as case_selectors
-from grids.models import LEVEL_COMMUNITY, LEVEL_GRID, LEVEL_STREET, Grid
+from grids.models import LEVEL_COMMUNITY, LEVEL_GRID, LEVEL_STREET, Grid, served_grids
 from grids.permissions import grids_editable_by, roles_over_grid
 from grids.roles import CASE_WORKER_ROLES, Role
 from grids.selectors import grids_served_by, people_serving, users_serving
@@ -67,6 +67,19 @@ def test_grids_a_user_serves_are_the_same_answer_read_the_other_way(cast):
             assert (grid.pk in codes(user)) == serves, (name, grid.code)
             assert bool(roles_over_grid(user, grid)) == serves, (name, grid.code)
             assert Grid.objects.visible_to(user).filter(pk=grid.pk).exists() == serves, (name, grid.code)
+
+
+def test_served_grids_are_the_same_grids_as_ids_for_a_worker_and_a_query_for_the_rest(cast):
+    """grids.models.served_grids, what `grid__in=` filters take: a worker's few grids as their ids (no
+    subquery), a community's or a street's as the served_by query; the same grids either way."""
+    assert served_grids(cast["worker_a"]) == [cast["a"].pk]
+    assert served_grids(cast["street"], CASE_WORKER_ROLES) == []
+    for name in ("worker_a", "head_b", "staff", "street", "far"):
+        for roles in (None, CASE_WORKER_ROLES):
+            grids = served_grids(cast[name], roles)
+            expected = sorted(grids_served_by(cast[name], roles).values_list("pk", flat=True))
+            assert sorted(Grid.objects.filter(pk__in=grids).values_list("pk", flat=True)) == expected
+    assert not isinstance(served_grids(cast["staff"]), list)
 
 
 def test_the_grid_page_lists_street_roles_after_the_grids_and_the_communitys(cast):

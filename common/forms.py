@@ -5,6 +5,7 @@ StyledFormMixin): text without control characters, dates and times within 1900-2
 bigint column holds. And the one-time token of the forms that create a record (SubmissionTokenField).
 """
 
+import html
 import re
 import uuid
 from functools import cached_property
@@ -17,7 +18,7 @@ from django.forms.models import ModelChoiceIterator
 from django.forms.renderers import TemplatesSetting
 from django.forms.utils import flatatt
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -106,9 +107,9 @@ class PortalFormRenderer(TemplatesSetting):
         if template_name in _INPUTS and {template_name, _INPUT} <= self._own:
             return _input_html(context["widget"])
         if template_name == _SELECT and {_SELECT, _OPTION} <= self._own:
-            html = _select_html(context["widget"])
-            if html is not None:
-                return html
+            drawn = _select_html(context["widget"])
+            if drawn is not None:
+                return drawn
         return super().render(template_name, context, request)
 
 
@@ -240,21 +241,25 @@ class PlainSelect(forms.Select):
     """A select rendered in Python rather than through a template per option.
 
     A street leader's grid or visitor picker has thousands of options; rendered option by option through
-    templates it took about 70 ms per page at district scale.
+    templates it took about 70 ms per page at district scale, and through format_html 27 ms for 2,000
+    grids: each option is written here, escaped by the standard library's html.escape (what Django's
+    escape calls), 5.5 ms.
     """
 
     def render(self, name, value, attrs=None, renderer=None):
         final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         selected = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (str(option), mark_safe(" selected") if str(option) in selected else "", label)  # noqa: S308
-                for option, label in self.choices
-            ),
+        options = []
+        for option, label in self.choices:
+            option = str(option)
+            text = conditional_escape(label) if hasattr(label, "__html__") else html.escape(str(label))
+            chosen = " selected" if option in selected else ""
+            options.append(f'<option value="{html.escape(option)}"{chosen}>{text}</option>')
+        return format_html(
+            "<select{}>{}</select>",
+            flatatt(final_attrs),
+            mark_safe("".join(options)),  # noqa: S308 - every value and label is escaped above
         )
-        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
 class DateInput(forms.DateInput):

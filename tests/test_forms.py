@@ -2,6 +2,8 @@ import pytest
 from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from cases.forms_street import StreetInboxForm
 from common.forms import PlainSelect
@@ -16,6 +18,17 @@ def test_plain_select_marks_the_chosen_option_and_escapes_labels():
         '<select id="id_grid" name="grid"><option value="">全部</option>'
         '<option value="1">&lt;b&gt;第一网格&lt;/b&gt;</option>'
         '<option value="2" selected>第二网格</option></select>'
+    )
+
+
+def test_plain_select_keeps_safe_labels_and_translates_lazy_ones():
+    field = forms.ChoiceField(
+        choices=[("a&b", gettext_lazy("全部")), ("2", mark_safe("<i>第二网格</i>"))], widget=PlainSelect
+    )
+    html = field.widget.render("grid", "a&b")
+    assert html == (
+        '<select name="grid"><option value="a&amp;b" selected>全部</option>'
+        '<option value="2"><i>第二网格</i></option></select>'
     )
 
 

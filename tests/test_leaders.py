@@ -165,6 +165,22 @@ def test_inbox_does_not_offer_another_streets_community(street_world, client):
     assert "community" in response.context["form"].errors
 
 
+def test_inbox_names_each_communitys_street_for_a_leader_of_several_streets(street_world, client):
+    """Two streets may each have a 南河社区: a leader of both tells them apart by the street."""
+    grids = street_world["grids"]
+    here, there = grids["A"].community, grids["X"].community
+    there.name = here.name
+    there.save()
+    leader = street_world["people"]["street"]
+    client.force_login(leader)
+    html = _inbox(client).content.decode()
+    assert f">{here.name}</option>" in html  # one street: the name alone
+    assign(leader, Role.STREET_LEADER, there.street)
+    html = _inbox(client).content.decode()
+    assert f">{here.name} · {here.street.name}</option>" in html
+    assert f">{there.name} · {there.street.name}</option>" in html
+
+
 @pytest.mark.parametrize("who", ["worker_a", "staff_a", "leader_a"])
 def test_inbox_is_for_the_street_only(street_world, client, who):
     client.force_login(street_world["people"][who])

@@ -67,7 +67,7 @@ def _served(start, end, now) -> Q:
 
 def reporting_members(place: Place, start, end, now) -> QuerySet[ReportingMember]:
     """Members of the scope's grids who had reported by the period's end."""
-    return ReportingMember.objects.filter(grid_id__in=place.grid_ids, reported_on__lt=end.date())
+    return ReportingMember.objects.filter(grid_id__any=place.grid_ids, reported_on__lt=end.date())
 
 
 def active_members(place: Place, start, end, now) -> QuerySet[ReportingMember]:

@@ -69,7 +69,7 @@ def read_schedules(today: datetime.date) -> None:
     schedule_refresh_stale(today)
 
 
-def coverage_by(grid_ids: Iterable[int] | QuerySet, column: str, today: datetime.date) -> dict:
+def coverage_by(grid_ids: list[int], column: str, today: datetime.date) -> dict:
     """COVERAGE per value of `column` ("grid_id", or "grid__community" for the grids' communities) in
     these grids: a dict from the value to (care-group households, those not overdue today). Values with
     no care-group household are absent.
@@ -78,7 +78,7 @@ def coverage_by(grid_ids: Iterable[int] | QuerySet, column: str, today: datetime
     kept by the database on every write), so a street's or a city's figure costs the same as a grid's;
     `base` and `hit` above are exactly what it counts (tests/test_due_tally.py)."""
     read_schedules(today)
-    return _sums(DueTally.objects.filter(grid_id__in=grid_ids), column, today)
+    return _sums(DueTally.objects.filter(grid_id__any=grid_ids), column, today)
 
 
 def coverage_by_community(
@@ -92,7 +92,7 @@ def coverage_by_community(
     counts = _sums(CommunityDueTally.objects.filter(community_id__in=communities), "community_id", today)
     if grid_ids:
         for community, (n, hit) in _sums(
-            DueTally.objects.filter(grid_id__in=grid_ids), "grid__community", today
+            DueTally.objects.filter(grid_id__any=grid_ids), "grid__community", today
         ).items():
             before_n, before_hit = counts.get(community, (0, 0))
             counts[community] = (before_n + n, before_hit + hit)

@@ -148,7 +148,7 @@ def _with_schedule(households: QuerySet[Household]) -> QuerySet[Household]:
 
 def coverage_households(grid_ids: list[int], part: str, today: datetime.date) -> QuerySet[Household]:
     """The households behind COVERAGE in these grids (visits.measures.coverage_drill), with their schedule."""
-    return _with_schedule(coverage_drill(Household.objects.filter(grid_id__in=grid_ids), part, today))
+    return _with_schedule(coverage_drill(Household.objects.filter(grid_id__any=grid_ids), part, today))
 
 
 def due_households(user, today: datetime.date | None = None) -> QuerySet[Household]:
@@ -256,7 +256,7 @@ def overdue_by_grid(
     grid_ids = visible_grid_ids(user)
     if community is not None:
         grid_ids = list(
-            Grid.objects.filter(pk__in=grid_ids, community=community).values_list("pk", flat=True)
+            Grid.objects.filter(pk__any=grid_ids, community=community).values_list("pk", flat=True)
         )
     counts = coverage_by(grid_ids, "grid", today)
     grids = Grid.objects.filter(pk__in=counts).select_related("community").order_by("code")

@@ -213,7 +213,7 @@ def _event_rows(scope: Scope, filters: AuditFilters) -> QuerySet | None:
             return None
         rows = rows.filter(record_model=filters.record_model)
     if not scope.everything:
-        rows = rows.filter(Q(grid__in=scope.grid_ids) | Q(community__in=scope.community_ids))
+        rows = rows.filter(Q(grid__any=scope.grid_ids) | Q(community__any=scope.community_ids))
     if filters.record_id is not None:
         rows = rows.filter(record_id=filters.record_id)
     if filters.kind:

@@ -26,8 +26,8 @@ class StreetInboxForm(StyledFormMixin, forms.Form):
         if street_ids is not None:  # None: a superuser, every street
             communities = communities.filter(street_id__in=street_ids)
         field = self.fields["community"]
-        field.queryset = communities
         if street_ids is None or len(street_ids) > 1:
             # Over several streets two communities may share a name (two 南河社区): each names its street.
-            field.queryset = communities.select_related("street")
+            communities = communities.select_related("street")
             field.label_from_instance = lambda community: f"{community.name} · {community.street.name}"
+        field.queryset = communities

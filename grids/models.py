@@ -79,27 +79,23 @@ class CommunityQuerySet(models.QuerySet):
 
         Going through the grids would scan every grid of a district leader's scope.
         """
+        return self._held_by(user, with_single_grids=True)
+
+    def held_whole_by(self, user) -> Self:
+        """The communities whose every grid the user serves: held themselves or through their street (every
+        one for a superuser). The rest of `visible_to` are communities where the user holds single grids."""
+        return self._held_by(user, with_single_grids=False)
+
+    def _held_by(self, user, *, with_single_grids: bool) -> Self:
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
         grids, communities, streets = held_places(user)
         branches = [
-            Q(pk__in=Grid.objects.filter(pk__in=grids).values("community")) if grids else None,
-            Q(pk__in=communities) if communities else None,
-            Q(street__in=streets) if streets else None,
-        ]
-        return _filter_any(self, [branch for branch in branches if branch is not None])
-
-    def held_whole_by(self, user) -> Self:
-        """The communities whose every grid the user serves: held themselves or through their street (every
-        one for a superuser). The rest of `visible_to` are communities where the user holds single grids."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        _grids, communities, streets = held_places(user)
-        branches = [
+            Q(pk__in=Grid.objects.filter(pk__in=grids).values("community"))
+            if grids and with_single_grids
+            else None,
             Q(pk__in=communities) if communities else None,
             Q(street__in=streets) if streets else None,
         ]

@@ -8,7 +8,7 @@ Periods are half-open: [start, end) in aware datetimes (the dashboard turns loca
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -382,34 +382,63 @@ class Figures:
     @classmethod
     def from_row(cls, row: dict, reopened: int = 0) -> "Figures":
         figures = cls()
-        for m in MEASURES.values():
+        for m, n, hit, seconds, parts in _ROW_KEYS:
             if m is REOPENED:
                 figures.counts[m.key] = reopened
             elif m.kind == "rate":
-                figures.rates[m.key] = Rate(hit=row.get(f"{m.key}__hit") or 0, n=row.get(f"{m.key}__n") or 0)
+                figures.rates[m.key] = Rate(hit=row.get(hit) or 0, n=row.get(n) or 0)
             elif m.kind == "count":
-                figures.counts[m.key] = row.get(f"{m.key}__n") or 0
+                figures.counts[m.key] = row.get(n) or 0
             else:
-                seconds = row.get(f"{m.key}__seconds")
+                duration = row.get(seconds)
                 figures.averages[m.key] = Average(
-                    n=row.get(f"{m.key}__n") or 0,
-                    seconds=seconds.total_seconds() if seconds is not None else 0.0,
+                    n=row.get(n) or 0, seconds=duration.total_seconds() if duration is not None else 0.0
                 )
-            if m.parts:
-                figures.parts[m.key] = {name: row.get(f"{m.key}__{name}") or 0 for name in m.parts}
+            if parts:
+                figures.parts[m.key] = {name: row.get(column) or 0 for name, column in parts}
         return figures
 
-    def __add__(self, other: "Figures") -> "Figures":
-        """The figures of two units together (both from `from_row`, so both hold every measure)."""
-        return Figures(
-            rates={key: rate + other.rates[key] for key, rate in self.rates.items()},
-            counts={key: n + other.counts[key] for key, n in self.counts.items()},
-            averages={key: average + other.averages[key] for key, average in self.averages.items()},
+    @classmethod
+    def total(cls, many: Iterable["Figures"]) -> "Figures":
+        """The figures of several units together (each from `from_row`, so each holds every measure),
+        added up measure by measure: a street's 500 grids in one pass, not 500 intermediate sums."""
+        many = list(many)
+        if not many:
+            return cls.from_row({})
+        first = many[0]
+        return cls(
+            rates={
+                key: Rate(hit=sum(f.rates[key].hit for f in many), n=sum(f.rates[key].n for f in many))
+                for key in first.rates
+            },
+            counts={key: sum(f.counts[key] for f in many) for key in first.counts},
+            averages={
+                key: Average(
+                    n=sum(f.averages[key].n for f in many), seconds=sum(f.averages[key].seconds for f in many)
+                )
+                for key in first.averages
+            },
             parts={
-                key: {name: n + other.parts[key][name] for name, n in split.items()}
-                for key, split in self.parts.items()
+                key: {name: sum(f.parts[key][name] for f in many) for name in split}
+                for key, split in first.parts.items()
             },
         )
+
+    def __add__(self, other: "Figures") -> "Figures":
+        return Figures.total([self, other])
+
+
+# The names of each measure's columns in a row of counts (`_aggregates`), worked out once.
+_ROW_KEYS = [
+    (
+        m,
+        f"{m.key}__n",
+        f"{m.key}__hit",
+        f"{m.key}__seconds",
+        [(name, f"{m.key}__{name}") for name in m.parts],
+    )
+    for m in MEASURES.values()
+]
 
 
 def figures_by_grid(
@@ -417,7 +446,7 @@ def figures_by_grid(
 ) -> dict[int, Figures]:
     """Every measure per grid of `grid_ids`, in two grouped queries (the cases, then the reopen events).
 
-    Grids with nothing to count are absent; the scope's figures are the sum (`Figures.__add__`).
+    Grids with nothing to count are absent; the scope's figures are the sum (`Figures.total`).
     """
     rows = (
         measured(Case.objects.filter(pk__any=_touched(grid_ids, start, end, now)))
@@ -436,7 +465,8 @@ def figures_by_grid(
     )
     by_grid = {row["grid_id"]: Figures.from_row(row, reopened.get(row["grid_id"], 0)) for row in rows}
     for grid_id, n in reopened.items():
-        by_grid.setdefault(grid_id, Figures.from_row({}, n))
+        if grid_id not in by_grid:
+            by_grid[grid_id] = Figures.from_row({}, n)
     return by_grid
 
 

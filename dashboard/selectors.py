@@ -306,19 +306,19 @@ def dashboard(
     for pk in scope.grid_ids:
         enrolled, covered = coverage.get(pk, (0, 0))
         grid_rows.append(UnitRow(tree.grids[pk], by_grid.get(pk, empty), Rate(hit=covered, n=enrolled)))
-    totals = sum((row.figures for row in grid_rows), empty)
+    totals = Figures.total(row.figures for row in grid_rows)
     total_coverage = sum((row.coverage for row in grid_rows), Rate(0, 0))
     community_rows = []
     if scope.level in ("street", "all"):
-        by_community: dict[int, UnitRow] = {}
+        by_community: dict[int, tuple[Unit, list[UnitRow]]] = {}
         for row in grid_rows:
-            community = row.unit.parent
-            if community is None:
-                continue
-            line = by_community.setdefault(community.pk, UnitRow(community, empty, Rate(0, 0)))
-            line.figures += row.figures
-            line.coverage += row.coverage
-        community_rows = rank(list(by_community.values()), rank_by)
+            if row.unit.parent is not None:
+                by_community.setdefault(row.unit.parent.pk, (row.unit.parent, []))[1].append(row)
+        for community, rows in by_community.values():
+            figures = Figures.total(row.figures for row in rows)
+            covered = sum((row.coverage for row in rows), Rate(0, 0))
+            community_rows.append(UnitRow(community, figures, covered))
+        community_rows = rank(community_rows, rank_by)
 
     received = measures.counts_by(cases, "category", period.start, period.end)
     categories = [(c, received[c.pk]) for c in Category.objects.filter(pk__in=received)]

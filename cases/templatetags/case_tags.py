@@ -1,9 +1,10 @@
-"""The clock badge every case list and the case page show (超期 red, 临期 amber, 暂停 grey), and the street
-inbox's cards and their closed actions."""
+"""The clock badge every case list and the case page show (超期 red, 临期 amber, 暂停 grey), a row of the
+case table, and the street inbox's cards and their closed actions."""
 
 import html
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -205,4 +206,70 @@ def inbox_facts(case, url, now):
         facts.append(_FACT.format(_e(_("上报理由")), 10, reason))
     return mark_safe(  # noqa: S308 - every value is escaped here (html.escape, as Django's escape does)
         header + '<dl class="row small mb-0 inbox-facts">' + "".join(facts) + "</dl>"
+    )
+
+
+def _name(user) -> str:
+    return user.first_name or user.username
+
+
+def _said(label: str, value) -> str:
+    """ "label：value", escaped (the label already translated)."""
+    return f"{_e(label)}{_e(_('：'))}{_e(value)}"
+
+
+@register.simple_tag
+def case_row(case, now, selectable=False):
+    """One row of the case table (cases/_case_table.html: the case list, the desk, the queue, a household's
+    cases, a worker's workload cases): number, when and how it came in; category, urgency, description and
+    requester; place and grid; state, 督办, 退单 and who holds it; clock. Drawn here, not by the template:
+    twenty rows of a dozen variables each took 16 ms to draw, about a fifth of a list page."""
+    number = _e(case.number)
+    cells = []
+    if selectable:
+        label = _e(_("选择工单 %(number)s") % {"number": case.number})
+        cells.append(
+            f'<td class="case-pick"><input class="form-check-input" type="checkbox" name="cases" '
+            f'value="{int(case.pk)}" form="bulk-form" id="pick-{int(case.pk)}" aria-label="{label}"></td>'
+        )
+    created = timezone.localtime(case.created_at).strftime("%m-%d %H:%M")
+    url = _e(reverse("cases:detail", args=[case.pk]))
+    cells.append(
+        f'<td class="text-nowrap"><a class="fw-semibold" href="{url}">'
+        f'{number}</a><span class="d-block small text-muted">{created} · {_e(case.get_channel_display())}'
+        "</span></td>"
+    )
+    urgency = ""
+    if case.urgency in ("emergency", "urgent"):
+        urgency = (
+            ' <span class="badge text-bg-danger-subtle text-danger-emphasis border border-danger-subtle">'
+            f"{_e(case.get_urgency_display())}</span>"
+        )
+    cells.append(
+        f'<td><span class="fw-semibold">{_e(case.category.name)}</span>{urgency}'
+        f'<span class="d-block small">{_e(Truncator(case.description).chars(40))}</span>'
+        f'<span class="d-block small text-muted">{_said(_("诉求人"), case.requester_label or "—")}</span>'
+        "</td>"
+    )
+    grid = _e(case.grid.name)
+    cells.append(f'<td>{_e(case.place)}<span class="d-block small text-muted">{grid}</span></td>')
+    state = [status_badge(case)]
+    if case.urge_count and case.status != "closed":
+        state.append(f' <span class="badge text-bg-danger">{_e(pgettext("flag on a case", "督办"))}</span>')
+    if case.returned_by_id and case.status == "dispatched":
+        reason = f" · {_e(Truncator(case.return_reason).chars(40))}" if case.return_reason else ""
+        state.append(
+            f' <span class="badge text-bg-warning" data-returned>{_e(_("已退单"))}</span>'
+            f'<span class="d-block small">{_said(_("退单人"), _name(case.returned_by))}{reason}</span>'
+        )
+    if case.handler:
+        state.append(f'<span class="d-block small text-muted">{_said(_("承办"), _name(case.handler))}</span>')
+    elif case.assigned_worker:
+        state.append(
+            f'<span class="d-block small text-muted">{_said(_("指派"), _name(case.assigned_worker))}</span>'
+        )
+    cells.append(f"<td>{''.join(state)}</td>")
+    cells.append(f"<td>{clock_badge(case, now)}</td>")
+    return mark_safe(  # noqa: S308 - every value is escaped here (html.escape, as Django's escape does)
+        f"<tr>{''.join(cells)}</tr>"
     )

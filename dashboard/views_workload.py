@@ -52,13 +52,13 @@ def workload(request):
             (
                 m.label,
                 row.figures[key],
-                f"{cases_base}&worker={row.user.pk}&measure={key}",
+                f"{cases_base}&worker={row.user_id}&measure={key}",
                 key == "held_overdue",
             )
             for key, m in WORKLOAD.items()
         ]
         cells.append(
-            (VISITS_MADE_LABEL, row.figures["visits"], f"{visits_base}&visitor={row.user.pk}", False)
+            (VISITS_MADE_LABEL, row.figures["visits"], f"{visits_base}&visitor={row.user_id}", False)
         )
         table.append((row, cells))
     columns = [(m.label, m.definition) for m in WORKLOAD.values()] + [

@@ -109,7 +109,7 @@ def test_visits_by_visitor_counts_the_days_of_the_period_in_the_grids_asked(grid
 
     rows = workload([grid.pk])
     count_workload(rows, [grid.pk], Period(*november), timezone.now())
-    assert [row.figures["visits"] for row in rows if row.user == worker] == [3]
+    assert [row.figures["visits"] for row in rows if row.user_id == worker.pk] == [3]
     # ... which is what the visits list filtered by that visitor and those days lists
     listed = Visit.objects.filter(
         household__grid=grid,

@@ -134,47 +134,44 @@ def scope_tree(user) -> ScopeTree:
     rows = list(
         Grid.objects.visible_to(user)
         .order_by()
-        .values(
-            "pk",
+        .values_list(
+            "community__street__name",
+            "community__name",
             "code",
+            "pk",
             "name",
             "community_id",
-            "community__name",
             "community__street_id",
-            "community__street__name",
         )
     )
-    # By street, community and grid code, sorted here: PostgreSQL took 6.5 ms to sort a district's 2,000
-    # grids by those names, Python takes well under one.
-    rows.sort(key=lambda row: (row["community__street__name"], row["community__name"], row["code"]))
+    # By street, community and grid code (the rows' first three columns), sorted here: PostgreSQL took
+    # 6.5 ms to sort a district's 2,000 grids by those names, Python takes well under one.
+    rows.sort()
     if user.is_superuser:
-        whole_streets = {row["community__street_id"] for row in rows}
-        whole_communities = {row["community_id"] for row in rows}
+        whole_streets = {row[6] for row in rows}
+        whole_communities = {row[5] for row in rows}
     else:
         whole_streets, assigned_communities = assigned_places(user)
-        whole_communities = assigned_communities | {
-            row["community_id"] for row in rows if row["community__street_id"] in whole_streets
-        }
+        whole_communities = assigned_communities | {row[5] for row in rows if row[6] in whole_streets}
     streets: dict[int, Unit] = {}
     communities: dict[int, Unit] = {}
     grids: dict[int, Unit] = {}
-    for row in rows:
-        street = None
-        if row["community__street_id"] in whole_streets:
-            street = streets.setdefault(
-                row["community__street_id"],
-                Unit("street", row["community__street_id"], row["community__street__name"]),
-            )
-            street.grid_ids.append(row["pk"])
-        community = None
-        if row["community_id"] in whole_communities:
-            community = communities.setdefault(
-                row["community_id"], Unit("community", row["community_id"], row["community__name"], street)
-            )
-            community.grid_ids.append(row["pk"])
-        grids[row["pk"]] = Unit("grid", row["pk"], f"{row['name']}（{row['code']}）", community, [row["pk"]])
+    # A street's or community's unit made once, at its first grid (a district's 2,000 grids made 4,000
+    # units to throw away when each was made as setdefault's default).
+    for street_name, community_name, code, pk, name, community_id, street_id in rows:
+        street = streets.get(street_id)
+        if street is None and street_id in whole_streets:
+            street = streets[street_id] = Unit("street", street_id, street_name)
+        if street is not None:
+            street.grid_ids.append(pk)
+        community = communities.get(community_id)
+        if community is None and community_id in whole_communities:
+            community = communities[community_id] = Unit("community", community_id, community_name, street)
+        if community is not None:
+            community.grid_ids.append(pk)
+        grids[pk] = Unit("grid", pk, f"{name}（{code}）", community, [pk])
     label = _("全区") if user.is_superuser else _("我负责的全部网格")
-    return ScopeTree(grids, communities, streets, [row["pk"] for row in rows], str(label))
+    return ScopeTree(grids, communities, streets, [row[3] for row in rows], str(label))
 
 
 # --------------------------------------------------------------------------------------------- period

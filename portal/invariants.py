@@ -11,13 +11,18 @@ counts together, and is
 for a real database as much as a synthetic one.
 """
 
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Status
+from cases.measures import RESOLUTION, RESPONSE, SATISFACTION, measured
+from cases.models import Case, CaseEvent, CaseWeekTally, Status
+from grids.models import Grid
 from hotline.models import Update, WorkOrder
 from hotline.services import OWES_UPDATE
 from notifications.models import Notification, VisitAlert
@@ -162,6 +167,42 @@ def _visitor_not_counted() -> QuerySet:
     return _visitors_by_day().filter(~Exists(tally))
 
 
+def _case_week_counts_differ() -> QuerySet:
+    # The stored weekly trend counts (cases.models.CaseWeekTally, kept by triggers) added up per grid,
+    # against counting the grid's cases with the measures' own conditions (cases.measures): a case counts
+    # once in each column it meets, whatever its week, so a grid's totals agree column by column. (The week
+    # a case is counted in is the triggers' one rule, checked week by week in tests/test_case_tally.py.)
+    now = timezone.now()  # the stored columns are those conditions that do not depend on it
+    accepted, followed_up = Q(accepted_at__isnull=False), Q(followed_up_at__isnull=False)
+    columns = {
+        "received": Q(),
+        "taken": accepted & Q(first_taken_at__isnull=False),
+        "taken_on_time": accepted & RESPONSE.hit(now),
+        "lapsed_closed": accepted
+        & Q(first_taken_at__isnull=True, closed_at__isnull=False, first_response_due__lte=F("closed_at")),
+        "followed_up": followed_up,
+        "follow_up_resolved": followed_up & RESOLUTION.hit(now),
+        "rated": followed_up & SATISFACTION.base(now),
+        "satisfied": followed_up & SATISFACTION.base(now) & SATISFACTION.hit(now),
+    }
+
+    def counted(condition: Q) -> Coalesce:
+        cases = measured(Case.objects.filter(grid=OuterRef("pk"))).filter(condition)
+        return Coalesce(Subquery(cases.order_by().values("grid_id").annotate(n=Count("pk")).values("n")), 0)
+
+    def stored(column: str) -> Coalesce:
+        weeks = CaseWeekTally.objects.filter(grid=OuterRef("pk")).order_by().values("grid_id")
+        return Coalesce(Subquery(weeks.annotate(n=Sum(column)).values("n")), 0)
+
+    grids = Grid.objects.annotate(
+        **{f"counted_{name}": counted(condition) for name, condition in columns.items()},
+        **{f"stored_{name}": stored(name) for name in columns},
+    )
+    return grids.filter(
+        functools.reduce(operator.or_, (~Q(**{f"counted_{name}": F(f"stored_{name}")}) for name in columns))
+    )
+
+
 INVARIANTS = [
     Invariant(
         "every case's state is the new state of its last timeline line",
@@ -218,6 +259,11 @@ INVARIANTS = [
         "every visitor of a visit is in the stored count of its grid and day",
         "visit visitor",
         _visitor_not_counted,
+    ),
+    Invariant(
+        "every grid's stored weekly case counts add up to counting its cases",
+        "grid",
+        _case_week_counts_differ,
     ),
 ]
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Case, CaseEvent, Category, Status
+from cases.models import Case, CaseEvent, CaseWeekTally, Category, Status
 from grids.models import Role
 from hotline import services as hotline_services
 from hotline.models import Update
@@ -106,7 +106,7 @@ def test_check_invariants_passes_on_a_generated_district_and_actions_through_the
 
     report = run_check()
 
-    assert report.splitlines()[-1].startswith("All 12 invariants hold")
+    assert report.splitlines()[-1].startswith("All 13 invariants hold")
     assert all(line.rstrip().endswith(" 0") for line in report.splitlines()[:-1])
 
 
@@ -249,3 +249,18 @@ def test_check_invariants_finds_a_stored_visit_count_that_drifted(actions):
         report = broken_report()
     through = Visit.visitors.through.objects.get(visit=visit)
     assert line_of(report, "every visitor of a visit").endswith(f"1  e.g. visit visitor {through.pk}")
+
+
+def test_check_invariants_finds_a_grid_whose_stored_weekly_case_counts_drifted(actions):
+    case = actions["cases"]["closed"]
+    tally = CaseWeekTally.objects.filter(grid_id=case.grid_id, taken__gt=0).first()
+    table = CaseWeekTally._meta.db_table
+    label = "every grid's stored weekly case counts"
+    assert line_of(run_check(), label).endswith(" 0")
+    with raw(f"UPDATE {table} SET taken = taken - 1 WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert line_of(report, label).endswith(f"1  e.g. grid {case.grid_id}")
+    # a restore that left the table out: every grid with cases is off
+    with raw(f"DELETE FROM {table}", []):
+        report = broken_report()
+    assert line_of(report, label).endswith(f"1  e.g. grid {case.grid_id}")

@@ -31,7 +31,8 @@ from django.utils.translation import gettext_lazy as _
 
 from common.dates import day_start
 
-from .models import HANDLING_STATUSES, Case, CaseEvent, CaseWeekTally, Outcome, Satisfaction, Status
+from .models import HANDLING_STATUSES, Case, CaseEvent, Outcome, Satisfaction, Status
+from .tallies import CaseWeekTally
 from .workflow import Action
 
 # A rate resting on fewer cases than this is shown, but the unit is not ranked by it.

@@ -21,7 +21,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from cases.measures import RESOLUTION, RESPONSE, SATISFACTION, measured
-from cases.models import Case, CaseEvent, CaseWeekTally, Status
+from cases.models import Case, CaseEvent, Status
+from cases.tallies import CaseWeekTally
 from grids.models import Grid
 from hotline.models import Update, WorkOrder
 from hotline.services import OWES_UPDATE
@@ -168,7 +169,7 @@ def _visitor_not_counted() -> QuerySet:
 
 
 def _case_week_counts_differ() -> QuerySet:
-    # The stored weekly trend counts (cases.models.CaseWeekTally, kept by triggers) added up per grid,
+    # The stored weekly trend counts (cases.tallies.CaseWeekTally, kept by triggers) added up per grid,
     # against counting the grid's cases with the measures' own conditions (cases.measures): a case counts
     # once in each column it meets, whatever its week, so a grid's totals agree column by column. (The week
     # a case is counted in is the triggers' one rule, checked week by week in tests/test_case_tally.py.)

@@ -1,4 +1,4 @@
-"""The weekly trend's stored counts (cases.models.CaseWeekTally), kept by database triggers, always give
+"""The weekly trend's stored counts (cases.tallies.CaseWeekTally), kept by database triggers, always give
 what counting the cases themselves gives (cases.measures.counted_weekly, the measures' own conditions):
 through the workflow's writes, a reopen and a second follow-up, a case merged untaken after its time to
 be taken ran out, a case moved to another grid, many cases changed by one statement, a case deleted; and
@@ -16,7 +16,8 @@ from django.db.models import F
 
 from cases import measures
 from cases.measures import Figures, Rate, counted_weekly, weekly
-from cases.models import Case, CaseWeekTally
+from cases.models import Case
+from cases.tallies import CaseWeekTally
 from common.dates import day_end, day_start
 from tests.test_dashboard import NOW, at, october, story  # noqa: F401 (october: the fixture)
 

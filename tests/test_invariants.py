@@ -12,7 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Case, CaseEvent, CaseWeekTally, Category, Status
+from cases.models import Case, CaseEvent, Category, Status
+from cases.tallies import CaseWeekTally
 from grids.models import Role
 from hotline import services as hotline_services
 from hotline.models import Update

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from common.triggers import trigger_operation
+
 
 class Migration(migrations.Migration):
 
@@ -51,7 +53,7 @@ class Migration(migrations.Migration):
     ]
 
 
-# The triggers that keep CaseWeekTally (cases.models) equal to counting the cases themselves: each case
+# The triggers that keep CaseWeekTally (cases.tallies) equal to counting the cases themselves: each case
 # counted in its grid, in the week (Monday, local time) of each date a TREND measure goes by, with the
 # conditions cases.measures defines for them. A case written adds its counts; a case changed takes its old
 # counts away and adds its new ones (in one statement, its rows in (grid, week) order, so two writers never
@@ -178,29 +180,4 @@ def _statements(vendor: str, zone: str, offset: str) -> tuple[list[str], list[st
     return create, drop, fill
 
 
-def _for(connection) -> tuple[list[str], list[str], str]:
-    import datetime
-    import zoneinfo
-
-    from django.conf import settings
-
-    zone = settings.TIME_ZONE
-    minutes = int(datetime.datetime.now(zoneinfo.ZoneInfo(zone)).utcoffset().total_seconds() // 60)
-    return _statements(connection.vendor, zone, f"{minutes:+d} minutes")
-
-
-def create_triggers(apps, schema_editor):
-    create, _drop, fill = _for(schema_editor.connection)
-    with schema_editor.connection.cursor() as cursor:
-        for statement in [*create, fill]:
-            cursor.execute(statement)
-
-
-def drop_triggers(apps, schema_editor):
-    _create, drop, _fill = _for(schema_editor.connection)
-    with schema_editor.connection.cursor() as cursor:
-        for statement in drop:
-            cursor.execute(statement)
-
-
-Migration.operations.append(migrations.RunPython(create_triggers, drop_triggers))
+Migration.operations.append(trigger_operation(_statements))

@@ -416,23 +416,43 @@ def authenticator_code(username: str) -> str:
 
 
 def time_pages(base: str, paths: list[str], repeat: int) -> list[tuple[float, float, str]]:
-    """(median ms, p95 ms, query counts) of each page, from the server's own headers."""
+    """(median ms, p95 ms, query counts) of each page, from the server's own headers.
+
+    The pages take turns, a request each per round, so that a pause of the machine's (the kernel writing
+    out the load, a neighbour's work) spreads over every page's samples instead of setting the figures of
+    the few pages timed while it lasted."""
     # "" : a resident, not signed in.
     openers = {user: log_in(base, user) if user else client() for user in {page.user for page in PAGES}}
-    results = []
-    for page, path in zip(PAGES, paths, strict=True):
-        durations, queries = [], set()
-        for i in range(WARM_UP + repeat):
+    durations: list[list[float]] = [[] for _ in PAGES]
+    queries: list[set[int]] = [set() for _ in PAGES]
+    for round_ in range(WARM_UP + repeat):
+        for i, (page, path) in enumerate(zip(PAGES, paths, strict=True)):
             status, headers = request(openers[page.user], base + path)
             if status != 200:
                 sys.exit(f"{page.label}: GET {path} as {page.user} answered {status}, not 200.")
-            if i >= WARM_UP:
-                durations.append(float(headers["Server-Timing"].split("dur=")[1]))
-                queries.add(int(headers["X-Query-Count"]))
-        p95 = statistics.quantiles(durations, n=20, method="inclusive")[-1]
-        counts = "/".join(str(n) for n in sorted(queries))  # more than one number: it varies
-        results.append((statistics.median(durations), p95, counts))
+            if round_ >= WARM_UP:
+                durations[i].append(float(headers["Server-Timing"].split("dur=")[1]))
+                queries[i].add(int(headers["X-Query-Count"]))
+    results = []
+    for times, counts in zip(durations, queries, strict=True):
+        p95 = statistics.quantiles(times, n=20, method="inclusive")[-1]
+        # more than one number: it varies
+        results.append((statistics.median(times), p95, "/".join(str(n) for n in sorted(counts))))
     return results
+
+
+def checkpoint() -> None:
+    """CHECKPOINT, which only a superuser may ask for: as `postgres` over the socket of the cluster that
+    scripts/with-postgres.sh started (local connections trusted there); skipped on another server."""
+    socket_dir = os.environ.get("PGDATA_DIR")
+    if not socket_dir:
+        return
+    import psycopg
+
+    port = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).port or 5432
+    superuser = {"host": socket_dir, "port": port, "user": "postgres", "dbname": "postgres"}
+    with psycopg.connect(**superuser, autocommit=True) as db:
+        db.execute("CHECKPOINT")
 
 
 def generate(households: int) -> None:
@@ -446,6 +466,12 @@ def generate(households: int) -> None:
     with connections["default"].cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
     print(f"Vacuumed in {time.perf_counter() - started:.1f} s.")
+    # And written out: the load leaves gigabytes of dirty pages that PostgreSQL's checkpointer and then the
+    # kernel write in the background, for minutes, on the cores the timing runs on.
+    started = time.perf_counter()
+    checkpoint()
+    os.sync()
+    print(f"Written out in {time.perf_counter() - started:.1f} s.")
     connections.close_all()
 
 

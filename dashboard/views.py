@@ -113,8 +113,6 @@ def dashboard_index(request):
         "may_see_workload": can_see_workload(request.user),
         "may_use_street_inbox": can_use_street_inbox(request.user),
         "grid_page": paginate(request, board.grid_rows, per_page=GRID_RANKING_PAGE, exact=True),
-        "co": dash.cogovernance(tree, board.scope, board.period, board.now),
-        "co_figures": FIGURES,
         "co_query": _scope_and_days(board.scope, board.period),
         # Read from a lagging replica, the figures are this old (None when read from the primary).
         "as_of": replica_as_of(),
@@ -132,6 +130,26 @@ def _scope_and_days(scope: dash.Scope, period: dash.Period) -> str:
             "date_to": period.last.isoformat(),
         }
     )
+
+
+@require_GET
+@reads_from_replica
+def cogovernance_panel(request):
+    """The dashboard's co-governance section, which the page asks for as it loads (htmx): its figures
+    are counted over other tables than the cases', and the leader reads the case measures above it
+    first. The scope and the period come as the dashboard's own query string (`_scope_and_days`)."""
+    tree = dash.scope_tree(request.user)
+    scope = tree.parse(request.GET.get("scope", ""))
+    form = DashboardForm(request.GET or None, today=timezone.localdate())
+    period = form.chosen_period()
+    context = {
+        "scope": scope,
+        "period": period,
+        "co": dash.cogovernance(tree, scope, period, timezone.now()),
+        "co_figures": FIGURES,
+        "co_query": _scope_and_days(scope, period),
+    }
+    return render(request, "dashboard/_cogovernance.html", context)
 
 
 @require_GET

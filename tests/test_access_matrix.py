@@ -172,6 +172,9 @@ MATRIX = [
     # The records behind a co-governance figure: the user's own scope; a figure must be named.
     (GET("dashboard:cogovernance"),                       "LOGIN 404  404  404  404  404  404"),
     (GET("dashboard:cogovernance", q="co_figure"),        "LOGIN 404  404  200  404  200  200"),
+    # The dashboard's co-governance section: the dashboard's own scope rules.
+    (GET("dashboard:cogovernance_panel"),                 "LOGIN 200  200  200  200  200  200"),
+    (GET("dashboard:cogovernance_panel", q="scope"),      "LOGIN 404  404  200  404  200  200"),
     # Each grid worker's workload: their leaders (grid leader, community staff and leader, street leader).
     (GET("dashboard:workload"),                           "LOGIN 403  403  200  200  200  200"),
     (GET("dashboard:workload", q="scope"),                "LOGIN 403  403  200  404  200  200"),

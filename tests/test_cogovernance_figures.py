@@ -153,7 +153,12 @@ def test_the_dashboard_shows_the_figures_and_their_records(client, world, staff)
         "date_from": (today - datetime.timedelta(days=30)).isoformat(),
         "date_to": today.isoformat(),
     }
-    page = client.get(reverse("dashboard:index"), scope).text
+    # The dashboard asks for its co-governance section as it loads, with its own scope and period.
+    dashboard = client.get(reverse("dashboard:index"), scope).text
+    panel_url = reverse("dashboard:cogovernance_panel")
+    assert f'hx-get="{panel_url}?scope=community%3A{world["community"].pk}&amp;period=custom' in dashboard
+    assert 'id="cogovernance"' in dashboard and 'data-co="settled"' not in dashboard
+    page = client.get(panel_url, scope).text
     assert 'id="cogovernance"' in page and 'data-co="settled"' in page
     url = reverse("dashboard:cogovernance")
     # The figure links to its records with the dashboard's scope and period.

@@ -95,6 +95,8 @@ PAGES = [
         "dashboard:index",
         query={**LAST_MONTH, "scope": "community:{community}"},
     ),
+    # The dashboard loads its co-governance section by this request once it has arrived.
+    Page("co-governance (street, month)", "bench_street", "dashboard:cogovernance_panel", query=LAST_MONTH),
     Page("workload (street, month)", "bench_street", "dashboard:workload", query=LAST_MONTH),
     Page(
         "workload (community, month)",

@@ -33,6 +33,16 @@
     }
   });
 
+  // A section that loads itself as the page arrives (hx-trigger="load") and could not: its status line says
+  // so (the element's data-load-failed text) instead of "loading" for ever.
+  function loadFailed(event) {
+    var section = event.target.closest && event.target.closest("[data-load-failed]");
+    var status = section && section.querySelector("[role=status]");
+    if (status) status.textContent = section.getAttribute("data-load-failed");
+  }
+  document.addEventListener("htmx:responseError", loadFailed);
+  document.addEventListener("htmx:sendError", loadFailed);
+
   // <button data-print>: prints the page.
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();

@@ -35,6 +35,8 @@ def test_leader_dashboard_on_desktop_and_phone(live_server, page, shot, chinese_
     page.get_by_role("button", name="统计").click()
     expect(page.locator("#chart-trend svg")).to_be_visible()  # ECharts drew the trend
     expect(page.get_by_role("heading", name="网格排名")).to_be_visible()
+    # The co-governance section arrives after the page, with its figures linking to their records.
+    expect(page.locator("#cogovernance [data-co='activities']")).to_be_visible()
     shot(page, "30-dashboard-desktop")
 
     # A figure's cases: the list counts exactly what the card says.
@@ -65,7 +67,14 @@ def test_leader_dashboard_on_desktop_and_phone(live_server, page, shot, chinese_
     page.goto(f"{base}/dashboard/?period=quarter")
     expect(page.locator("#chart-satisfaction svg")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.locator("#cogovernance [data-co='activities']")).to_be_visible()
     shot(page, "32-dashboard-phone")
+
+    # A co-governance section that cannot be loaded says so, rather than "loading" for ever.
+    page.route("**/dashboard/cogovernance/panel/**", lambda route: route.fulfill(status=500, body=""))
+    page.reload()
+    expect(page.locator("#cogovernance [role=status]")).to_have_text("共建共治数据未能加载，请刷新页面重试。")
+    page.unroute("**/dashboard/cogovernance/panel/**")
 
     # The printable monthly report.
     page.set_viewport_size(DESKTOP)

@@ -31,6 +31,14 @@ def duration(average) -> str:
     return _("%(n)d 分钟") % {"n": round(hours * 60)}
 
 
+def _once(context, key: str, make) -> str:
+    """A value the lines of one table share, made at its first line and kept in the render's context."""
+    value = context.get(key)
+    if value is None:
+        value = context[key] = make()
+    return value
+
+
 @register.simple_tag(takes_context=True)
 def drill(context, measure: str, part: str = "all", unit=None, **extra) -> str:
     """The case list filtered to exactly the cases a figure counts (cases.measures.drill), optionally
@@ -38,7 +46,7 @@ def drill(context, measure: str, part: str = "all", unit=None, **extra) -> str:
     params = {**context["drill_base"], "measure": measure, "part": part, **extra}
     if unit is not None:
         params[unit.level] = unit.pk
-    return f"{reverse('cases:list')}?{urlencode(params)}"
+    return f"{_once(context, '_case_list_url', lambda: reverse('cases:list'))}?{urlencode(params)}"
 
 
 @register.simple_tag(takes_context=True)
@@ -47,14 +55,6 @@ def dashboard_url(context, name: str = "dashboard:index", **changes) -> str:
     params = {key: value for key, value in context["request"].GET.items()}
     params.update({key: value for key, value in changes.items() if value is not None})
     return f"{reverse(name)}?{urlencode(params)}"
-
-
-def _once(context, key: str, make) -> str:
-    """A value the lines of one table share, made at its first line and kept in the render's context."""
-    value = context.get(key)
-    if value is None:
-        value = context[key] = make()
-    return value
 
 
 @register.simple_tag(takes_context=True)

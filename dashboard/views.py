@@ -92,11 +92,17 @@ def _record(user, kind: ExportRecord.Kind, board: dash.Dashboard) -> None:
     )
 
 
-def _requested(request) -> tuple:
-    """The user's scope tree, the period form and the figures a dashboard request asks for."""
+def _scope_and_form(request) -> tuple[dash.ScopeTree, dash.Scope, DashboardForm]:
+    """The user's scope tree, the scope a dashboard request asks for (404 outside the user's units) and its
+    period form."""
     tree = dash.scope_tree(request.user)
     scope = tree.parse(request.GET.get("scope", ""))
-    form = DashboardForm(request.GET or None, today=timezone.localdate())
+    return tree, scope, DashboardForm(request.GET or None, today=timezone.localdate())
+
+
+def _requested(request) -> tuple:
+    """The user's scope tree, the period form and the figures a dashboard request asks for."""
+    tree, scope, form = _scope_and_form(request)
     return tree, form, _figures(tree, scope, form.chosen_period(), form.rank_by())
 
 
@@ -138,9 +144,7 @@ def cogovernance_panel(request):
     """The dashboard's co-governance section, which the page asks for as it loads (htmx): its figures
     are counted over other tables than the cases', and the leader reads the case measures above it
     first. The scope and the period come as the dashboard's own query string (`_scope_and_days`)."""
-    tree = dash.scope_tree(request.user)
-    scope = tree.parse(request.GET.get("scope", ""))
-    form = DashboardForm(request.GET or None, today=timezone.localdate())
+    tree, scope, form = _scope_and_form(request)
     period = form.chosen_period()
     context = {
         "scope": scope,
@@ -157,9 +161,7 @@ def cogovernance_panel(request):
 def cogovernance_records(request):
     """The records behind one co-governance figure of the dashboard, for its scope and period: exactly
     what the figure counts (projects.measures.drill)."""
-    tree = dash.scope_tree(request.user)
-    scope = tree.parse(request.GET.get("scope", ""))
-    form = DashboardForm(request.GET or None, today=timezone.localdate())
+    tree, scope, form = _scope_and_form(request)
     period = form.chosen_period()
     figure = FIGURES.get(request.GET.get("figure", ""))
     if figure is None:

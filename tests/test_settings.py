@@ -64,11 +64,16 @@ def test_settings_start_with_a_key_outside_debug():
 def test_the_served_application_freezes_what_it_loaded_out_of_the_collectors_reach():
     # The models and modules a worker loads live as long as it does; frozen, a full garbage collection
     # during a request no longer walks them (portal/wsgi.py).
-    code = "import gc; n = gc.get_freeze_count(); import portal.wsgi; print(n, gc.get_freeze_count())"
+    # And it collects the young objects every 10,000 new ones rather than every 700.
+    code = (
+        "import gc; n = gc.get_freeze_count(); import portal.wsgi; "
+        "print(n, gc.get_freeze_count(), gc.get_threshold()[0])"
+    )
     result = start(code, DJANGO_SECRET_KEY="a-key-for-this-test-only", **FIELD_KEYS)
     assert result.returncode == 0, result.stderr
-    before, frozen = map(int, result.stdout.split())
+    before, frozen, young = map(int, result.stdout.split())
     assert frozen - before > 50_000  # Django, the portal's apps and their models
+    assert young == 10_000
 
 
 @pytest.mark.parametrize("missing", sorted(FIELD_KEYS))

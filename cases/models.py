@@ -161,10 +161,10 @@ class CaseQuerySet(models.QuerySet):
 
 # What the dashboard reads from each (grid, date) index besides the date, so that PostgreSQL answers from
 # the index alone: each measure's conditions over the cases with its date in the period
-# (cases.measures.figures_by_grid counts each date's measures in one query over that date's entries), what
-# a week cut short counts for the trend (cases.measures.counted_weekly), and the period's categories and
-# states. A street's month is some 6,000 cases a date; read from the table they were pages visited at
-# random (all dates' cases together, 80-97 ms at 500,000 households), from the indexes alone 3-5 ms each.
+# (cases.measures.figures_by_grid counts each date's measures in one query over that date's entries), and
+# the period's categories and states. A street's month is some 6,000 cases a date; read from the table they
+# were pages visited at random (all dates' cases together, 80-97 ms at 500,000 households), from the
+# indexes alone 3-5 ms each.
 _INDEX_COLUMNS = {
     "created_at": ["id", "category", "status"],
     "accepted_at": ["id", "first_taken_at", "closed_at", "response_limit"],

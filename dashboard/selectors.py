@@ -292,7 +292,7 @@ def dashboard(
     """Every figure of the scope in the period. Fourteen queries, whatever the district's size: the
     measures by grid (one per date they go by, one for the overdue now), reopen events by grid, care
     coverage by grid, categories (two), states, and the weekly trend (the weeks' stored counts and the
-    open cases never taken; three more for a last week cut short by a custom period)."""
+    open cases never taken; one more for a last week cut short by a custom period)."""
     cases = Case.objects.filter(grid_id__any=scope.grid_ids)
     by_grid = measures.figures_by_grid(scope.grid_ids, period.start, period.end, now)
     coverage = coverage_by(scope.grid_ids, "grid_id", today)

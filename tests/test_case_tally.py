@@ -136,3 +136,16 @@ def test_the_stored_trend_is_two_queries_whatever_the_weeks(october, django_asse
         weekly(grid_ids, FIRST, day_end(datetime.date(2026, 11, 1)), NOW)
     with django_assert_num_queries(2):
         weekly(grid_ids, datetime.date(2026, 1, 5), day_end(datetime.date(2026, 11, 1)), NOW)
+
+
+def test_a_week_cut_short_on_any_day_counts_what_its_cases_give_in_one_query_more(
+    october, django_assert_num_queries
+):
+    # every day of the weeks of c2's two follow-ups (10-15, 10-17) and of c4 and c7 (10-28, 10-31)
+    for monday in (datetime.date(2026, 10, 12), datetime.date(2026, 10, 26)):
+        for day in range(6):
+            last = monday + datetime.timedelta(days=day)
+            for grid_ids in [[grid_id] for grid_id in all_grids(october)] + [all_grids(october)]:
+                assert_trend_is_counted(grid_ids, last, NOW)
+    with django_assert_num_queries(3):
+        weekly(all_grids(october), FIRST, day_end(datetime.date(2026, 10, 28)), NOW)

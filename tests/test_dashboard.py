@@ -522,13 +522,12 @@ def test_dashboard_issues_the_same_queries_whatever_the_data(october, client, dj
     # inbox, and the menu); the scope's visible grids; stale visit plans; the measures by grid, one query
     # for each of their six dates and one for the overdue now; reopen events by grid; coverage by grid;
     # categories counted, their names; states; the trend's stored weekly counts, its open cases never
-    # taken, and its last week, cut short by October's end on a Saturday, counted from the cases by
-    # created_at, accepted_at and followed_up_at = 23 (the co-governance section is asked for apart:
-    # test_cogovernance_figures)
-    with django_assert_num_queries(23):
+    # taken, and its last week, cut short by October's end on a Saturday, counted from the cases in one
+    # query = 21 (the co-governance section is asked for apart: test_cogovernance_figures)
+    with django_assert_num_queries(21):
         small = client.get(reverse("dashboard:index"), params)
     _more_of_october(october, 6)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(21):
         large = client.get(reverse("dashboard:index"), params)
     assert (
         large.context["board"].totals.counts["received"]

@@ -417,17 +417,34 @@ def authenticator_code(username: str) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
 
 
-def time_pages(base: str, paths: list[str], repeat: int) -> list[tuple[float, float, str]]:
-    """(median ms, p95 ms, query counts) of each page, from the server's own headers.
+def reference_work() -> float:
+    """ms this process takes for a fixed piece of Python work, the kind a page does (dicts, strings, a
+    sort) and no data size touches: how fast the machine is running at the moment, beside the pages."""
+    started = time.perf_counter()
+    rows = [{"grid": i % 200, "n": i, "label": f"第{i}网格"} for i in range(20_000)]
+    totals: dict[int, int] = {}
+    for row in rows:
+        totals[row["grid"]] = totals.get(row["grid"], 0) + row["n"]
+    "".join(sorted(row["label"] for row in rows))
+    return (time.perf_counter() - started) * 1000
+
+
+def time_pages(base: str, paths: list[str], repeat: int) -> tuple[list[tuple[float, float, str]], float]:
+    """(median ms, p95 ms, query counts) of each page, from the server's own headers, and the median ms of
+    the reference work done once a round (`reference_work`).
 
     The pages take turns, a request each per round, so that a pause of the machine's (the kernel writing
     out the load, a neighbour's work) spreads over every page's samples instead of setting the figures of
-    the few pages timed while it lasted."""
+    the few pages timed while it lasted. A change of the machine's speed that lasts a whole size's timing
+    shows in the reference work, which no data size touches."""
     # "" : a resident, not signed in.
     openers = {user: log_in(base, user) if user else client() for user in {page.user for page in PAGES}}
     durations: list[list[float]] = [[] for _ in PAGES]
     queries: list[set[int]] = [set() for _ in PAGES]
+    reference: list[float] = []
     for round_ in range(WARM_UP + repeat):
+        if round_ >= WARM_UP:
+            reference.append(reference_work())
         for i, (page, path) in enumerate(zip(PAGES, paths, strict=True)):
             status, headers = request(openers[page.user], base + path)
             if status != 200:
@@ -440,7 +457,7 @@ def time_pages(base: str, paths: list[str], repeat: int) -> list[tuple[float, fl
         p95 = statistics.quantiles(times, n=20, method="inclusive")[-1]
         # more than one number: it varies
         results.append((statistics.median(times), p95, "/".join(str(n) for n in sorted(counts))))
-    return results
+    return results, statistics.median(reference)
 
 
 def checkpoint() -> None:
@@ -493,14 +510,14 @@ def main() -> None:
     django.setup()
     call_command("migrate", verbosity=0)
     sizes = [max(1, args.households // 10), args.households]
-    results, generated, paths = {}, 0, []
+    results, reference, generated, paths = {}, {}, 0, []
     for size in sizes:
         generate(size - generated)  # the first run makes N/10 households, the second the rest
         generated = size
         # The same records at both sizes, found in the smaller district.
         paths = paths or page_paths(sample_records())
         with Server() as server:
-            results[size] = time_pages(server.base, paths, args.requests)
+            results[size], reference[size] = time_pages(server.base, paths, args.requests)
 
     width = max(len(page.label) for page in PAGES)
     print(f"\n{'page':<{width}} | {'households':>10} | {'median ms':>9} | {'p95 ms':>8} | queries")
@@ -518,6 +535,12 @@ def main() -> None:
         fewest = [min(int(n) for n in counts.split("/")) for counts in (queries_small, queries_large)]
         same = "yes" if fewest[0] == fewest[1] else f"no ({queries_small} -> {queries_large})"
         print(f"{page.label:<{width}} | {median_large / median_small:>10.2f} | {same}")
+    # The machine's own speed at each size's timing: growth the pages share with this is the machine's.
+    ratio = reference[large] / reference[small]
+    print(
+        f"\nReference work (no page, no data), median of a round each: {reference[small]:.1f} ms at"
+        f" {small:,} households, {reference[large]:.1f} ms at {large:,} ({ratio:.2f}x)."
+    )
 
 
 if __name__ == "__main__":

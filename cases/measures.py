@@ -12,6 +12,7 @@ import functools
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -477,15 +478,24 @@ def figures_by_grid(
     return by_grid
 
 
-def counts_by(cases: QuerySet[Case], column: str, start: datetime.datetime, end: datetime.datetime) -> dict:
-    """Cases registered in the period, counted by one column (category, status)."""
-    return dict(
+def counts_by(
+    cases: QuerySet[Case], columns: list[str], start: datetime.datetime, end: datetime.datetime
+) -> list[dict[Any, int]]:
+    """Cases registered in the period, counted by each of `columns` (category, status): one query, grouped
+    by all of them together (a street's month: some 14 categories by 7 states), added up here column by
+    column."""
+    counts: list[dict[Any, int]] = [{} for _ in columns]
+    rows = (
         cases.filter(RECEIVED.in_period(start, end))
-        .values_list(column)
+        .values_list(*columns)
         .annotate(n=Count("pk"))
         .order_by()
-        .values_list(column, "n")
+        .values_list(*columns, "n")
     )
+    for *values, n in rows:
+        for by_column, value in zip(counts, values, strict=True):
+            by_column[value] = by_column.get(value, 0) + n
+    return counts
 
 
 # The weekly trend: measures grouped by the week of their own date, one query per date.

@@ -289,10 +289,11 @@ def dashboard(
     today: datetime.date,
     rank_by: str = "resolution",
 ) -> Dashboard:
-    """Every figure of the scope in the period. Fourteen queries, whatever the district's size: the
+    """Every figure of the scope in the period. Thirteen queries, whatever the district's size: the
     measures by grid (one per date they go by, one for the overdue now), reopen events by grid, care
-    coverage by grid, categories (two), states, and the weekly trend (the weeks' stored counts and the
-    open cases never taken; one more for a last week cut short by a custom period)."""
+    coverage by grid, categories and states (counted in one, then the categories' names), and the weekly
+    trend (the weeks' stored counts and the open cases never taken; one more for a last week cut short by
+    a custom period)."""
     cases = Case.objects.filter(grid_id__any=scope.grid_ids)
     by_grid = measures.figures_by_grid(scope.grid_ids, period.start, period.end, now)
     coverage = coverage_by(scope.grid_ids, "grid_id", today)
@@ -316,10 +317,9 @@ def dashboard(
             community_rows.append(UnitRow(community, figures, covered))
         community_rows = rank(community_rows, rank_by)
 
-    received = measures.counts_by(cases, "category", period.start, period.end)
+    received, by_state = measures.counts_by(cases, ["category", "status"], period.start, period.end)
     categories = [(c, received[c.pk]) for c in Category.objects.filter(pk__in=received)]
     categories.sort(key=lambda pair: (-pair[1], pair[0].sort_order, pair[0].name))
-    by_state = measures.counts_by(cases, "status", period.start, period.end)
     states = [(value, str(label), by_state.get(value, 0)) for value, label in Status.choices]
 
     weeks = period.trend_weeks()

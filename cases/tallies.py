@@ -61,7 +61,14 @@ class CaseWeekTally(models.Model):
                 fields=["week", "grid"],
                 include=TALLY_COLUMNS,
                 name="case_week_tally_week",
-            )
+            ),
+            # A street's trend, its 200 grids' weeks, from their own rows: 1,800 at 500,000 households in
+            # 1.1-1.9 ms, where the week index above read all 18,000 of those weeks to keep them (3.0).
+            models.Index(
+                fields=["grid", "week"],
+                include=TALLY_COLUMNS,
+                name="case_week_tally_grid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -311,7 +311,9 @@ class BulkActionForm(StyledFormMixin, forms.Form):
             "invalid_pk_value": _("找不到所选的工单，请刷新页面后再选。"),
         },
     )
-    action = forms.ChoiceField(label=_("批量操作"), choices=[])
+    # Its selects are drawn in Python (PlainSelect): the desk and the case list draw this form on every
+    # page, with a community's or a street's grid workers as options.
+    action = forms.ChoiceField(label=_("批量操作"), choices=[], widget=PlainSelect)
     grid = forms.ModelChoiceField(
         label=_("派往网格"),
         queryset=Grid.objects.none(),
@@ -324,11 +326,13 @@ class BulkActionForm(StyledFormMixin, forms.Form):
         queryset=get_user_model().objects.none(),
         required=False,
         empty_label=_("派给网格（网格员均可接单）"),
+        widget=PlainSelect,
     )
     reason = forms.ChoiceField(
         label=_("未解决原因（仅回访未解决的工单）"),
         choices=[("", "—"), *UnresolvedReason.choices],
         required=False,
+        widget=PlainSelect,
     )
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
     next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -10,6 +10,7 @@ or whose query count changes, has a query that scans instead of seeking.
 """
 
 import argparse
+import gc
 import http.cookiejar
 import os
 import socket
@@ -419,14 +420,21 @@ def authenticator_code(username: str) -> str:
 
 def reference_work() -> float:
     """ms this process takes for a fixed piece of Python work, the kind a page does (dicts, strings, a
-    sort) and no data size touches: how fast the machine is running at the moment, beside the pages."""
-    started = time.perf_counter()
-    rows = [{"grid": i % 200, "n": i, "label": f"第{i}网格"} for i in range(20_000)]
-    totals: dict[int, int] = {}
-    for row in rows:
-        totals[row["grid"]] = totals.get(row["grid"], 0) + row["n"]
-    "".join(sorted(row["label"] for row in rows))
-    return (time.perf_counter() - started) * 1000
+    sort) and no data size touches: how fast the machine is running at the moment, beside the pages.
+
+    Without the garbage collector, whose passes would walk whatever this process still holds after
+    generating the district (with three million objects held, the same work took 17.7 ms, not 14.3)."""
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        rows = [{"grid": i % 200, "n": i, "label": f"第{i}网格"} for i in range(20_000)]
+        totals: dict[int, int] = {}
+        for row in rows:
+            totals[row["grid"]] = totals.get(row["grid"], 0) + row["n"]
+        "".join(sorted(row["label"] for row in rows))
+        return (time.perf_counter() - started) * 1000
+    finally:
+        gc.enable()
 
 
 def time_pages(base: str, paths: list[str], repeat: int) -> tuple[list[tuple[float, float, str]], float]:

@@ -554,10 +554,10 @@ def counted_week(
     query: the cases any of them dates in those days, each measure counting those its own date places
     there. What `counted_weekly` gives for that week (tests/test_case_tally.py), in one query, not one per
     date the measures go by."""
-    by_date = _by_date(TREND)
-    dated = [measures[0].in_period(start, end) for measures in by_date.values()]
-    counts = {}
-    for within, measures in zip(dated, by_date.values(), strict=True):
+    dated, counts = [], {}
+    for measures in _by_date(TREND).values():
+        within = measures[0].in_period(start, end)
+        dated.append(within)
         counts.update(_aggregates(measures, now, parts=False, within=within))
     # Grouped by a constant, one row: aggregate() cannot read the aliases `measured` adds.
     rows = (
@@ -588,7 +588,8 @@ def counted_weekly(
     cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
 ) -> dict[datetime.date, Figures]:
     """The TREND measures per week (Monday, local time) of [start, end), counted from the cases
-    themselves: one query per date the measures go by."""
+    themselves: one query per date the measures go by. No page reads it: it is what the stored weeks
+    (CaseWeekTally) and `counted_week` are held to in tests/test_case_tally.py, week by week."""
     weeks: dict[datetime.date, dict] = {}
     for date_field, measures in _by_date(TREND).items():
         rows = (

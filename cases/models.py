@@ -350,13 +350,22 @@ class Case(models.Model):
                 include=_INDEX_COLUMNS["created_at"],
                 name="case_grid_created_at",
             ),
-            # ... and the weekly trend's open cases not yet taken (CaseWeekTally: whether their time to be
-            # taken has run out depends on the hour of asking), a few hundred in a district.
+            # ... and the open cases not yet taken, for the trend and the measures (CaseWeekTally,
+            # CaseDayTally: whether their time to be taken has run out depends on the hour of asking), a few
+            # hundred in a district.
             models.Index(
                 fields=["grid", "accepted_at"],
                 condition=Q(accepted_at__isnull=False, first_taken_at__isnull=True, closed_at__isnull=True),
                 include=["response_limit"],
                 name="case_grid_untaken",
+            ),
+            # ... and the cases archived resolved after going up to the street, whose timeline says whether
+            # the street resolved them (STREET's hit, not stored in CaseDayTally): dozens a street's month.
+            models.Index(
+                fields=["grid", "closed_at"],
+                condition=Q(escalated_at__isnull=False, outcome=Outcome.RESOLVED),
+                include=["resolved_at"],
+                name="case_grid_street_closed",
             ),
             # ... and the open cases overdue now, across a street's grids.
             models.Index(fields=["clock_due_at"], condition=~Q(status=Status.CLOSED), name="case_open_clock"),
@@ -868,5 +877,5 @@ class AgreementTerm(models.Model):
         return self.done_at is None and self.due is not None and self.due < today
 
 
-# The trend's stored weekly counts live in their own module; imported here so Django registers them.
-from .tallies import CaseWeekTally  # noqa: E402, F401
+# The measures' stored counts live in their own module; imported here so Django registers them.
+from .tallies import CaseDayTally, CaseWeekTally  # noqa: E402, F401

@@ -1,5 +1,6 @@
-"""The dashboard's weekly trend, stored: per grid and week, what the trend's measures count (CaseWeekTally),
-kept by database triggers on the case table."""
+"""The dashboard's measures, stored: per grid and day, what every measure counts of what is settled once
+written (CaseDayTally), and per grid and week, what the weekly trend counts (CaseWeekTally); both kept by
+database triggers on the case table."""
 
 from django.db import models
 
@@ -73,3 +74,71 @@ class CaseWeekTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.week}"
+
+
+# The stored counts per day, in the order the triggers write them (migration 0026_casedaytally), grouped by
+# the date that places a case in a period: the same date each measure of cases.measures goes by.
+DAY_TALLY_COLUMNS = {
+    "created_at": ["received"],
+    "accepted_at": ["taken", "taken_on_time", "lapsed_closed"],
+    "followed_up_at": ["followed_up", "follow_up_resolved", "satisfied", "basically", "unsatisfied"],
+    "resolved_at": ["resolved_due", "resolved_on_time", "resolved_accepted", "resolve_us"],
+    "closed_at": ["closed_handled", "closed_escalated"],
+    "first_taken_at": ["first_taken_accepted", "take_us"],
+}
+DAY_COLUMNS = [name for names in DAY_TALLY_COLUMNS.values() for name in names]
+
+
+class CaseDayTally(models.Model):
+    """Every dashboard measure of one grid's cases on one day (local time), each case counted on the day of
+    the date its measure goes by (cases.measures), as far as the measure's conditions are settled once the
+    case is written. A street's month is then its 200 grids' 30 days of rows, not six reads of some 6,000
+    cases each (cases.measures.figures_by_grid).
+
+    - received: registered (`created_at`: RECEIVED);
+    - taken, taken_on_time, lapsed_closed (`accepted_at`): as CaseWeekTally's (RESPONSE's base and hit);
+    - followed_up, follow_up_resolved, satisfied, basically, unsatisfied (`followed_up_at`): followed up,
+      confirmed resolved, and each rating (RESOLUTION, and SATISFACTION with its parts);
+    - resolved_due, resolved_on_time, resolved_accepted, resolve_us (`resolved_at`): resolved with a
+      resolution deadline, by it (ON_TIME), and accepted before, with the microseconds from acceptance to
+      resolution added up (RESOLVE_TIME);
+    - closed_handled, closed_escalated (`closed_at`): archived resolved or unresolved, and of those once
+      escalated to the street (LOCAL's base and its miss, STREET's base);
+    - first_taken_accepted, take_us (`first_taken_at`): taken for the first time after acceptance, with the
+      microseconds from acceptance added up (TAKE_TIME).
+
+    Not stored, counted from the cases by figures_by_grid: what depends on the hour of asking (the open
+    cases never taken whose time ran out, the cases overdue now), what the street resolved (STREET's hit
+    reads the timeline), and the reopens (timeline lines).
+
+    Kept by the database in the same transaction as the write, like CaseWeekTally (migration
+    0026_casedaytally); tests/test_case_tally.py holds every day to counting the cases themselves.
+    """
+
+    grid = models.ForeignKey(Grid, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    day = models.DateField()
+    received = models.IntegerField(default=0)
+    taken = models.IntegerField(default=0)
+    taken_on_time = models.IntegerField(default=0)
+    lapsed_closed = models.IntegerField(default=0)
+    followed_up = models.IntegerField(default=0)
+    follow_up_resolved = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    basically = models.IntegerField(default=0)
+    unsatisfied = models.IntegerField(default=0)
+    resolved_due = models.IntegerField(default=0)
+    resolved_on_time = models.IntegerField(default=0)
+    resolved_accepted = models.IntegerField(default=0)
+    resolve_us = models.BigIntegerField(default=0)
+    closed_handled = models.IntegerField(default=0)
+    closed_escalated = models.IntegerField(default=0)
+    first_taken_accepted = models.IntegerField(default=0)
+    take_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grid", "day"], name="case_day_tally_grid_day")]
+        # A scope's period read from the index alone, every column carried.
+        indexes = [models.Index(fields=["grid", "day"], include=DAY_COLUMNS, name="case_day_tally_grid")]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.day}"

@@ -295,7 +295,7 @@ def dashboard(
     trend (the weeks' stored counts and the open cases never taken; one more for a last week cut short by
     a custom period)."""
     cases = Case.objects.filter(grid_id__any=scope.grid_ids)
-    by_grid = measures.figures_by_grid(scope.grid_ids, period.start, period.end, now)
+    by_grid = measures.figures_by_grid(scope.grid_ids, period.first, period.last, now)
     coverage = coverage_by(scope.grid_ids, "grid_id", today)
     empty = Figures.from_row({})
 

@@ -20,9 +20,19 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from cases.measures import RESOLUTION, RESPONSE, SATISFACTION, measured
+from cases.measures import (
+    LOCAL,
+    ON_TIME,
+    RESOLUTION,
+    RESOLVE_TIME,
+    RESPONSE,
+    SATISFACTION,
+    STREET,
+    TAKE_TIME,
+    measured,
+)
 from cases.models import Case, CaseEvent, Status
-from cases.tallies import CaseWeekTally
+from cases.tallies import CaseDayTally, CaseWeekTally
 from grids.models import Grid
 from hotline.models import Update, WorkOrder
 from hotline.services import OWES_UPDATE
@@ -168,32 +178,19 @@ def _visitor_not_counted() -> QuerySet:
     return _visitors_by_day().filter(~Exists(tally))
 
 
-def _case_week_counts_differ() -> QuerySet:
-    # The stored weekly trend counts (cases.tallies.CaseWeekTally, kept by triggers) added up per grid,
-    # against counting the grid's cases with the measures' own conditions (cases.measures): a case counts
-    # once in each column it meets, whatever its week, so a grid's totals agree column by column. (The week
-    # a case is counted in is the triggers' one rule, checked week by week in tests/test_case_tally.py.)
-    now = timezone.now()  # the stored columns are those conditions that do not depend on it
-    accepted, followed_up = Q(accepted_at__isnull=False), Q(followed_up_at__isnull=False)
-    columns = {
-        "received": Q(),
-        "taken": accepted & Q(first_taken_at__isnull=False),
-        "taken_on_time": accepted & RESPONSE.hit(now),
-        "lapsed_closed": accepted
-        & Q(first_taken_at__isnull=True, closed_at__isnull=False, first_response_due__lte=F("closed_at")),
-        "followed_up": followed_up,
-        "follow_up_resolved": followed_up & RESOLUTION.hit(now),
-        "rated": followed_up & SATISFACTION.base(now),
-        "satisfied": followed_up & SATISFACTION.base(now) & SATISFACTION.hit(now),
-    }
-
+def _case_counts_differ(tally, columns: dict[str, Q]) -> QuerySet:
+    # A table of stored case counts (cases.tallies, kept by triggers) added up per grid, against counting the
+    # grid's cases with the measures' own conditions (cases.measures): a case counts once in each column it
+    # meets, whatever its day or week, so a grid's totals agree column by column. (The day or week a case
+    # is counted in is the triggers' one rule, checked day by day and week by week in
+    # tests/test_case_tally.py.)
     def counted(condition: Q) -> Coalesce:
         cases = measured(Case.objects.filter(grid=OuterRef("pk"))).filter(condition)
         return Coalesce(Subquery(cases.order_by().values("grid_id").annotate(n=Count("pk")).values("n")), 0)
 
     def stored(column: str) -> Coalesce:
-        weeks = CaseWeekTally.objects.filter(grid=OuterRef("pk")).order_by().values("grid_id")
-        return Coalesce(Subquery(weeks.annotate(n=Sum(column)).values("n")), 0)
+        rows = tally.objects.filter(grid=OuterRef("pk")).order_by().values("grid_id")
+        return Coalesce(Subquery(rows.annotate(n=Sum(column)).values("n")), 0)
 
     grids = Grid.objects.annotate(
         **{f"counted_{name}": counted(condition) for name, condition in columns.items()},
@@ -201,6 +198,55 @@ def _case_week_counts_differ() -> QuerySet:
     )
     return grids.filter(
         functools.reduce(operator.or_, (~Q(**{f"counted_{name}": F(f"stored_{name}")}) for name in columns))
+    )
+
+
+def _response_columns(now) -> dict[str, Q]:
+    accepted = Q(accepted_at__isnull=False)
+    return {
+        "taken": accepted & Q(first_taken_at__isnull=False),
+        "taken_on_time": accepted & RESPONSE.hit(now),
+        "lapsed_closed": accepted
+        & Q(first_taken_at__isnull=True, closed_at__isnull=False, first_response_due__lte=F("closed_at")),
+    }
+
+
+def _case_week_counts_differ() -> QuerySet:
+    now = timezone.now()  # the stored columns are those conditions that do not depend on it
+    followed_up = Q(followed_up_at__isnull=False)
+    return _case_counts_differ(
+        CaseWeekTally,
+        {
+            "received": Q(),
+            **_response_columns(now),
+            "followed_up": followed_up,
+            "follow_up_resolved": followed_up & RESOLUTION.hit(now),
+            "rated": followed_up & SATISFACTION.base(now),
+            "satisfied": followed_up & SATISFACTION.base(now) & SATISFACTION.hit(now),
+        },
+    )
+
+
+def _case_day_counts_differ() -> QuerySet:
+    # The counts; the durations added up (resolve_us, take_us) are held to counting in the tests alone.
+    now = timezone.now()
+    followed_up, resolved = Q(followed_up_at__isnull=False), Q(resolved_at__isnull=False)
+    closed, first_taken = Q(closed_at__isnull=False), Q(first_taken_at__isnull=False)
+    return _case_counts_differ(
+        CaseDayTally,
+        {
+            "received": Q(),
+            **_response_columns(now),
+            "followed_up": followed_up,
+            "follow_up_resolved": followed_up & RESOLUTION.hit(now),
+            **{value: followed_up & condition for value, (_label, condition) in SATISFACTION.parts.items()},
+            "resolved_due": resolved & ON_TIME.base(now),
+            "resolved_on_time": resolved & ON_TIME.base(now) & ON_TIME.hit(now),
+            "resolved_accepted": resolved & RESOLVE_TIME.base(now),
+            "closed_handled": closed & LOCAL.base(now),
+            "closed_escalated": closed & STREET.base(now),
+            "first_taken_accepted": first_taken & TAKE_TIME.base(now),
+        },
     )
 
 
@@ -265,6 +311,11 @@ INVARIANTS = [
         "every grid's stored weekly case counts add up to counting its cases",
         "grid",
         _case_week_counts_differ,
+    ),
+    Invariant(
+        "every grid's stored daily case counts add up to counting its cases",
+        "grid",
+        _case_day_counts_differ,
     ),
 ]
 

@@ -1,5 +1,6 @@
-"""The weekly trend's stored counts (cases.tallies.CaseWeekTally), kept by database triggers, always give
-what counting the cases themselves gives (cases.measures.counted_weekly, the measures' own conditions):
+"""The measures' stored counts (cases.tallies.CaseDayTally per day, CaseWeekTally per week for the trend),
+kept by database triggers, always give what counting the cases themselves gives (cases.measures
+counted_by_grid and counted_weekly, the measures' own conditions):
 through the workflow's writes, a reopen and a second follow-up, a case merged untaken after its time to
 be taken ran out, a case moved to another grid, many cases changed by one statement, a case deleted; and
 the open cases never taken join the response rate once their time runs out.
@@ -15,9 +16,9 @@ import pytest
 from django.db.models import F
 
 from cases import measures
-from cases.measures import Figures, Rate, counted_weekly, weekly
+from cases.measures import Figures, Rate, counted_by_grid, counted_weekly, figures_by_grid, weekly
 from cases.models import Case
-from cases.tallies import CaseWeekTally
+from cases.tallies import CaseDayTally, CaseWeekTally
 from common.dates import day_end, day_start
 from tests.test_dashboard import NOW, at, october, story  # noqa: F401 (october: the fixture)
 
@@ -31,12 +32,22 @@ def nonzero(by_week: dict) -> dict:
     return {week: figures for week, figures in by_week.items() if figures != EMPTY}
 
 
+def assert_days_are_counted(grid_ids, first: datetime.date, last: datetime.date, now) -> dict:
+    """Every measure per grid over the days `first` to `last`, from the stored days, equals counting the
+    cases."""
+    stored = nonzero(figures_by_grid(grid_ids, first, last, now))
+    assert stored == nonzero(counted_by_grid(grid_ids, day_start(first), day_end(last), now)), (first, last)
+    return stored
+
+
 def assert_trend_is_counted(grid_ids, last: datetime.date, now: datetime.datetime) -> dict:
-    """The trend from FIRST to the end of `last`, from the stored counts, equals counting the cases."""
+    """The trend from FIRST to the end of `last`, from the stored counts, equals counting the cases; and so
+    do the measures per grid over those days."""
     end = day_end(last)
     stored = nonzero(weekly(grid_ids, FIRST, end, now))
     counted = nonzero(counted_weekly(Case.objects.filter(grid_id__any=grid_ids), day_start(FIRST), end, now))
     assert stored == counted
+    assert_days_are_counted(grid_ids, FIRST, last, now)
     return stored
 
 
@@ -53,6 +64,31 @@ def test_stored_weeks_equal_counting_the_cases_grid_by_grid(october):
     assert trend[datetime.date(2026, 9, 28)].rates["response"] == Rate(
         hit=3, n=4
     )  # c1, b1 and x1 in time, c6 late
+
+
+def test_stored_days_equal_counting_the_cases_day_by_day(october):
+    grid_ids = all_grids(october)
+    day, last = FIRST, datetime.date(2026, 11, 1)
+    while day <= last:
+        assert_days_are_counted(grid_ids, day, day, NOW)
+        day += datetime.timedelta(days=1)
+    community = [october["grids"]["A"].pk, october["grids"]["B"].pk]
+    october_days = assert_days_are_counted(
+        community, datetime.date(2026, 10, 1), datetime.date(2026, 10, 31), NOW
+    )
+    totals = Figures.total(october_days.values())
+    # what test_dashboard.py's story of the same October gives the community's grids
+    assert totals.rates["street"] == Rate(hit=1, n=1)  # c3, resolved by the street
+    assert (totals.averages["take_time"].n, totals.averages["resolve_time"].n) == (6, 5)  # lines 192, 194
+    # each (grid, day) row holds something: a case's counts taken away leave no row of zeros behind
+    assert CaseDayTally.objects.exists()
+
+
+def test_the_stored_days_are_three_queries_whatever_the_period(october, django_assert_num_queries):
+    grid_ids = all_grids(october)
+    for first in (datetime.date(2026, 10, 1), datetime.date(2025, 11, 1)):
+        with django_assert_num_queries(3):
+            figures_by_grid(grid_ids, first, datetime.date(2026, 10, 31), NOW)
 
 
 def test_each_week_is_what_the_drill_down_lists(october):

@@ -519,15 +519,15 @@ def test_dashboard_issues_the_same_queries_whatever_the_data(october, client, dj
     client.get(reverse("dashboard:index"), params)  # warm the session
     # session, user, the second factor's device; the user's assignments (the scope's streets and
     # communities, its grids, the roles for the links to the audit, to the workload and to the street
-    # inbox, and the menu); the scope's visible grids; stale visit plans; the measures by grid, one query
-    # for each of their six dates and one for the overdue now; reopen events by grid; coverage by grid;
+    # inbox, and the menu); the scope's visible grids; stale visit plans; the measures by grid: their days'
+    # stored counts, what those cannot hold counted from the cases, reopen events; coverage by grid;
     # categories and states counted together, the categories' names; the trend's stored weekly counts, its
     # open cases never taken, and its last week, cut short by October's end on a Saturday, counted from
-    # the cases in one query = 20 (the co-governance section is asked for apart: test_cogovernance_figures)
-    with django_assert_num_queries(20):
+    # the cases in one query = 15 (the co-governance section is asked for apart: test_cogovernance_figures)
+    with django_assert_num_queries(15):
         small = client.get(reverse("dashboard:index"), params)
     _more_of_october(october, 6)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(15):
         large = client.get(reverse("dashboard:index"), params)
     assert (
         large.context["board"].totals.counts["received"]

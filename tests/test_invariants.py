@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import Case, CaseEvent, Category, Status
-from cases.tallies import CaseWeekTally
+from cases.tallies import CaseDayTally, CaseWeekTally
 from grids.models import Role
 from hotline import services as hotline_services
 from hotline.models import Update
@@ -107,7 +107,7 @@ def test_check_invariants_passes_on_a_generated_district_and_actions_through_the
 
     report = run_check()
 
-    assert report.splitlines()[-1].startswith("All 13 invariants hold")
+    assert report.splitlines()[-1].startswith("All 14 invariants hold")
     assert all(line.rstrip().endswith(" 0") for line in report.splitlines()[:-1])
 
 
@@ -262,6 +262,20 @@ def test_check_invariants_finds_a_grid_whose_stored_weekly_case_counts_drifted(a
         report = broken_report()
     assert line_of(report, label).endswith(f"1  e.g. grid {case.grid_id}")
     # a restore that left the table out: every grid with cases is off
+    with raw(f"DELETE FROM {table}", []):
+        report = broken_report()
+    assert line_of(report, label).endswith(f"1  e.g. grid {case.grid_id}")
+
+
+def test_check_invariants_finds_a_grid_whose_stored_daily_case_counts_drifted(actions):
+    case = actions["cases"]["closed"]
+    tally = CaseDayTally.objects.filter(grid_id=case.grid_id, received__gt=0).first()
+    table = CaseDayTally._meta.db_table
+    label = "every grid's stored daily case counts"
+    assert line_of(run_check(), label).endswith(" 0")
+    with raw(f"UPDATE {table} SET received = received + 1 WHERE id = %s", [tally.pk]):
+        report = broken_report()
+    assert line_of(report, label).endswith(f"1  e.g. grid {case.grid_id}")
     with raw(f"DELETE FROM {table}", []):
         report = broken_report()
     assert line_of(report, label).endswith(f"1  e.g. grid {case.grid_id}")

@@ -289,8 +289,8 @@ def dashboard(
     today: datetime.date,
     rank_by: str = "resolution",
 ) -> Dashboard:
-    """Every figure of the scope in the period. Thirteen queries, whatever the district's size: the
-    measures by grid (one per date they go by, one for the overdue now), reopen events by grid, care
+    """Every figure of the scope in the period. Eight queries, whatever the district's size: the
+    measures by grid (the days' stored counts, what those cannot hold, the reopen events), care
     coverage by grid, categories and states (counted in one, then the categories' names), and the weekly
     trend (the weeks' stored counts and the open cases never taken; one more for a last week cut short by
     a custom period)."""

@@ -25,7 +25,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
-    Value,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -588,16 +587,15 @@ def weekly(
     grid_ids: list[int], first: datetime.date, end: datetime.datetime, now: datetime.datetime
 ) -> dict[datetime.date, Figures]:
     """The TREND measures of these grids' cases per week (Monday, local time), from the week of Monday
-    `first` up to `end`, in two queries: the weeks' stored counts (CaseWeekTally, kept by the database as
-    cases are written), and the open cases never taken whose time to be taken has run out by `now`, which
-    RESPONSE counts too and no stored count can know in advance. A last week that `end` cuts short before
-    `now` (a custom period ending midweek) is counted from its cases (`counted_week`): one more query."""
+    `first` up to `end` (the end of a local day), in two queries: the weeks' stored counts (CaseWeekTally,
+    kept by the database as cases are written), and the open cases never taken whose time to be taken has
+    run out by `now`, which RESPONSE counts too and no stored count can know in advance. A last week that
+    `end` cuts short before `now` (a custom period ending midweek) adds up its days' stored counts
+    (CaseDayTally): one more query."""
     last = timezone.localtime(end - datetime.timedelta(microseconds=1)).date()
     last_monday = last - datetime.timedelta(days=last.weekday())
-    tallied_until = last_monday + datetime.timedelta(weeks=1)
-    if end < day_start(tallied_until) and end < now:
-        tallied_until = last_monday
-    start, until = day_start(first), day_start(tallied_until)
+    cut_short = end < day_start(last_monday + datetime.timedelta(weeks=1)) and end < now
+    tallied_until = last_monday if cut_short else last_monday + datetime.timedelta(weeks=1)
     weeks: dict[datetime.date, dict] = {}
     tallies = (
         CaseWeekTally.objects.filter(grid_id__any=grid_ids, week__gte=first, week__lt=tallied_until)
@@ -609,11 +607,19 @@ def weekly(
         weeks[row.pop("week")] = {
             f"{key}__{part}": sum(row[name] for name in names) for (key, part), names in _TALLIED_AS.items()
         }
+    if cut_short:
+        days = CaseDayTally.objects.filter(
+            grid_id__any=grid_ids, day__gte=last_monday, day__lte=last
+        ).aggregate(**{name: Sum(name) for name in _DAY_TALLIED})
+        weeks[last_monday] = {
+            f"{key}__{part}": sum(days[name] or 0 for name in names)
+            for (key, part), names in _DAY_TALLIED_AS.items()
+        }
     lapsed = (
         measured(
             Case.objects.filter(grid_id__any=grid_ids, first_taken_at__isnull=True, closed_at__isnull=True)
         )
-        .filter(_between("accepted_at", start, until), first_response_due__lte=now)
+        .filter(_between("accepted_at", day_start(first), end), first_response_due__lte=now)
         .annotate(week=TruncWeek("accepted_at"))
         .values("week")
         .annotate(n=Count("pk"))
@@ -623,34 +629,7 @@ def weekly(
         week = row["week"].date() if isinstance(row["week"], datetime.datetime) else row["week"]
         counts = weeks.setdefault(week, {})
         counts["response__n"] = counts.get("response__n", 0) + row["n"]
-    figures = {week: Figures.from_row(row) for week, row in weeks.items()}
-    if tallied_until == last_monday:
-        figures[last_monday] = counted_week(Case.objects.filter(grid_id__any=grid_ids), until, end, now)
-    return figures
-
-
-def counted_week(
-    cases: QuerySet[Case], start: datetime.datetime, end: datetime.datetime, now: datetime.datetime
-) -> Figures:
-    """The TREND measures of [start, end), days of one week, counted from the cases themselves in one
-    query: the cases any of them dates in those days, each measure counting those its own date places
-    there. What `counted_weekly` gives for that week (tests/test_case_tally.py), in one query, not one per
-    date the measures go by."""
-    dated, counts = [], {}
-    for measures in _by_date(TREND).values():
-        within = measures[0].in_period(start, end)
-        dated.append(within)
-        counts.update(_aggregates(measures, now, parts=False, within=within))
-    # Grouped by a constant, one row: aggregate() cannot read the aliases `measured` adds.
-    rows = (
-        measured(cases)
-        .filter(functools.reduce(operator.or_, dated))
-        .annotate(one=Value(1))
-        .values("one")
-        .annotate(**counts)
-        .order_by()
-    )
-    return Figures.from_row(next(iter(rows), {}))
+    return {week: Figures.from_row(row) for week, row in weeks.items()}
 
 
 # What each TREND figure adds up of CaseWeekTally's columns (their conditions: its docstring).
@@ -664,6 +643,13 @@ _TALLIED_AS = {
     ("satisfaction", "hit"): ["satisfied"],
 }
 _TALLIED = sorted({name for names in _TALLIED_AS.values() for name in names})
+# ... and of CaseDayTally's, which keeps each rating apart (a week cut short adds up its days).
+_DAY_TALLIED_AS = {
+    **_TALLIED_AS,
+    ("satisfaction", "n"): ["satisfied", "basically", "unsatisfied"],
+    ("satisfaction", "hit"): ["satisfied", "basically"],
+}
+_DAY_TALLIED = sorted({name for names in _DAY_TALLIED_AS.values() for name in names})
 
 
 def counted_weekly(
@@ -671,7 +657,8 @@ def counted_weekly(
 ) -> dict[datetime.date, Figures]:
     """The TREND measures per week (Monday, local time) of [start, end), counted from the cases
     themselves: one query per date the measures go by. No page reads it: it is what the stored weeks
-    (CaseWeekTally) and `counted_week` are held to in tests/test_case_tally.py, week by week."""
+    (CaseWeekTally), and a week cut short added up from its stored days, are held to in
+    tests/test_case_tally.py, week by week."""
     weeks: dict[datetime.date, dict] = {}
     for date_field, measures in _by_date(TREND).items():
         rows = (

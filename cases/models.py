@@ -162,9 +162,9 @@ class CaseQuerySet(models.QuerySet):
 # What the measures read from each (grid, date) index besides the date, so that PostgreSQL answers from
 # the index alone: each measure's conditions over the cases with its date in the period (the drill-down
 # lists' counts; cases.measures.counted_by_grid, which the stored days are held to, counts each date's
-# measures in one query over that date's entries), and the dashboard's categories and states. A street's month is some 6,000 cases a date; read from the table they
-# were pages visited at random (all dates' cases together, 80-97 ms at 500,000 households), from the
-# indexes alone 3-5 ms each.
+# measures in one query over that date's entries), and the dashboard's categories and states. A street's
+# month is some 6,000 cases a date; read from the table they were pages visited at random (all dates'
+# cases together, 80-97 ms at 500,000 households), from the indexes alone 3-5 ms each.
 _INDEX_COLUMNS = {
     "created_at": ["id", "category", "status"],
     "accepted_at": ["id", "first_taken_at", "closed_at", "response_limit"],

@@ -493,6 +493,28 @@ def test_street_overview_issues_the_same_queries_for_2_and_6_communities(client,
     assert _count(client, url) == small
 
 
+def test_overview_lines_link_each_place_and_escape_its_name(client, street_leader, grid):
+    # the lines are drawn in Python (visits/templatetags/visit_tags.py): names escaped, links and labels
+    grid.community.name = "<b>东岗</b>社区"
+    grid.community.save()
+    grid.name = "<i>一</i>网格"
+    grid.save()
+    _enrolled(grid, None)
+    _enrolled(grid, 1, street_leader)
+    GridFactory(community__street=grid.community.street)  # two communities: a line for each
+    client.force_login(street_leader)
+    html = client.get(reverse("visits:overdue")).content.decode()
+    assert "<b>东岗</b>" not in html
+    assert (
+        f'<a class="fw-semibold" href="{reverse("visits:overdue")}?community={grid.community.pk}">'
+        "&lt;b&gt;东岗&lt;/b&gt;社区</a>" in html
+    )
+    assert '<span class="d-sm-none text-muted">按时率：</span>50.0%</td>' in html
+    html = client.get(reverse("visits:overdue"), {"community": grid.community.pk}).content.decode()
+    assert f'href="{reverse("visits:overdue")}?grid={grid.pk}">&lt;i&gt;一&lt;/i&gt;网格</a>' in html
+    assert '<span class="text-danger fw-semibold">1</span>' in html
+
+
 # --- Patrols ------------------------------------------------------------------------------------
 
 

@@ -37,6 +37,9 @@ def test_staff_creates_an_activity_signs_two_up_takes_attendance_and_hours_show(
 
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="志愿服务").click()
+    # The navigation waited for with the page's own timeout (30 s): the heading's 5 s ran out once while the
+    # desk, the page the menu was opened on, was still showing under a full test run's load.
+    page.wait_for_url("**/volunteers/activities/")
     expect(page.get_by_role("heading", name="志愿服务活动")).to_be_visible()
     page.get_by_role("link", name="发布活动").click()
     page.get_by_label("活动名称").fill("楼院清洁志愿服务")

@@ -339,15 +339,12 @@ def drill(
     return cases
 
 
-def _aggregates(
-    measures: list[Measure], now: datetime.datetime, parts: bool = True, within: Q | None = None
-) -> dict:
-    """Conditional counts (and duration sums) of these measures over cases already in their period (or,
-    given `within`, over the cases it admits), for one aggregate query; their named parts too unless
-    `parts` is false (the trend shows none)."""
+def _aggregates(measures: list[Measure], now: datetime.datetime, parts: bool = True) -> dict:
+    """Conditional counts (and duration sums) of these measures over cases already in their period, for
+    one aggregate query; their named parts too unless `parts` is false (the trend shows none)."""
     out = {}
     for m in measures:
-        counted = m.base(now) if within is None else within & m.base(now)
+        counted = m.base(now)
         out[f"{m.key}__n"] = Count("pk", filter=counted)
         if m.hit is not None:
             out[f"{m.key}__hit"] = Count("pk", filter=counted & m.hit(now))
@@ -608,13 +605,12 @@ def weekly(
             f"{key}__{part}": sum(row[name] for name in names) for (key, part), names in _TALLIED_AS.items()
         }
     if cut_short:
-        days = CaseDayTally.objects.filter(
-            grid_id__any=grid_ids, day__gte=last_monday, day__lte=last
-        ).aggregate(**{name: Sum(name) for name in _DAY_TALLIED})
-        weeks[last_monday] = {
-            f"{key}__{part}": sum(days[name] or 0 for name in names)
-            for (key, part), names in _DAY_TALLIED_AS.items()
-        }
+        days = _from_days(
+            CaseDayTally.objects.filter(grid_id__any=grid_ids, day__gte=last_monday, day__lte=last).aggregate(
+                **{name: Sum(name, default=0) for name in DAY_COLUMNS}
+            )
+        )
+        weeks[last_monday] = {key: days[key] for key in _TREND_COUNTS}
     lapsed = (
         measured(
             Case.objects.filter(grid_id__any=grid_ids, first_taken_at__isnull=True, closed_at__isnull=True)
@@ -643,13 +639,8 @@ _TALLIED_AS = {
     ("satisfaction", "hit"): ["satisfied"],
 }
 _TALLIED = sorted({name for names in _TALLIED_AS.values() for name in names})
-# ... and of CaseDayTally's, which keeps each rating apart (a week cut short adds up its days).
-_DAY_TALLIED_AS = {
-    **_TALLIED_AS,
-    ("satisfaction", "n"): ["satisfied", "basically", "unsatisfied"],
-    ("satisfaction", "hit"): ["satisfied", "basically"],
-}
-_DAY_TALLIED = sorted({name for names in _DAY_TALLIED_AS.values() for name in names})
+# The counts a trend week holds (a week cut short takes them from its days' `_from_days`).
+_TREND_COUNTS = [f"{key}__{part}" for key, part in _TALLIED_AS]
 
 
 def counted_weekly(

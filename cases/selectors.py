@@ -21,7 +21,7 @@ from django.db.models import (
 from common.dates import day_bounds
 from grids.models import Assignment, Community, Grid, Street, held_places
 from grids.roles import CASE_WORKER_ROLES, STREET_ROLES
-from grids.selectors import grids_served_by, users_serving, visible_grid_ids
+from grids.selectors import grids_served_by, in_visible_grids, users_serving, visible_grid_ids
 from residents.permissions import grids_revealable_by
 
 from . import measures
@@ -66,8 +66,8 @@ def _list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def cases_for_user(user) -> QuerySet[Case]:
-    """Cases in the user's grids (scoped by a literal id list; see grids.selectors.visible_grid_ids)."""
-    return Case.objects.filter(grid_id__any=visible_grid_ids(user))
+    """Cases in the user's grids (grids.selectors.in_visible_grids)."""
+    return Case.objects.filter(in_visible_grids(user, "grid"))
 
 
 def case_for_user(user, pk: int) -> Case:

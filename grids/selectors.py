@@ -9,7 +9,7 @@ grid below it.
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from .models import Assignment, Grid, WorkTeamMember, held_places
 
@@ -65,6 +65,23 @@ def visible_grid_ids(user) -> list[int]:
     `grid_id__any=` (common.lookups): the list goes as one array, not a parameter per id.
     """
     return list(Grid.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def in_visible_grids(user, grid: str) -> Q:
+    """The condition for rows whose grid (the path `grid`, e.g. "household__grid") the user sees.
+
+    Whoever holds whole streets and nothing narrower (a street or district leader) sees every grid of
+    them: the condition names the streets, reached through the grid's community, instead of listing every
+    grid id of them. That list grows with the district (2,000 ids at 500,000 households): it is read
+    first, then prepared by Django id by id and planned and checked by PostgreSQL on every query of the
+    page. Anyone else filters by their literal list of grid ids (visible_grid_ids), which their few grids'
+    indexes need.
+    """
+    if user.is_authenticated and not user.is_superuser:
+        grids, communities, streets = held_places(user)
+        if streets and not grids and not communities:
+            return Q(**{f"{grid}__community__street_id__any": streets})
+    return Q(**{f"{grid}_id__any": visible_grid_ids(user)})
 
 
 def within(rows: QuerySet, grid_path: str, *, street=None, community=None, grid=None) -> QuerySet:

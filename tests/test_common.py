@@ -139,3 +139,36 @@ def test_any_lookup_takes_its_ids_from_a_subquery_run_once_first():
     assert list(Grid.objects.filter(pk__any=Household.objects.none().values("grid_id"))) == []
     sql = str(found.query)
     assert ("= ANY(ARRAY(SELECT" if connection.vendor == "postgresql" else "IN (SELECT") in sql
+
+
+# --- Pagination (common.pagination) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def five_streets(db):
+    from tests.factories import StreetFactory
+
+    return [StreetFactory(name=f"街道{n}") for n in range(5)]
+
+
+def test_a_capped_count_stops_at_the_cap_and_counts_without_ordering(five_streets, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from common import pagination
+    from grids.models import Street
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    capped = pagination.CappedPaginator(Street.objects.order_by("-name"), 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert capped.count == 4  # the cap and one more: "3+"
+    assert capped.capped
+    # Any four rows count the same: the count does not ask the database for the list's order.
+    assert "ORDER BY" not in queries.captured_queries[0]["sql"]
+    # The pages still follow the list's order.
+    assert [street.name for street in capped.page(1)] == ["街道4", "街道3"]
+    under = pagination.CappedPaginator(Street.objects.order_by("name").filter(name__lt="街道2"), 2)
+    assert (under.count, under.capped) == (2, False)
+    # A list already cut short keeps its own order and cut.
+    sliced = pagination.CappedPaginator(Street.objects.order_by("name")[1:3], 2)
+    assert (sliced.count, sliced.capped) == (2, False)

@@ -11,8 +11,9 @@ from cases import selectors as case_selectors
 from grids.models import LEVEL_COMMUNITY, LEVEL_GRID, LEVEL_STREET, Grid, served_grids
 from grids.permissions import grids_editable_by, roles_over_grid
 from grids.roles import CASE_WORKER_ROLES, Role
-from grids.selectors import grids_served_by, people_serving, users_serving
-from tests.factories import CommunityFactory, GridFactory, UserFactory, assign
+from grids.selectors import grids_served_by, in_visible_grids, people_serving, users_serving, visible_grid_ids
+from residents.models import Household
+from tests.factories import CommunityFactory, GridFactory, HouseholdFactory, UserFactory, assign
 from visits.forms import visitors_for
 from visits.forms_records import visitors_in
 
@@ -80,6 +81,34 @@ def test_served_grids_are_the_same_grids_as_ids_for_a_worker_and_a_query_for_the
             expected = sorted(grids_served_by(cast[name], roles).values_list("pk", flat=True))
             assert sorted(Grid.objects.filter(pk__in=grids).values_list("pk", flat=True)) == expected
     assert not isinstance(served_grids(cast["staff"]), list)
+
+
+def test_rows_in_a_users_grids_are_the_same_whether_named_by_street_or_by_grid_ids(
+    cast, django_user_model, django_assert_num_queries
+):
+    """grids.selectors.in_visible_grids: whoever holds whole streets only is given their streets (no grid
+    ids read), anyone else their grid ids; the rows are those of visible_grid_ids either way."""
+    households = [
+        HouseholdFactory(dwelling__building__grid=cast[key]) for key in ("a", "b", "c", "elsewhere")
+    ]
+    both = assign(UserFactory(username="both"), Role.GRID_WORKER, cast["elsewhere"]).user
+    assign(both, Role.STREET_LEADER, cast["a"].community.street)
+    UserFactory(username="root", is_superuser=True)
+    UserFactory(username="nobody")
+    for name in ("worker_a", "head_b", "staff", "street", "far", "both", "root", "nobody"):
+        user = django_user_model.objects.get(username=name)
+        expected = sorted(h.pk for h in households if h.grid_id in visible_grid_ids(user))
+        rows = Household.objects.filter(in_visible_grids(user, "grid")).values_list("pk", flat=True)
+        assert sorted(rows) == expected, name
+    assert len(expected) == 0  # nobody sees nothing
+    street = django_user_model.objects.get(username="street")
+    with django_assert_num_queries(1):  # the assignments only: the streets need no grid ids
+        condition = in_visible_grids(street, "household__grid")
+    assert condition.children == [
+        ("household__grid__community__street_id__any", [cast["a"].community.street_id])
+    ]
+    # A street and a grid elsewhere: the grid ids, which take in both.
+    assert in_visible_grids(both, "grid").children[0][0] == "grid_id__any"
 
 
 def test_the_grid_page_lists_street_roles_after_the_grids_and_the_communitys(cast):

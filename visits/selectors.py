@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from common.dates import day_bounds
 from grids.models import Building, Community, Grid, Street, held_places
-from grids.selectors import visible_grid_ids, within
+from grids.selectors import in_visible_grids, visible_grid_ids, within
 from residents.models import CareCategory, Household, Resident
 from residents.selectors import ResidentFilters, search_residents
 
@@ -134,7 +134,7 @@ def scheduled_households(user, today: datetime.date) -> QuerySet[Household]:
     """Care-group households of the user's grids with their stored schedule (see VisitPlan), brought up
     to date first so no plan outlives an enrolment date."""
     read_schedules(today)
-    return _with_schedule(Household.objects.filter(SCHEDULED, grid_id__any=visible_grid_ids(user)))
+    return _with_schedule(Household.objects.filter(SCHEDULED, in_visible_grids(user, "grid")))
 
 
 def _with_schedule(households: QuerySet[Household]) -> QuerySet[Household]:
@@ -268,7 +268,7 @@ def overdue_by_grid(
 def visits_for_user(user) -> QuerySet[Visit]:
     """Visits to households in the user's grids, latest first, ready for a list."""
     return (
-        Visit.objects.filter(household__grid_id__any=visible_grid_ids(user))
+        Visit.objects.filter(in_visible_grids(user, "household__grid"))
         .select_related("household__dwelling__building", "household__grid", "author")
         .prefetch_related("visitors", "gifts")
         .order_by("-visited_at", "-id")

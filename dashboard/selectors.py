@@ -493,18 +493,16 @@ def cogovernance(tree: ScopeTree, scope: Scope, period: Period, now: datetime.da
     """The co-governance figures (projects/measures.py) of the scope in the period, with a line per
     community (a street or everything) or per grid (a community). Six queries."""
     place = place_of(tree, scope)
-    by_unit = co_measures.figures_by_unit(place, period.start, period.end, now)
+    by_grid = scope.level not in ("street", "all")
+    by_unit = co_measures.figures_by_unit(place, period.start, period.end, now, by_grid=by_grid)
     totals = CoFigures.total(by_unit.values())
     rows: list[CoRow] = []
     if scope.level in ("street", "all"):
-        by_community: dict[int, list[CoFigures]] = {}
         for (community_id, _grid_id), figures in by_unit.items():
-            by_community.setdefault(community_id, []).append(figures)
-        for community_id, many in by_community.items():
             unit = tree.communities.get(community_id)
             # A community the user sees only some grids of is not a unit of theirs: its grids' records.
             label = unit.name if unit else str(_("其他网格"))
-            rows.append(CoRow(label, CoFigures.total(many), unit.param if unit else ""))
+            rows.append(CoRow(label, figures, unit.param if unit else ""))
     elif scope.level == "community":
         for (_community_id, grid_id), figures in by_unit.items():
             grid = tree.grids.get(grid_id) if grid_id is not None else None

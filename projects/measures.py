@@ -228,16 +228,22 @@ class CoFigures:
         return self.hours if key == "hours" else self.counts[key]
 
 
-def _grouped(rows: QuerySet, grid: str, community: str, **aggregates) -> list[dict]:
-    """`aggregates` of `rows` per (grid, community): one grouped query."""
-    return list(rows.values(g=F(grid), c=F(community)).annotate(**aggregates).order_by())
-
-
-def figures_by_unit(place: Place, start, end, now) -> dict[tuple[int, int | None], CoFigures]:
+def figures_by_unit(
+    place: Place, start, end, now, by_grid: bool = True
+) -> dict[tuple[int, int | None], CoFigures]:
     """Every figure per (community id, grid id or None for community-wide records), in six grouped
     queries whatever the district's size: activities with their hours, members, meetings, decisions,
-    needs. The scope's figures are the sum; a community's the sum of its keys."""
+    needs. The scope's figures are the sum; a community's the sum of its keys.
+
+    Without `by_grid`, per community alone (keys (community id, None)): a street's table has a line per
+    community, and its 450 grids' figures made in Python only to be added up again cost more than the
+    queries."""
     out: dict[tuple[int, int | None], CoFigures] = {}
+
+    def _grouped(rows: QuerySet, grid: str, community: str, **aggregates) -> list[dict]:
+        # `aggregates` of `rows` per (grid, community), or per community: one grouped query.
+        keys = {"g": F(grid), "c": F(community)} if by_grid else {"c": F(community)}
+        return [{"g": None, **row} for row in rows.values(**keys).annotate(**aggregates).order_by()]
 
     def add(key: tuple[int, int | None], name: str, n) -> None:
         figures = out.get(key)

@@ -131,6 +131,29 @@ def test_a_grid_counts_only_its_own_records_and_a_community_its_community_wide_o
     assert sum((row.figures for row in co.rows), measures.CoFigures.empty()) == co.totals
 
 
+def test_a_street_or_everything_has_a_line_per_community_with_its_grids_and_community_wide_records(world):
+    """Over a street or everything the figures are counted per community (not per grid): a community's line
+    holds its grids' records and its community-wide ones; a community the user holds only a grid of is
+    a line of its grids' records alone."""
+    community = world["community"]
+    street_leader = assign(UserFactory(), Role.STREET_LEADER, community.street).user
+    _tree, _scope, _period, co = _board(street_leader, f"street:{community.street_id}")
+    assert [(row.label, row.scope_param) for row in co.rows] == [
+        (community.name, f"community:{community.pk}")
+    ]
+    assert {key: co.rows[0].figures.value(key) for key in measures.FIGURES} == EXPECTED_COMMUNITY
+    assert co.rows[0].figures == co.totals
+    # The community as a whole and, elsewhere, one grid (孙党员's): everything is two lines.
+    both = assign(UserFactory(), Role.COMMUNITY_STAFF, community).user
+    assign(both, Role.GRID_WORKER, world["other"])
+    _tree, _scope, _period, co = _board(both, "all")
+    lines = {row.label: {key: row.figures.value(key) for key in measures.FIGURES} for row in co.rows}
+    assert lines[community.name] == EXPECTED_COMMUNITY
+    # The other community's community-wide activity is not theirs; the member of their grid is.
+    assert lines["其他网格"] == {**dict.fromkeys(EXPECTED_COMMUNITY, 0), "hours": Decimal(0), "members": 1}
+    assert [row.scope_param for row in co.rows] == [f"community:{community.pk}", ""]
+
+
 def test_each_figures_drill_down_lists_exactly_what_it_counts(world, staff):
     tree, scope, period, co = _board(staff, f"community:{world['community'].pk}")
     place = dash.place_of(tree, scope)

@@ -250,6 +250,16 @@ def test_check_invariants_finds_a_stored_visit_count_that_drifted(actions):
         report = broken_report()
     through = Visit.visitors.through.objects.get(visit=visit)
     assert line_of(report, "every visitor of a visit").endswith(f"1  e.g. visit visitor {through.pk}")
+    # A count on a day its visitor went on no visit in the grid; a count of none that day is right.
+    insert = f"INSERT INTO {table} (grid_id, visitor_id, day, visits) VALUES (%s, %s, %s, %s)"
+    stray_day, empty_day = datetime.date(2001, 1, 1), datetime.date(2001, 1, 2)
+    with (
+        raw(insert, [tally.grid_id, tally.visitor_id, empty_day, 0]),
+        raw(insert, [tally.grid_id, tally.visitor_id, stray_day, 2]),
+    ):
+        report = broken_report()
+    stray = VisitTally.objects.get(day=stray_day)
+    assert line_of(report, "every stored count of visits").endswith(f"1  e.g. visit count {stray.pk}")
 
 
 def test_check_invariants_finds_a_grid_whose_stored_weekly_case_counts_drifted(actions):

@@ -71,11 +71,12 @@ def in_visible_grids(user, grid: str) -> Q:
     """The condition for rows whose grid (the path `grid`, e.g. "household__grid") the user sees.
 
     Whoever holds whole streets and nothing narrower (a street or district leader) sees every grid of
-    them: the condition names the streets, reached through the grid's community, instead of listing every
-    grid id of them. That list grows with the district (2,000 ids at 500,000 households): it is read
-    first, then prepared by Django id by id and planned and checked by PostgreSQL on every query of the
-    page. Anyone else filters by their literal list of grid ids (visible_grid_ids), which their few grids'
-    indexes need.
+    them (the street branch of GridQuerySet.served_by, the one rule; tests/test_serving.py holds the two
+    to the same rows): the condition names the streets, reached through the grid's community, instead of
+    listing every grid id of them. That list grows with the district (2,000 ids at 500,000 households):
+    it is read first, then prepared by Django id by id and planned and checked by PostgreSQL on every
+    query of the page. Anyone else filters by their literal list of grid ids (visible_grid_ids), which
+    their few grids' indexes need.
     """
     if user.is_authenticated and not user.is_superuser:
         grids, communities, streets = held_places(user)

@@ -1,6 +1,6 @@
 """What must hold over the whole database after any crash, restart or killed server: each a query for the
-rows that break it, run set-based in the database (`manage.py check_invariants`); all are the ORM's but
-one join of a grouped count, whose SQL is joined by hand.
+rows that break it, run set-based in the database (`manage.py check_invariants`). Each is an ORM query,
+except that one joins an ORM grouped count in SQL of its own (`_visit_count_differs`).
 
 An action writes its rows in one transaction (the case's move, its timeline line, the notifications and
 the 12345 outbox row it causes), so a half-written action shows here as a row without its partner. The

@@ -7,10 +7,10 @@ of queries whatever the district's size.
 """
 
 import datetime
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -18,9 +18,9 @@ from cases import measures
 from cases.measures import Figures, Rate
 from cases.models import Case, Category, Status
 from common.dates import day_end, day_start
-from grids.models import Assignment, Grid
+from grids.models import Assignment, Community, Grid, held_places
 from grids.roles import CASE_WORKER_ROLES, WORKLOAD_ROLES
-from grids.selectors import assigned_places, grids_served_by
+from grids.selectors import grids_served_by
 from projects import measures as co_measures
 from projects.measures import CoFigures, Place
 from visits.measures import COVERAGE, coverage_by, visits_by_visitor
@@ -73,42 +73,116 @@ PICKER_ALL_GRIDS = 60
 class GridUnits(Mapping[int, Unit]):
     """The grids of a ScopeTree by id, each grid's unit made when first looked up. A district leader sees
     2,000 grids and a page of theirs shows a street's 200 at most: making every unit on every dashboard
-    took longer than reading the grids (5-10 ms at 500,000 households)."""
+    took longer than reading the grids (5-10 ms at 500,000 households).
 
-    def __init__(self) -> None:
-        self._rows: dict[int, tuple[str, str, Unit | None]] = {}
+    The grids of whole streets are read a street at a time (ScopeTree.read); a grid looked up that is not
+    read yet, and going through all of them, first read the rest (`read_rest`), so whatever asks gets the
+    same answer as if all had been read at once. Iteration is in the tree's order: by street, community
+    and grid code."""
+
+    def __init__(self, read_rest: Callable[[], None]) -> None:
+        self._rows: dict[int, tuple[tuple[str, str, str], str, Unit | None]] = {}
         self._made: dict[int, Unit] = {}
+        self._order: list[int] | None = []
+        self._read_rest = read_rest
 
-    def add(self, pk: int, name: str, code: str, community: Unit | None) -> None:
-        self._rows[pk] = (name, code, community)
+    def add(self, pk: int, name: str, key: tuple[str, str, str], community: Unit | None) -> None:
+        """Grid `pk` named `name`, sorted by `key` (street name, community name, grid code)."""
+        self._rows[pk] = (key, name, community)
+        self._order = None
 
     def __getitem__(self, pk: int) -> Unit:
         unit = self._made.get(pk)
         if unit is None:
-            name, code, community = self._rows[pk]  # KeyError for a grid not the user's
-            unit = self._made[pk] = Unit("grid", pk, f"{name}（{code}）", community, [pk])
+            if pk not in self._rows:
+                self._read_rest()
+            key, name, community = self._rows[pk]  # KeyError for a grid not the user's
+            unit = self._made[pk] = Unit("grid", pk, f"{name}（{key[2]}）", community, [pk])
         return unit
 
     def __contains__(self, pk: object) -> bool:
+        if pk not in self._rows:
+            self._read_rest()
         return pk in self._rows
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._rows)
+        self._read_rest()
+        if self._order is None:
+            self._order = sorted(self._rows, key=lambda pk: self._rows[pk][0])
+        return iter(self._order)
 
     def __len__(self) -> int:
+        self._read_rest()
+        return len(self._rows)
+
+    def count_read(self) -> int:
+        """How many grids are read so far."""
         return len(self._rows)
 
 
-@dataclass
 class ScopeTree:
     """The units a user may choose: whole streets and communities they are assigned to (or under), and
-    every grid they see. A community leader is never offered a street, nor anyone else's community."""
+    every grid they see. A community leader is never offered a street, nor anyone else's community.
 
-    grids: GridUnits
-    communities: dict[int, Unit]
-    streets: dict[int, Unit]
-    all_grid_ids: list[int]
-    everything_label: str
+    Streets and communities are read at once. The grids of a whole street are read when a scope, a list
+    or a lookup first needs them (`read`): a street or district leader's page over one street reads that
+    street's grids, not the district's thousands (4 ms at 500,000 households, and growing with the city)."""
+
+    def __init__(
+        self,
+        streets: dict[int, Unit],
+        communities: dict[int, Unit],
+        unread: set[int],
+        others: int,
+        everything_label: str,
+    ) -> None:
+        self.streets = streets
+        self.communities = communities
+        self.grids = GridUnits(self._read_rest)
+        self.everything_label = everything_label
+        self._unread = unread  # whole streets whose grids are not read yet
+        self._others = others  # how many grids the user sees outside whole streets
+
+    def read(self, street_ids: Iterable[int]) -> None:
+        """Read the grids of these whole streets (those not read yet): one query."""
+        wanted = self._unread.intersection(street_ids)
+        if not wanted:
+            return
+        self._unread -= wanted
+        rows = list(
+            Grid.objects.filter(community__street_id__any=sorted(wanted))
+            .order_by()
+            .values_list("community_id", "code", "pk", "name")
+        )
+        place = {pk: i for i, pk in enumerate(self.communities)}
+        # A grid of a community made after the communities were read waits for the next request.
+        rows = sorted((row for row in rows if row[0] in place), key=lambda row: (place[row[0]], row[1]))
+        for community_id, code, pk, name in rows:
+            community = self.communities[community_id]
+            street = community.parent
+            community.grid_ids.append(pk)
+            if street is not None:
+                street.grid_ids.append(pk)
+            self.grids.add(pk, name, (street.name if street else "", community.name, code), community)
+
+    def _read_rest(self) -> None:
+        self.read(set(self._unread))
+
+    @property
+    def all_grid_ids(self) -> list[int]:
+        return list(self.grids)
+
+    @property
+    def is_empty(self) -> bool:
+        """The user sees no grid at all."""
+        return not self.communities and not self.grids
+
+    def grid_count(self) -> int:
+        """How many grids the user sees, without reading their whole streets' grids: counted (one query
+        whenever they hold a whole street, read or not, so a page asks the same of any district)."""
+        if not self.streets:
+            return len(self.grids)
+        return self._others + Grid.objects.filter(community__street_id__any=list(self.streets)).count()
 
     def units(self) -> list[Unit]:
         return [*self.streets.values(), *self.communities.values(), *self.grids.values()]
@@ -119,7 +193,7 @@ class ScopeTree:
         A district's thousands of grids are thousands of options to draw on every dashboard, and no one
         picks from them: the grids of another community are a choice of that community away, and every
         ranking row links to its grid."""
-        if len(self.grids) <= PICKER_ALL_GRIDS or not self.communities:
+        if not self.communities or self.grid_count() <= PICKER_ALL_GRIDS:
             return self.units()  # few grids, or grids alone (no community of theirs to choose first)
         unit = scope.unit
         if unit is None or unit.level == "street":
@@ -133,9 +207,15 @@ class ScopeTree:
         return [*self.streets.values(), *self.communities.values(), *grids]
 
     def default(self) -> Scope:
-        """The one unit that covers everything the user sees, if there is one."""
-        for level in (self.streets, self.communities, self.grids):
-            if len(level) == 1 and len(self.all_grid_ids) == len(next(iter(level.values())).grid_ids):
+        """The one unit that covers everything the user sees, if there is one: their one whole street
+        when they see nothing outside it; else, holding no whole street, their one community or grid."""
+        if self.streets:
+            if len(self.streets) == 1 and not self._others:
+                return self.scope(next(iter(self.streets.values())))
+            return self.everything()
+        everything = self.all_grid_ids
+        for level in (self.communities, self.grids):
+            if len(level) == 1 and len(everything) == len(next(iter(level.values())).grid_ids):
                 return self.scope(next(iter(level.values())))
         return self.everything()
 
@@ -143,6 +223,9 @@ class ScopeTree:
         return Scope(unit=None, grid_ids=self.all_grid_ids, label=self.everything_label)
 
     def scope(self, unit: Unit) -> Scope:
+        street = unit if unit.level == "street" else unit.parent if unit.level == "community" else None
+        if street is not None:
+            self.read([street.pk])
         return Scope(unit=unit, grid_ids=unit.grid_ids, label=unit.name)
 
     def parse(self, param: str) -> Scope:
@@ -159,48 +242,53 @@ class ScopeTree:
 
 
 def scope_tree(user) -> ScopeTree:
-    """The user's units, from two queries: the visible grids with their places, and the assignments."""
-    rows = list(
-        Grid.objects.visible_to(user)
-        .order_by()
-        .values_list(
-            "community__street__name",
-            "community__name",
-            "code",
-            "pk",
-            "name",
-            "community_id",
-            "community__street_id",
-        )
-    )
-    # By street, community and grid code (the rows' first three columns), sorted here: PostgreSQL took
-    # 6.5 ms to sort a district's 2,000 grids by those names, Python takes well under one.
-    rows.sort()
+    """The user's units: the communities of the streets they hold whole (with the streets' names), and
+    the grids they see outside those streets (with their places), from the assignments already read.
+    The whole streets' grids are read when needed (ScopeTree.read)."""
+    grids: list[int] = []
+    communities: list[int] = []
     if user.is_superuser:
-        whole_streets = {row[6] for row in rows}
-        whole_communities = {row[5] for row in rows}
+        whole_streets: set[int] | None = None  # every street
     else:
-        whole_streets, assigned_communities = assigned_places(user)
-        whole_communities = assigned_communities | {row[5] for row in rows if row[6] in whole_streets}
-    streets: dict[int, Unit] = {}
-    communities: dict[int, Unit] = {}
-    grids = GridUnits()
-    # A street's or community's unit made once, at its first grid (a district's 2,000 grids made 4,000
-    # units to throw away when each was made as setdefault's default).
-    for street_name, community_name, code, pk, name, community_id, street_id in rows:
-        street = streets.get(street_id)
-        if street is None and street_id in whole_streets:
-            street = streets[street_id] = Unit("street", street_id, street_name)
-        if street is not None:
-            street.grid_ids.append(pk)
-        community = communities.get(community_id)
-        if community is None and community_id in whole_communities:
-            community = communities[community_id] = Unit("community", community_id, community_name, street)
+        grids, communities, streets = held_places(user)
+        whole_streets = set(streets)
+    places: list[tuple[str, str, int, int | None]] = []
+    if whole_streets is None or whole_streets:
+        with_grids = Community.objects.filter(Exists(Grid.objects.filter(community=OuterRef("pk"))))
+        if whole_streets is not None:
+            with_grids = with_grids.filter(street_id__any=sorted(whole_streets))
+        places = list(with_grids.order_by().values_list("street__name", "name", "pk", "street_id"))
+    others: list[tuple] = []
+    if grids or communities:
+        outside = Grid.objects.visible_to(user)
+        if whole_streets:
+            outside = outside.exclude(community__street_id__in=whole_streets)
+        others = list(
+            outside.order_by().values_list(
+                "community__street__name", "community__name", "code", "pk", "name", "community_id"
+            )
+        )
+    # The user's whole communities outside their whole streets: those they are assigned to.
+    assigned = set(communities)
+    places += {(row[0], row[1], row[5], None) for row in others if row[5] in assigned}
+    # By street and community name, sorted here: PostgreSQL took 6.5 ms to sort a district's 2,000 grids
+    # by their places' names, Python takes well under one.
+    places.sort()
+    street_units: dict[int, Unit] = {}
+    community_units: dict[int, Unit] = {}
+    for street_name, community_name, community_id, street_id in places:
+        street = street_units.get(street_id) if street_id is not None else None
+        if street is None and street_id is not None:
+            street = street_units[street_id] = Unit("street", street_id, street_name)
+        community_units[community_id] = Unit("community", community_id, community_name, street)
+    label = _("全区") if user.is_superuser else _("我负责的全部网格")
+    tree = ScopeTree(street_units, community_units, set(street_units), len(others), str(label))
+    for street_name, community_name, code, pk, name, community_id in sorted(others):
+        community = community_units.get(community_id)
         if community is not None:
             community.grid_ids.append(pk)
-        grids.add(pk, name, code, community)
-    label = _("全区") if user.is_superuser else _("我负责的全部网格")
-    return ScopeTree(grids, communities, streets, [row[3] for row in rows], str(label))
+        tree.grids.add(pk, name, (street_name, community_name, code), community)
+    return tree
 
 
 # --------------------------------------------------------------------------------------------- period
@@ -458,10 +546,15 @@ def workload_cases(grid_ids: list[int], key: str, worker_id: int, period: Period
 def place_of(tree: ScopeTree, scope: Scope) -> Place:
     """What the scope covers for the co-governance figures: its grids, and (above a grid) the whole
     communities among them, whose community-wide records count too."""
-    if scope.level == "grid":
-        return Place(scope.grid_ids, [])
-    grids = set(scope.grid_ids)
-    return Place(scope.grid_ids, [c.pk for c in tree.communities.values() if set(c.grid_ids) <= grids])
+    if scope.unit is None:
+        whole = list(tree.communities)  # every community unit is one the user sees every grid of
+    elif scope.level == "street":
+        whole = [pk for pk, community in tree.communities.items() if community.parent is scope.unit]
+    elif scope.level == "community":
+        whole = [scope.unit.pk]
+    else:
+        whole = []
+    return Place(scope.grid_ids, whole)
 
 
 @dataclass

@@ -38,9 +38,11 @@ from grids.models import Role
 from residents.models import Household
 from tests.factories import (
     CareEnrolmentFactory,
+    CommunityFactory,
     GridFactory,
     HouseholdFactory,
     ResidentFactory,
+    StreetFactory,
     UserFactory,
     assign,
     log_visit,
@@ -716,6 +718,65 @@ def test_a_wide_scope_offers_streets_and_communities_and_the_grids_of_the_commun
     workload = client.get(reverse("dashboard:workload"), {"scope": f"grid:{other.pk}"})
     assert f"grid:{other.pk}" in _scope_options(workload)
     assert f"grid:{grids['A'].pk}" not in _scope_options(workload)
+
+
+def test_a_leader_of_streets_reads_the_grids_of_the_street_in_view_and_the_rest_only_when_asked():
+    """Streets and communities are read at once, a whole street's grids when a scope or a lookup needs
+    them; whatever is asked, the answers are those of the whole tree, in its order (street, community,
+    grid code)."""
+    from django.http import Http404
+
+    north, south = StreetFactory(name="C街道"), StreetFactory(name="D街道")
+    s2 = GridFactory(code="S-02", community__name="南二社区", community__street=south)
+    s1 = GridFactory(code="S-01", community=s2.community)
+    s3 = GridFactory(code="S-03", community__name="南一社区", community__street=south)
+    n1 = GridFactory(code="N-01", community__name="北社区", community__street=north)
+    CommunityFactory(name="空社区", street=north)  # no grid yet: not a unit
+    # One grid of a community held elsewhere, and a community held as a whole.
+    held = GridFactory(code="H-01", community__name="丙社区", community__street__name="A街道")
+    whole = GridFactory(code="W-01", community__name="丁社区", community__street__name="B街道")
+    GridFactory(code="Z-01")  # not the user's
+    user = UserFactory()
+    for street in (south, north):
+        assign(user, Role.STREET_LEADER, street)
+    assign(user, Role.GRID_WORKER, held)
+    assign(user, Role.COMMUNITY_LEADER, whole.community)
+
+    tree = dash.scope_tree(user)
+    assert tree.grids.count_read() == 2  # the grids outside the whole streets
+    scope = tree.parse(f"street:{south.pk}")
+    assert scope.grid_ids == [s3.pk, s1.pk, s2.pk]  # 南一社区 before 南二社区, then by code
+    assert tree.grids.count_read() == 5  # north's grid is not read
+    assert dash.place_of(tree, scope).community_ids == [s3.community_id, s1.community_id]
+    assert [unit.param for unit in tree.picker(scope)][:2] == [f"street:{north.pk}", f"street:{south.pk}"]
+
+    assert tree.parse(f"grid:{n1.pk}").label == f"{n1.name}（N-01）"  # read when looked up
+    with pytest.raises(Http404):
+        tree.parse(f"grid:{GridFactory().pk}")
+    fresh = dash.scope_tree(user)
+    assert fresh.default().unit is None  # two streets and more: everything
+    assert fresh.all_grid_ids == [held.pk, whole.pk, n1.pk, s3.pk, s1.pk, s2.pk]
+    assert [unit.param for unit in fresh.units()] == [
+        f"street:{north.pk}",
+        f"street:{south.pk}",
+        f"community:{whole.community_id}",
+        f"community:{n1.community_id}",
+        f"community:{s3.community_id}",
+        f"community:{s1.community_id}",
+        *[f"grid:{pk}" for pk in fresh.all_grid_ids],
+    ]
+    assert dash.place_of(fresh, fresh.everything()).community_ids == [
+        whole.community_id,
+        n1.community_id,
+        s3.community_id,
+        s1.community_id,
+    ]
+
+    leader = UserFactory()
+    assign(leader, Role.STREET_LEADER, south)
+    theirs = dash.scope_tree(leader)
+    assert theirs.default().param == f"street:{south.pk}"  # their one street covers all they see
+    assert theirs.grids.count_read() == 3
 
 
 def test_a_narrow_scope_offers_every_grid(october, client):

@@ -47,12 +47,6 @@ def people_serving(grid: Grid) -> list[Assignment]:
     )
 
 
-def assigned_places(user) -> tuple[set[int], set[int]]:
-    """The streets and the communities the user is assigned to as a whole (not one grid of them)."""
-    _grids, communities, streets = held_places(user)
-    return set(streets), set(communities)
-
-
 def work_team_members(grid: Grid) -> list[WorkTeamMember]:
     return list(grid.work_team_members.select_related("team").order_by("team__name", "name"))
 
